@@ -1,0 +1,1575 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "ngx_webrtc.h"
+
+
+/*
+ * WHIP (RFC 9725) and WHEP (draft-ietf-wish-whep) in a prefix location:
+ *
+ *     POST    <location><stream>        offer -> 201, answer, Location
+ *     PATCH   <location><stream>/<id>   trickle (204), ICE restart (200)
+ *     DELETE  <location><stream>/<id>   200
+ *     OPTIONS either                    204
+ */
+
+
+#define NGX_HTTP_WEBRTC_ANSWER_SIZE   16384
+#define NGX_HTTP_WEBRTC_UNPROCESSABLE 422
+
+
+typedef struct {
+    ngx_str_t                   url;
+    ngx_str_t                   username;
+    ngx_str_t                   credential;
+    ngx_str_t                   secret;
+    time_t                      ttl;
+} ngx_http_webrtc_ice_server_t;
+
+
+typedef struct {
+    ngx_uint_t                  role;
+    ngx_array_t                *candidates;     /* of ngx_str_t "addr port" */
+    ngx_array_t                *ice_servers;
+    ngx_http_complex_value_t   *token;
+    ngx_webrtc_codec_prefs_t    prefs;
+    ngx_flag_t                  video_set;
+    ngx_flag_t                  audio_set;
+} ngx_http_webrtc_loc_conf_t;
+
+
+typedef struct {
+    ngx_str_t                   stream;
+    ngx_str_t                   id;
+} ngx_http_webrtc_ctx_t;
+
+
+static ngx_int_t ngx_http_webrtc_handler(ngx_http_request_t *r);
+static void ngx_http_webrtc_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webrtc_read_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_webrtc_create(ngx_http_request_t *r,
+    ngx_http_webrtc_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_webrtc_patch(ngx_http_request_t *r,
+    ngx_http_webrtc_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_webrtc_delete(ngx_http_request_t *r,
+    ngx_http_webrtc_ctx_t *ctx);
+static ngx_webrtc_session_t *ngx_http_webrtc_find(ngx_http_request_t *r,
+    ngx_webrtc_shm_ctx_t *shm, ngx_http_webrtc_ctx_t *ctx);
+static void ngx_http_webrtc_set_peer(ngx_webrtc_session_t *s,
+    ngx_webrtc_sdp_t *sdp);
+static ngx_int_t ngx_http_webrtc_auth(ngx_http_request_t *r,
+    ngx_http_webrtc_loc_conf_t *wlcf);
+static ngx_int_t ngx_http_webrtc_content_type(ngx_http_request_t *r,
+    const char *type);
+static ngx_int_t ngx_http_webrtc_header(ngx_http_request_t *r,
+    const char *name, u_char *value, size_t len);
+static ngx_int_t ngx_http_webrtc_etag(ngx_http_request_t *r, u_char *ufrag);
+static ngx_int_t ngx_http_webrtc_links(ngx_http_request_t *r,
+    ngx_http_webrtc_loc_conf_t *wlcf, ngx_str_t *stream);
+static ngx_int_t ngx_http_webrtc_send(ngx_http_request_t *r,
+    ngx_uint_t status, const char *type, u_char *body, size_t len);
+static ngx_int_t ngx_http_webrtc_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *fmt, ...);
+
+static void *ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_webrtc_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_webrtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_webrtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_webrtc_codecs(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_command_t  ngx_http_webrtc_commands[] = {
+
+    { ngx_string("webrtc_whip"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webrtc_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webrtc_whep"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webrtc_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webrtc_candidate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webrtc_candidate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webrtc_ice_server"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webrtc_ice_server,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webrtc_bearer_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webrtc_loc_conf_t, token),
+      NULL },
+
+    { ngx_string("webrtc_video_codecs"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webrtc_codecs,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webrtc_audio_codecs"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webrtc_codecs,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_webrtc_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_webrtc_create_loc_conf,       /* create location configuration */
+    ngx_http_webrtc_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_webrtc_module = {
+    NGX_MODULE_V1,
+    &ngx_http_webrtc_module_ctx,           /* module context */
+    ngx_http_webrtc_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static const char  ngx_http_webrtc_sdp_type[] = "application/sdp";
+static const char  ngx_http_webrtc_frag_type[] =
+    "application/trickle-ice-sdpfrag";
+
+
+static ngx_int_t
+ngx_http_webrtc_handler(ngx_http_request_t *r)
+{
+    u_char                      *p, *end, *slash;
+    ngx_int_t                    rc;
+    ngx_http_webrtc_ctx_t       *ctx;
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_webrtc_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_webrtc_module);
+
+    /* <location prefix><stream>[/<session id>] */
+
+    if (r->uri.len <= clcf->name.len) {
+        ngx_http_discard_request_body(r);
+        return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND,
+                                     "no stream name in the URL");
+    }
+
+    p = r->uri.data + clcf->name.len;
+    end = r->uri.data + r->uri.len;
+
+    slash = ngx_strlchr(p, end, '/');
+
+    ctx->stream.data = p;
+    ctx->stream.len = (slash ? slash : end) - p;
+
+    if (slash) {
+        ctx->id.data = slash + 1;
+        ctx->id.len = end - ctx->id.data;
+    }
+
+    for ( /* void */ ; p < (slash ? slash : end); p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9')
+              || *p == '-' || *p == '_' || *p == '.' || *p == '~'))
+        {
+            break;
+        }
+    }
+
+    if (p != (slash ? slash : end) || ctx->stream.len > NGX_WEBRTC_STREAM_LEN
+        || ctx->stream.len == 0
+        || (slash && ctx->id.len != NGX_WEBRTC_ID_LEN))
+    {
+        ngx_http_discard_request_body(r);
+        return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND,
+                                     "no such stream or session URL");
+    }
+
+    if (slash == NULL) {
+
+        /* the WHIP or WHEP endpoint */
+
+        switch (r->method) {
+
+        case NGX_HTTP_OPTIONS:
+            ngx_http_discard_request_body(r);
+
+            if (ngx_http_webrtc_header(r, "Accept-Post",
+                                       (u_char *) ngx_http_webrtc_sdp_type,
+                                       sizeof(ngx_http_webrtc_sdp_type) - 1)
+                != NGX_OK
+                || ngx_http_webrtc_header(r, "Allow",
+                                          (u_char *) "OPTIONS, POST", 13)
+                   != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_webrtc_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL, 0);
+
+        case NGX_HTTP_POST:
+            rc = ngx_http_webrtc_auth(r, wlcf);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            rc = ngx_http_webrtc_content_type(r, ngx_http_webrtc_sdp_type);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            break;
+
+        default:
+            ngx_http_discard_request_body(r);
+
+            if (ngx_http_webrtc_header(r, "Allow",
+                                       (u_char *) "OPTIONS, POST", 13)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_webrtc_error(r, NGX_HTTP_NOT_ALLOWED,
+                                         "method not allowed, "
+                                         "POST an SDP offer");
+        }
+
+    } else {
+
+        /* the session resource */
+
+        switch (r->method) {
+
+        case NGX_HTTP_OPTIONS:
+            ngx_http_discard_request_body(r);
+
+            if (ngx_http_webrtc_header(r, "Accept-Patch",
+                                       (u_char *) ngx_http_webrtc_frag_type,
+                                       sizeof(ngx_http_webrtc_frag_type) - 1)
+                != NGX_OK
+                || ngx_http_webrtc_header(r, "Allow",
+                                          (u_char *) "OPTIONS, PATCH, DELETE",
+                                          22)
+                   != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_webrtc_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL, 0);
+
+        case NGX_HTTP_DELETE:
+            ngx_http_discard_request_body(r);
+
+            rc = ngx_http_webrtc_auth(r, wlcf);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            return ngx_http_webrtc_delete(r, ctx);
+
+        case NGX_HTTP_PATCH:
+            rc = ngx_http_webrtc_auth(r, wlcf);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            rc = ngx_http_webrtc_content_type(r, ngx_http_webrtc_frag_type);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            break;
+
+        default:
+            ngx_http_discard_request_body(r);
+
+            if (ngx_http_webrtc_header(r, "Allow",
+                                       (u_char *) "OPTIONS, PATCH, DELETE",
+                                       22)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_webrtc_error(r, NGX_HTTP_NOT_ALLOWED,
+                                         "method not allowed, "
+                                         "PATCH or DELETE the session");
+        }
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_webrtc_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_webrtc_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_str_t               body;
+    ngx_http_webrtc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webrtc_module);
+
+    ngx_str_null(&body);
+
+    rc = ngx_http_webrtc_read_body(r, &body);
+
+    if (rc == NGX_OK) {
+        rc = (r->method == NGX_HTTP_POST)
+             ? ngx_http_webrtc_create(r, ctx, &body)
+             : ngx_http_webrtc_patch(r, ctx, &body);
+
+    } else if (rc == NGX_DECLINED) {
+        rc = ngx_http_webrtc_error(r, NGX_HTTP_BAD_REQUEST, "empty body");
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * the whole body in one piece of memory, wherever nginx buffered it;
+ * NGX_DECLINED if there is none
+ */
+
+static ngx_int_t
+ngx_http_webrtc_read_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    off_t         size;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (r->request_body == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (r->request_body->temp_file) {
+        size = r->request_body->temp_file->file.offset;
+
+    } else {
+        size = 0;
+
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            size += ngx_buf_size(cl->buf);
+        }
+    }
+
+    if (size == 0) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, size);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body->data = p;
+    body->len = size;
+
+    if (r->request_body->temp_file) {
+        n = ngx_read_file(&r->request_body->temp_file->file, p, size, 0);
+
+        if (n != size) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                              b->file_pos);
+
+            if (n != b->file_last - b->file_pos) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            p += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
+    ngx_str_t *body)
+{
+    int                          rc;
+    u_char                      *p, *answer_buf;
+    size_t                       len;
+    uint32_t                     ssrc;
+    ngx_str_t                   *cands;
+    ngx_uint_t                   i, role, status;
+    ngx_webrtc_sdp_t            *sdp;
+    ngx_webrtc_stream_t         *st;
+    ngx_webrtc_session_t        *s;
+    ngx_webrtc_answer_t         *answer;
+    ngx_webrtc_shm_ctx_t        *shm;
+    ngx_webrtc_core_conf_t      *ccf;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+    u_char                       id[NGX_WEBRTC_ID_LEN];
+    u_char                       ufrag[NGX_WEBRTC_UFRAG_LEN];
+    u_char                       pwd[NGX_WEBRTC_PWD_LEN];
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+    role = wlcf->role;
+
+    sdp = ngx_palloc(r->pool, sizeof(ngx_webrtc_sdp_t));
+    answer = ngx_pcalloc(r->pool, sizeof(ngx_webrtc_answer_t));
+    answer_buf = ngx_pnalloc(r->pool, NGX_HTTP_WEBRTC_ANSWER_SIZE);
+
+    if (sdp == NULL || answer == NULL || answer_buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_webrtc_sdp_parse(sdp, body->data, body->len, 0);
+
+    if (rc == NGX_WEBRTC_SDP_OK) {
+        rc = ngx_webrtc_sdp_check_offer(sdp);
+    }
+
+    if (rc != NGX_WEBRTC_SDP_OK) {
+        status = (rc == NGX_WEBRTC_SDP_MALFORMED)
+                 ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_WEBRTC_UNPROCESSABLE;
+
+        if (sdp->error_line) {
+            return ngx_http_webrtc_error(r, status, "bad offer: %s at line %ui",
+                                         sdp->error, sdp->error_line);
+        }
+
+        return ngx_http_webrtc_error(r, status, "bad offer: %s", sdp->error);
+    }
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    st = ngx_webrtc_stream_lookup(shm, &ctx->stream);
+
+    if (role == NGX_WEBRTC_ROLE_PUBLISHER) {
+
+        if (st && st->publisher) {
+            ngx_shmtx_unlock(&shm->shpool->mutex);
+            return ngx_http_webrtc_error(r, NGX_HTTP_CONFLICT,
+                                         "stream \"%V\" is already published",
+                                         &ctx->stream);
+        }
+
+        /* viewers waiting for this stream keep their codec if possible */
+
+        rc = ngx_webrtc_sdp_negotiate_publish(sdp, &wlcf->prefs,
+                                              (st && st->nviewers)
+                                              ? st->tracks : NULL,
+                                              answer);
+
+    } else {
+
+        if (st == NULL || (st->tracks[0].kind == 0 && st->tracks[1].kind == 0))
+        {
+            ngx_shmtx_unlock(&shm->shpool->mutex);
+            return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND,
+                                         "stream \"%V\" is not published",
+                                         &ctx->stream);
+        }
+
+        rc = ngx_webrtc_sdp_negotiate_play(sdp, st->tracks, answer);
+    }
+
+    if (rc != NGX_WEBRTC_SDP_OK) {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        return ngx_http_webrtc_error(r, NGX_HTTP_WEBRTC_UNPROCESSABLE,
+                                     "bad offer: %s", answer->error);
+    }
+
+    if (st == NULL) {
+        st = ngx_webrtc_stream_create(shm, &ctx->stream);
+        if (st == NULL) {
+            goto full;
+        }
+    }
+
+    s = ngx_webrtc_session_create(shm, st, role, ccf->consent_timeout);
+    if (s == NULL) {
+        ngx_webrtc_stream_release(shm, st);
+        goto full;
+    }
+
+    if (role == NGX_WEBRTC_ROLE_VIEWER) {
+        for (i = 0; i < 2; i++) {
+            do {
+                if (RAND_bytes((u_char *) &ssrc, sizeof(ssrc)) != 1) {
+                    ssrc = (uint32_t) ngx_random();
+                }
+            } while (ssrc == 0);
+
+            answer->tracks[i].ssrc = ssrc;
+        }
+    }
+
+    ngx_http_webrtc_set_peer(s, sdp);
+    ngx_memcpy(s->tracks, answer->tracks, sizeof(s->tracks));
+
+    if (role == NGX_WEBRTC_ROLE_PUBLISHER) {
+        ngx_memcpy(st->tracks, answer->tracks, sizeof(st->tracks));
+    }
+
+    ngx_memcpy(id, s->id, NGX_WEBRTC_ID_LEN);
+    ngx_memcpy(ufrag, s->ufrag, NGX_WEBRTC_UFRAG_LEN);
+    ngx_memcpy(pwd, s->pwd, NGX_WEBRTC_PWD_LEN);
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "webrtc %s session %*s of stream \"%V\" created",
+                  role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher" : "viewer",
+                  (size_t) NGX_WEBRTC_ID_LEN, id, &ctx->stream);
+
+    /* the answer */
+
+    cands = wlcf->candidates->elts;
+
+    answer->ufrag.data = ufrag;
+    answer->ufrag.len = NGX_WEBRTC_UFRAG_LEN;
+    answer->pwd.data = pwd;
+    answer->pwd.len = NGX_WEBRTC_PWD_LEN;
+    answer->fingerprint.data = ccf->fingerprint.data;
+    answer->fingerprint.len = ccf->fingerprint.len;
+    answer->cname.data = (u_char *) "nginx-webrtc";
+    answer->cname.len = sizeof("nginx-webrtc") - 1;
+    answer->msid.data = ctx->stream.data;
+    answer->msid.len = ctx->stream.len;
+    answer->candidates = (ngx_webrtc_sdp_str_t *) cands;
+    answer->ncandidates = wlcf->candidates->nelts;
+    answer->session_id = ngx_random();
+
+    len = ngx_webrtc_sdp_write_answer(answer_buf, NGX_HTTP_WEBRTC_ANSWER_SIZE,
+                                      sdp, answer);
+    if (len == 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "webrtc answer does not fit in %uz bytes",
+                      (size_t) NGX_HTTP_WEBRTC_ANSWER_SIZE);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* Location: the request URI and the session id */
+
+    p = ngx_pnalloc(r->pool, r->uri.len + 1 + NGX_WEBRTC_ID_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(p, r->uri.data, r->uri.len);
+    p[r->uri.len] = '/';
+    ngx_memcpy(p + r->uri.len + 1, id, NGX_WEBRTC_ID_LEN);
+
+    if (ngx_http_webrtc_header(r, "Location", p,
+                               r->uri.len + 1 + NGX_WEBRTC_ID_LEN)
+        != NGX_OK
+        || ngx_http_webrtc_etag(r, ufrag) != NGX_OK
+        || ngx_http_webrtc_links(r, wlcf, &ctx->stream) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_webrtc_send(r, NGX_HTTP_CREATED, ngx_http_webrtc_sdp_type,
+                                answer_buf, len);
+
+full:
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    if (ngx_http_webrtc_header(r, "Retry-After", (u_char *) "10", 2)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "webrtc zone is full, increase \"webrtc_zone_size\"");
+
+    return ngx_http_webrtc_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                 "server is full, retry later");
+}
+
+
+static void
+ngx_http_webrtc_set_peer(ngx_webrtc_session_t *s, ngx_webrtc_sdp_t *sdp)
+{
+    ngx_webrtc_sdp_transport_t  *t;
+
+    t = &sdp->ice;
+
+    s->remote_ufrag_len = t->ufrag.len;
+    ngx_memcpy(s->remote_ufrag, t->ufrag.data, t->ufrag.len);
+    s->remote_pwd_len = t->pwd.len;
+    ngx_memcpy(s->remote_pwd, t->pwd.data, t->pwd.len);
+
+    if (sdp->fragment) {
+        return;
+    }
+
+    s->nfingerprints = t->nfingerprints;
+    ngx_memcpy(s->fingerprints, t->fingerprints, sizeof(s->fingerprints));
+}
+
+
+/*
+ * RFC 9725, 4.3: trickle candidates (204) and, with "If-Match: *",
+ * an ICE restart answered with the server's new credentials (200)
+ */
+
+static ngx_int_t
+ngx_http_webrtc_patch(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
+    ngx_str_t *body)
+{
+    int                          rc;
+    size_t                       len;
+    u_char                      *buf;
+    ngx_str_t                   *if_match;
+    ngx_uint_t                   restart;
+    ngx_webrtc_sdp_t            *sdp;
+    ngx_webrtc_session_t        *s;
+    ngx_webrtc_answer_t         *answer;
+    ngx_webrtc_shm_ctx_t        *shm;
+    ngx_webrtc_core_conf_t      *ccf;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+    u_char                       ufrag[NGX_WEBRTC_UFRAG_LEN];
+    u_char                       pwd[NGX_WEBRTC_PWD_LEN];
+    u_char                       mid[NGX_WEBRTC_SDP_MID_LEN];
+    size_t                       mid_len;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    if_match = r->headers_in.if_match ? &r->headers_in.if_match->value : NULL;
+    restart = (if_match && if_match->len == 1 && if_match->data[0] == '*');
+
+    sdp = ngx_palloc(r->pool, sizeof(ngx_webrtc_sdp_t));
+    if (sdp == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_webrtc_sdp_parse(sdp, body->data, body->len, 1);
+
+    if (rc == NGX_WEBRTC_SDP_OK) {
+        rc = ngx_webrtc_sdp_check_fragment(sdp);
+    }
+
+    if (rc != NGX_WEBRTC_SDP_OK) {
+        return ngx_http_webrtc_error(r, NGX_HTTP_BAD_REQUEST,
+                                     "bad sdpfrag: %s", sdp->error);
+    }
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_http_webrtc_find(r, shm, ctx);
+
+    if (s == NULL) {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND,
+                                     "no such session");
+    }
+
+    if (if_match && !restart
+        && (if_match->len != NGX_WEBRTC_UFRAG_LEN + 2
+            || ngx_strncmp(if_match->data + 1, s->ufrag,
+                           NGX_WEBRTC_UFRAG_LEN) != 0))
+    {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        return ngx_http_webrtc_error(r, NGX_HTTP_PRECONDITION_FAILED,
+                                     "If-Match does not match the "
+                                     "session's ETag");
+    }
+
+    if (!restart) {
+        /* RFC 8840, 4.4: candidates of another ICE generation */
+
+        if (sdp->ice.ufrag.len != s->remote_ufrag_len
+            || ngx_strncmp(sdp->ice.ufrag.data, s->remote_ufrag,
+                           s->remote_ufrag_len) != 0)
+        {
+            ngx_shmtx_unlock(&shm->shpool->mutex);
+            return ngx_http_webrtc_error(r, NGX_HTTP_WEBRTC_UNPROCESSABLE,
+                                         "sdpfrag ice-ufrag does not match "
+                                         "the session");
+        }
+
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+
+        /* ICE lite: the full agent's checks bring its addresses */
+
+        return ngx_http_webrtc_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL, 0);
+    }
+
+    if (sdp->ice.ufrag.len == s->remote_ufrag_len
+        && ngx_strncmp(sdp->ice.ufrag.data, s->remote_ufrag,
+                       s->remote_ufrag_len) == 0)
+    {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        return ngx_http_webrtc_error(r, NGX_HTTP_BAD_REQUEST,
+                                     "ICE restart needs a new ice-ufrag");
+    }
+
+    if (ngx_webrtc_session_new_ufrag(shm, s) != NGX_OK) {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_webrtc_set_peer(s, sdp);
+    s->restarts++;
+
+    ngx_memcpy(ufrag, s->ufrag, NGX_WEBRTC_UFRAG_LEN);
+    ngx_memcpy(pwd, s->pwd, NGX_WEBRTC_PWD_LEN);
+
+    mid_len = s->tracks[0].kind ? s->tracks[0].mid_len : s->tracks[1].mid_len;
+    ngx_memcpy(mid, s->tracks[0].kind ? s->tracks[0].mid : s->tracks[1].mid,
+               mid_len);
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "webrtc session %V ICE restart", &ctx->id);
+
+    answer = ngx_pcalloc(r->pool, sizeof(ngx_webrtc_answer_t));
+    buf = ngx_pnalloc(r->pool, NGX_HTTP_WEBRTC_ANSWER_SIZE);
+
+    if (answer == NULL || buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    answer->ufrag.data = ufrag;
+    answer->ufrag.len = NGX_WEBRTC_UFRAG_LEN;
+    answer->pwd.data = pwd;
+    answer->pwd.len = NGX_WEBRTC_PWD_LEN;
+    answer->candidates = wlcf->candidates->elts;
+    answer->ncandidates = wlcf->candidates->nelts;
+
+    len = ngx_webrtc_sdp_write_fragment(buf, NGX_HTTP_WEBRTC_ANSWER_SIZE,
+                                        answer, mid, mid_len);
+    if (len == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_webrtc_etag(r, ufrag) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_webrtc_send(r, NGX_HTTP_OK, ngx_http_webrtc_frag_type,
+                                buf, len);
+}
+
+
+static ngx_int_t
+ngx_http_webrtc_delete(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx)
+{
+    ngx_webrtc_session_t    *s;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_http_webrtc_find(r, shm, ctx);
+
+    if (s == NULL) {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND,
+                                     "no such session");
+    }
+
+    ngx_webrtc_session_close(shm, s);
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "webrtc session %V of stream \"%V\" deleted",
+                  &ctx->id, &ctx->stream);
+
+    return ngx_http_webrtc_send(r, NGX_HTTP_OK, NULL, NULL, 0);
+}
+
+
+/* the session of this URL, of this location's kind; the zone is locked */
+
+static ngx_webrtc_session_t *
+ngx_http_webrtc_find(ngx_http_request_t *r, ngx_webrtc_shm_ctx_t *shm,
+    ngx_http_webrtc_ctx_t *ctx)
+{
+    ngx_webrtc_session_t        *s;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
+
+    s = ngx_webrtc_session_lookup(shm, ctx->id.data, ctx->id.len);
+
+    if (s == NULL
+        || s->role != wlcf->role
+        || s->stream->node.str.len != ctx->stream.len
+        || ngx_strncmp(s->stream->name, ctx->stream.data, ctx->stream.len)
+           != 0)
+    {
+        return NULL;
+    }
+
+    return s;
+}
+
+
+/* RFC 6750, 2.1 and 3: "Authorization: Bearer <token>" */
+
+static ngx_int_t
+ngx_http_webrtc_auth(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf)
+{
+    u_char     *p, *end;
+    ngx_str_t   token;
+    ngx_uint_t  i;
+
+    if (wlcf->token == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, wlcf->token, &token) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (token.len == 0) {
+        /* e.g. a map without a token for this stream */
+        return NGX_OK;
+    }
+
+    if (r->headers_in.authorization == NULL) {
+        if (ngx_http_webrtc_header(r, "WWW-Authenticate",
+                                   (u_char *) "Bearer realm=\"webrtc\"", 21)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_webrtc_error(r, NGX_HTTP_UNAUTHORIZED,
+                                     "bearer token required");
+    }
+
+    p = r->headers_in.authorization->value.data;
+    end = p + r->headers_in.authorization->value.len;
+
+    /* the scheme, and a second one some clients (OBS) prepend */
+
+    for (i = 0; i < 2; i++) {
+        if (end - p > 7 && ngx_strncasecmp(p, (u_char *) "Bearer ", 7) == 0) {
+            p += 7;
+
+            while (p < end && *p == ' ') {
+                p++;
+            }
+
+        } else if (i == 0) {
+            p = end;
+            break;
+        }
+    }
+
+    while (end > p && end[-1] == ' ') {
+        end--;
+    }
+
+    if ((size_t) (end - p) != token.len
+        || CRYPTO_memcmp(p, token.data, token.len) != 0)
+    {
+        if (ngx_http_webrtc_header(r, "WWW-Authenticate",
+                                   (u_char *) "Bearer realm=\"webrtc\", "
+                                   "error=\"invalid_token\"", 45)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_webrtc_error(r, NGX_HTTP_UNAUTHORIZED,
+                                     "invalid bearer token");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webrtc_content_type(ngx_http_request_t *r, const char *type)
+{
+    size_t      len;
+    u_char     *p, *end;
+    ngx_str_t  *ct;
+
+    len = ngx_strlen(type);
+
+    if (r->headers_in.content_type) {
+        ct = &r->headers_in.content_type->value;
+        p = ct->data;
+        end = p + ct->len;
+
+        if (ct->len >= len
+            && ngx_strncasecmp(p, (u_char *) type, len) == 0
+            && (p + len == end || p[len] == ';' || p[len] == ' '))
+        {
+            return NGX_OK;
+        }
+    }
+
+    ngx_http_discard_request_body(r);
+
+    if (ngx_http_webrtc_header(r, r->method == NGX_HTTP_POST ? "Accept-Post"
+                                                            : "Accept-Patch",
+                               (u_char *) type, len)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_webrtc_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                 "Content-Type must be %s", type);
+}
+
+
+static ngx_int_t
+ngx_http_webrtc_header(ngx_http_request_t *r, const char *name, u_char *value,
+    size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = value;
+    h->value.len = len;
+
+    return NGX_OK;
+}
+
+
+/* the ETag of a session names its ICE generation, RFC 9725, 4.3.1 */
+
+static ngx_int_t
+ngx_http_webrtc_etag(ngx_http_request_t *r, u_char *ufrag)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, NGX_WEBRTC_UFRAG_LEN + 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    p[0] = '"';
+    ngx_memcpy(p + 1, ufrag, NGX_WEBRTC_UFRAG_LEN);
+    p[NGX_WEBRTC_UFRAG_LEN + 1] = '"';
+
+    return ngx_http_webrtc_header(r, "ETag", p, NGX_WEBRTC_UFRAG_LEN + 2);
+}
+
+
+/*
+ * RFC 9725, 4.6: Link: <turn:host?transport=udp>; rel="ice-server";
+ * username="u"; credential="c"; credential-type="password".  With a
+ * shared secret the credentials are those of the TURN REST API that
+ * coturn's use-auth-secret checks: username "<expiry>:<stream>",
+ * password base64(HMAC-SHA1(secret, username)).
+ */
+
+static ngx_int_t
+ngx_http_webrtc_links(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf,
+    ngx_str_t *stream)
+{
+    u_char                        *p;
+    size_t                         len;
+    ngx_str_t                      user, cred, mac;
+    ngx_uint_t                     i;
+    unsigned int                   maclen;
+    ngx_http_webrtc_ice_server_t  *srv;
+    u_char                         md[EVP_MAX_MD_SIZE];
+
+    if (wlcf->ice_servers == NULL) {
+        return NGX_OK;
+    }
+
+    srv = wlcf->ice_servers->elts;
+
+    for (i = 0; i < wlcf->ice_servers->nelts; i++) {
+
+        user = srv[i].username;
+        cred = srv[i].credential;
+
+        if (srv[i].secret.len) {
+            user.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 1 + stream->len);
+            if (user.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            user.len = ngx_sprintf(user.data, "%T:%V",
+                                   ngx_time() + srv[i].ttl, stream)
+                       - user.data;
+
+            if (HMAC(EVP_sha1(), srv[i].secret.data, srv[i].secret.len,
+                     user.data, user.len, md, &maclen)
+                == NULL)
+            {
+                return NGX_ERROR;
+            }
+
+            mac.data = md;
+            mac.len = maclen;
+
+            cred.len = ngx_base64_encoded_length(mac.len);
+            cred.data = ngx_pnalloc(r->pool, cred.len);
+            if (cred.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_encode_base64(&cred, &mac);
+        }
+
+        len = sizeof("<>; rel=\"ice-server\"") - 1 + srv[i].url.len;
+
+        if (user.len) {
+            len += sizeof("; username=\"\"; credential=\"\"; "
+                          "credential-type=\"password\"") - 1
+                   + user.len + cred.len;
+        }
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (user.len) {
+            ngx_sprintf(p, "<%V>; rel=\"ice-server\"; username=\"%V\"; "
+                        "credential=\"%V\"; credential-type=\"password\"",
+                        &srv[i].url, &user, &cred);
+
+        } else {
+            ngx_sprintf(p, "<%V>; rel=\"ice-server\"", &srv[i].url);
+        }
+
+        if (ngx_http_webrtc_header(r, "Link", p, len) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webrtc_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, u_char *body, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+
+    if (status == NGX_HTTP_WEBRTC_UNPROCESSABLE) {
+        ngx_str_set(&r->headers_out.status_line, "422 Unprocessable Content");
+    }
+
+    r->headers_out.content_length_n = len;
+
+    if (type) {
+        r->headers_out.content_type.data = (u_char *) type;
+        r->headers_out.content_type.len = ngx_strlen(type);
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+    }
+
+    if (len == 0 || r->method == NGX_HTTP_HEAD) {
+        r->header_only = 1;
+        return ngx_http_send_header(r);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = body;
+    b->last = body + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* a one-line reason in the body, and in the log at info level */
+
+static ngx_int_t
+ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *fmt, ...)
+{
+    u_char   *p, *last;
+    va_list   args;
+    u_char    buf[NGX_MAX_ERROR_STR];
+
+    va_start(args, fmt);
+    last = ngx_vslprintf(buf, buf + sizeof(buf) - 1, fmt, args);
+    va_end(args);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "webrtc: %*s", (size_t) (last - buf), buf);
+
+    *last++ = '\n';
+
+    p = ngx_pnalloc(r->pool, last - buf);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(p, buf, last - buf);
+
+    return ngx_http_webrtc_send(r, status, "text/plain", p, last - buf);
+}
+
+
+static void *
+ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_webrtc_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_webrtc_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->role = 0;
+     *     conf->prefs = { 0 };
+     */
+
+    conf->candidates = NGX_CONF_UNSET_PTR;
+    conf->ice_servers = NGX_CONF_UNSET_PTR;
+    conf->token = NGX_CONF_UNSET_PTR;
+    conf->video_set = 0;
+    conf->audio_set = 0;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_webrtc_loc_conf_t *prev = parent;
+    ngx_http_webrtc_loc_conf_t *conf = child;
+
+    static const uint8_t  video[] = {
+        NGX_WEBRTC_CODEC_VP8, NGX_WEBRTC_CODEC_H264, NGX_WEBRTC_CODEC_VP9,
+        NGX_WEBRTC_CODEC_AV1
+    };
+
+    ngx_conf_merge_ptr_value(conf->candidates, prev->candidates, NULL);
+    ngx_conf_merge_ptr_value(conf->ice_servers, prev->ice_servers, NULL);
+    ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
+
+    if (!conf->video_set) {
+        if (prev->video_set) {
+            ngx_memcpy(conf->prefs.video, prev->prefs.video,
+                       sizeof(conf->prefs.video));
+            conf->prefs.nvideo = prev->prefs.nvideo;
+
+        } else {
+            ngx_memcpy(conf->prefs.video, video, sizeof(video));
+            conf->prefs.nvideo = sizeof(video);
+        }
+    }
+
+    if (!conf->audio_set) {
+        if (prev->audio_set) {
+            ngx_memcpy(conf->prefs.audio, prev->prefs.audio,
+                       sizeof(conf->prefs.audio));
+            conf->prefs.naudio = prev->prefs.naudio;
+
+        } else {
+            conf->prefs.audio[0] = NGX_WEBRTC_CODEC_OPUS;
+            conf->prefs.naudio = 1;
+        }
+    }
+
+    conf->video_set |= prev->video_set;
+    conf->audio_set |= prev->audio_set;
+
+    if (conf->role && conf->candidates == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no \"webrtc_candidate\" is defined for "
+                           "a webrtc location");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_webrtc_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webrtc_loc_conf_t *wlcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (wlcf->role) {
+        return "is duplicate";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->named || clcf->exact_match
+#if (NGX_PCRE)
+        || clcf->regex
+#endif
+       )
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" requires a prefix location, "
+                           "e.g. \"location /whip/\"", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    wlcf->role = (cmd->name.data[9] == 'i') ? NGX_WEBRTC_ROLE_PUBLISHER
+                                            : NGX_WEBRTC_ROLE_VIEWER;
+
+    clcf->handler = ngx_http_webrtc_handler;
+
+    if (ngx_webrtc_core_use(cf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_webrtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webrtc_loc_conf_t *wlcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value, *c;
+    ngx_url_t   u;
+
+    value = cf->args->elts;
+
+    if (wlcf->candidates == NGX_CONF_UNSET_PTR) {
+        wlcf->candidates = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (wlcf->candidates == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = value[1];
+    u.default_port = 10000;
+    u.no_resolve = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in \"%V\" of the \"webrtc_candidate\" "
+                               "directive", u.err, &u.url);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    if (u.naddrs != 1 || u.wildcard || u.port == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webrtc_candidate\" needs the IP address "
+                           "and port peers reach, not \"%V\"", &u.url);
+        return NGX_CONF_ERROR;
+    }
+
+    c = ngx_array_push(wlcf->candidates);
+    if (c == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1 + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    c->data = p;
+    c->len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
+                           NGX_SOCKADDR_STRLEN, 0);
+    c->len = ngx_sprintf(p + c->len, " %d", (int) u.port) - p;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * webrtc_ice_server stun:stun.example.com:3478;
+ * webrtc_ice_server turn:turn.example.com:3478 username=u credential=p;
+ * webrtc_ice_server turn:turn.example.com:3478 secret=s [ttl=1d];
+ */
+
+static char *
+ngx_http_webrtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webrtc_loc_conf_t *wlcf = conf;
+
+    ngx_str_t                     *value, s;
+    ngx_uint_t                     i;
+    ngx_http_webrtc_ice_server_t  *srv;
+
+    value = cf->args->elts;
+
+    if (wlcf->ice_servers == NGX_CONF_UNSET_PTR) {
+        wlcf->ice_servers = ngx_array_create(cf->pool, 2,
+                                        sizeof(ngx_http_webrtc_ice_server_t));
+        if (wlcf->ice_servers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    srv = ngx_array_push(wlcf->ice_servers);
+    if (srv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(srv, sizeof(ngx_http_webrtc_ice_server_t));
+
+    srv->url = value[1];
+    srv->ttl = 86400;
+
+    if (ngx_strncmp(srv->url.data, "stun:", 5) != 0
+        && ngx_strncmp(srv->url.data, "stuns:", 6) != 0
+        && ngx_strncmp(srv->url.data, "turn:", 5) != 0
+        && ngx_strncmp(srv->url.data, "turns:", 6) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid ICE server URL \"%V\", expected "
+                           "stun:, stuns:, turn: or turns:", &srv->url);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "username=", 9) == 0) {
+            srv->username.data = value[i].data + 9;
+            srv->username.len = value[i].len - 9;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "credential=", 11) == 0) {
+            srv->credential.data = value[i].data + 11;
+            srv->credential.len = value[i].len - 11;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "secret=", 7) == 0) {
+            srv->secret.data = value[i].data + 7;
+            srv->secret.len = value[i].len - 7;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "ttl=", 4) == 0) {
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+
+            srv->ttl = ngx_parse_time(&s, 1);
+            if (srv->ttl == (time_t) NGX_ERROR || srv->ttl == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if ((srv->username.len == 0) != (srv->credential.len == 0)
+        || (srv->secret.len && srv->username.len))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webrtc_ice_server\" takes either username= "
+                           "and credential=, or secret=");
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < srv->username.len + srv->credential.len; i++) {
+        u_char  c;
+
+        c = (i < srv->username.len) ? srv->username.data[i]
+            : srv->credential.data[i - srv->username.len];
+
+        if (c == '"' || c == '\\') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "quotes and backslashes are not allowed in "
+                               "ICE server credentials");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_webrtc_codecs(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webrtc_loc_conf_t *wlcf = conf;
+
+    uint8_t     *list, *n;
+    ngx_str_t   *value;
+    ngx_flag_t  *set, video;
+    ngx_uint_t   i, j, codec;
+
+    value = cf->args->elts;
+    video = (cmd->name.data[7] == 'v');
+
+    list = video ? wlcf->prefs.video : wlcf->prefs.audio;
+    n = video ? &wlcf->prefs.nvideo : &wlcf->prefs.naudio;
+    set = video ? &wlcf->video_set : &wlcf->audio_set;
+
+    if (*set) {
+        return "is duplicate";
+    }
+
+    *set = 1;
+    *n = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        codec = ngx_webrtc_codec_by_name(value[i].data, value[i].len);
+
+        if (video ? (codec != NGX_WEBRTC_CODEC_H264
+                     && codec != NGX_WEBRTC_CODEC_VP8
+                     && codec != NGX_WEBRTC_CODEC_VP9
+                     && codec != NGX_WEBRTC_CODEC_AV1)
+                  : (codec != NGX_WEBRTC_CODEC_OPUS
+                     && codec != NGX_WEBRTC_CODEC_PCMU
+                     && codec != NGX_WEBRTC_CODEC_PCMA
+                     && codec != NGX_WEBRTC_CODEC_G722))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unsupported %s codec \"%V\"",
+                               video ? "video" : "audio", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        for (j = 0; j < *n; j++) {
+            if (list[j] == codec) {
+                break;
+            }
+        }
+
+        if (j == *n) {
+            list[(*n)++] = (uint8_t) codec;
+        }
+    }
+
+    return NGX_CONF_OK;
+}

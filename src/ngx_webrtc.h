@@ -1,0 +1,143 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#ifndef _NGX_WEBRTC_H_INCLUDED_
+#define _NGX_WEBRTC_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "ngx_webrtc_sdp.h"
+
+
+#define NGX_WEBRTC_ID_LEN           32      /* 128 random bits, hex */
+#define NGX_WEBRTC_UFRAG_LEN        8       /* 48 bits, RFC 8445 needs 24 */
+#define NGX_WEBRTC_PWD_LEN          32      /* 192 bits, RFC 8445 needs 128 */
+#define NGX_WEBRTC_STREAM_LEN       64
+#define NGX_WEBRTC_FP_TEXT_LEN      (sizeof("sha-256 ") - 1 + 32 * 3 - 1)
+
+
+typedef struct ngx_webrtc_stream_s   ngx_webrtc_stream_t;
+typedef struct ngx_webrtc_session_s  ngx_webrtc_session_t;
+
+
+/* a session: one peer connection of a publisher or a viewer */
+
+struct ngx_webrtc_session_s {
+    ngx_str_node_t                id_node;
+    ngx_str_node_t                ufrag_node;
+    ngx_queue_t                   expire;        /* oldest first */
+    ngx_queue_t                   queue;         /* in stream->viewers */
+    ngx_webrtc_stream_t          *stream;
+
+    time_t                        created;
+    time_t                        expires;
+    ngx_uint_t                    role;          /* ngx_webrtc_role_e */
+    ngx_uint_t                    restarts;
+
+    u_char                        id[NGX_WEBRTC_ID_LEN];
+    u_char                        ufrag[NGX_WEBRTC_UFRAG_LEN];
+    u_char                        pwd[NGX_WEBRTC_PWD_LEN];
+
+    size_t                        remote_ufrag_len;
+    size_t                        remote_pwd_len;
+    u_char                        remote_ufrag[NGX_WEBRTC_SDP_ICE_MAX];
+    u_char                        remote_pwd[NGX_WEBRTC_SDP_ICE_MAX];
+
+    ngx_uint_t                    nfingerprints;
+    ngx_webrtc_fingerprint_t      fingerprints[NGX_WEBRTC_SDP_MAX_FINGERPRINTS];
+
+    ngx_webrtc_track_t            tracks[2];     /* [0] audio, [1] video */
+};
+
+
+/* a stream: one publisher, any number of viewers, by name */
+
+struct ngx_webrtc_stream_s {
+    ngx_str_node_t                node;
+    ngx_webrtc_session_t         *publisher;
+    ngx_queue_t                   viewers;
+    ngx_uint_t                    nviewers;
+    time_t                        created;
+
+    /* the publisher's negotiated tracks, kept while viewers wait */
+    ngx_webrtc_track_t            tracks[2];
+
+    u_char                        name[NGX_WEBRTC_STREAM_LEN];
+};
+
+
+typedef struct {
+    ngx_rbtree_t                  sessions;      /* by id */
+    ngx_rbtree_node_t             sessions_sentinel;
+    ngx_rbtree_t                  ufrags;        /* by local ICE ufrag */
+    ngx_rbtree_node_t             ufrags_sentinel;
+    ngx_rbtree_t                  streams;       /* by name */
+    ngx_rbtree_node_t             streams_sentinel;
+    ngx_queue_t                   expire;
+
+    ngx_uint_t                    nsessions;
+    ngx_uint_t                    nstreams;
+} ngx_webrtc_shm_t;
+
+
+typedef struct {
+    ngx_webrtc_shm_t             *sh;
+    ngx_slab_pool_t              *shpool;
+} ngx_webrtc_shm_ctx_t;
+
+
+typedef struct {
+    size_t                        zone_size;
+    time_t                        consent_timeout;
+    ngx_str_t                     certificate;
+    ngx_str_t                     certificate_key;
+
+    X509                         *cert;
+    EVP_PKEY                     *key;
+    ngx_str_t                     fingerprint;   /* "sha-256 AB:..:EF" */
+
+    ngx_shm_zone_t               *shm_zone;
+    ngx_event_t                   expire_event;
+} ngx_webrtc_core_conf_t;
+
+
+ngx_int_t ngx_webrtc_core_use(ngx_conf_t *cf);
+ngx_webrtc_core_conf_t *ngx_webrtc_core_conf(ngx_cycle_t *cycle);
+ngx_int_t ngx_webrtc_random(u_char *buf, size_t len, const char *alphabet);
+
+ngx_int_t ngx_webrtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+ngx_webrtc_stream_t *ngx_webrtc_stream_lookup(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_str_t *name);
+ngx_webrtc_stream_t *ngx_webrtc_stream_create(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_str_t *name);
+void ngx_webrtc_stream_release(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_webrtc_stream_t *st);
+ngx_webrtc_session_t *ngx_webrtc_session_create(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_webrtc_stream_t *st, ngx_uint_t role, time_t timeout);
+ngx_webrtc_session_t *ngx_webrtc_session_lookup(ngx_webrtc_shm_ctx_t *ctx,
+    u_char *id, size_t len);
+ngx_webrtc_session_t *ngx_webrtc_session_lookup_ufrag(
+    ngx_webrtc_shm_ctx_t *ctx, u_char *ufrag, size_t len);
+ngx_int_t ngx_webrtc_session_new_ufrag(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_webrtc_session_t *s);
+void ngx_webrtc_session_close(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_webrtc_session_t *s);
+ngx_uint_t ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now,
+    ngx_log_t *log);
+
+
+extern ngx_module_t  ngx_webrtc_core_module;
+extern ngx_module_t  ngx_http_webrtc_module;
+extern ngx_module_t  ngx_stream_webrtc_module;
+
+
+#endif /* _NGX_WEBRTC_H_INCLUDED_ */

@@ -1,0 +1,345 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#ifndef _NGX_WEBRTC_SDP_H_INCLUDED_
+#define _NGX_WEBRTC_SDP_H_INCLUDED_
+
+
+/*
+ * Pure SDP codec: parsing of offers and trickle fragments, codec
+ * negotiation and answer generation.  No I/O, no allocation, no nginx
+ * runtime: only libc, so that unit tests and fuzzers call it directly.
+ * Parsed strings point into the caller's buffer.
+ */
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+
+#define NGX_WEBRTC_SDP_MAX_MEDIA        8
+#define NGX_WEBRTC_SDP_MAX_FORMATS      48
+#define NGX_WEBRTC_SDP_MAX_EXTMAP       24
+#define NGX_WEBRTC_SDP_MAX_SSRC         8
+#define NGX_WEBRTC_SDP_MAX_FINGERPRINTS 4
+#define NGX_WEBRTC_SDP_MAX_CANDIDATES   8
+
+#define NGX_WEBRTC_SDP_FMTP_LEN         160
+#define NGX_WEBRTC_SDP_MID_LEN          32
+#define NGX_WEBRTC_SDP_ICE_MAX          256
+#define NGX_WEBRTC_SDP_FP_MAX           64
+
+
+/* results of the codec functions */
+#define NGX_WEBRTC_SDP_OK               0
+#define NGX_WEBRTC_SDP_MALFORMED        -1     /* HTTP 400 */
+#define NGX_WEBRTC_SDP_UNSUPPORTED      -2     /* HTTP 422 */
+
+
+typedef enum {
+    NGX_WEBRTC_MEDIA_OTHER = 0,
+    NGX_WEBRTC_MEDIA_AUDIO,
+    NGX_WEBRTC_MEDIA_VIDEO,
+    NGX_WEBRTC_MEDIA_APPLICATION
+} ngx_webrtc_media_kind_e;
+
+
+typedef enum {
+    NGX_WEBRTC_CODEC_UNKNOWN = 0,
+    NGX_WEBRTC_CODEC_OPUS,
+    NGX_WEBRTC_CODEC_H264,
+    NGX_WEBRTC_CODEC_VP8,
+    NGX_WEBRTC_CODEC_VP9,
+    NGX_WEBRTC_CODEC_AV1,
+    NGX_WEBRTC_CODEC_RTX,
+    NGX_WEBRTC_CODEC_RED,
+    NGX_WEBRTC_CODEC_ULPFEC,
+    NGX_WEBRTC_CODEC_PCMU,
+    NGX_WEBRTC_CODEC_PCMA,
+    NGX_WEBRTC_CODEC_G722,
+    NGX_WEBRTC_CODEC_CN,
+    NGX_WEBRTC_CODEC_TELEPHONE_EVENT,
+    NGX_WEBRTC_CODEC_LAST
+} ngx_webrtc_codec_e;
+
+
+/* H.264 profiles as classified by RFC 6184 profile-level-id */
+typedef enum {
+    NGX_WEBRTC_H264_UNKNOWN = 0,
+    NGX_WEBRTC_H264_CONSTRAINED_BASELINE,
+    NGX_WEBRTC_H264_BASELINE,
+    NGX_WEBRTC_H264_MAIN,
+    NGX_WEBRTC_H264_CONSTRAINED_HIGH,
+    NGX_WEBRTC_H264_HIGH,
+    NGX_WEBRTC_H264_PREDICTIVE_HIGH_444
+} ngx_webrtc_h264_profile_e;
+
+
+typedef enum {
+    NGX_WEBRTC_EXT_MID = 0,
+    NGX_WEBRTC_EXT_ABS_SEND_TIME,
+    NGX_WEBRTC_EXT_TRANSPORT_CC,
+    NGX_WEBRTC_EXT_AUDIO_LEVEL,
+    NGX_WEBRTC_EXT_TOFFSET,
+    NGX_WEBRTC_EXT_VIDEO_ORIENTATION,
+    NGX_WEBRTC_EXT_PLAYOUT_DELAY,
+    NGX_WEBRTC_EXT_N,
+    NGX_WEBRTC_EXT_UNKNOWN = 255
+} ngx_webrtc_ext_e;
+
+
+/* rtcp-fb */
+#define NGX_WEBRTC_FB_NACK          0x01
+#define NGX_WEBRTC_FB_PLI           0x02
+#define NGX_WEBRTC_FB_FIR           0x04
+#define NGX_WEBRTC_FB_REMB          0x08
+#define NGX_WEBRTC_FB_TRANSPORT_CC  0x10
+
+
+typedef enum {
+    NGX_WEBRTC_DIR_SENDRECV = 0,        /* the default, RFC 8866 */
+    NGX_WEBRTC_DIR_SENDONLY,
+    NGX_WEBRTC_DIR_RECVONLY,
+    NGX_WEBRTC_DIR_INACTIVE
+} ngx_webrtc_direction_e;
+
+
+typedef enum {
+    NGX_WEBRTC_SETUP_NONE = 0,
+    NGX_WEBRTC_SETUP_ACTPASS,
+    NGX_WEBRTC_SETUP_ACTIVE,
+    NGX_WEBRTC_SETUP_PASSIVE,
+    NGX_WEBRTC_SETUP_HOLDCONN
+} ngx_webrtc_setup_e;
+
+
+typedef enum {
+    NGX_WEBRTC_HASH_SHA1 = 1,
+    NGX_WEBRTC_HASH_SHA224,
+    NGX_WEBRTC_HASH_SHA256,
+    NGX_WEBRTC_HASH_SHA384,
+    NGX_WEBRTC_HASH_SHA512
+} ngx_webrtc_hash_e;
+
+
+typedef enum {
+    NGX_WEBRTC_ROLE_PUBLISHER = 1,
+    NGX_WEBRTC_ROLE_VIEWER
+} ngx_webrtc_role_e;
+
+
+typedef struct {
+    size_t                      len;
+    const u_char               *data;
+} ngx_webrtc_sdp_str_t;
+
+
+typedef struct {
+    uint8_t                     hash;           /* ngx_webrtc_hash_e */
+    uint8_t                     len;
+    u_char                      value[NGX_WEBRTC_SDP_FP_MAX];
+} ngx_webrtc_fingerprint_t;
+
+
+/* one payload type of an m= line */
+typedef struct {
+    uint8_t                     pt;
+    uint8_t                     codec;          /* ngx_webrtc_codec_e */
+    uint8_t                     channels;
+    uint8_t                     fb;             /* NGX_WEBRTC_FB_* */
+    uint32_t                    clock;
+    ngx_webrtc_sdp_str_t        name;
+    ngx_webrtc_sdp_str_t        fmtp;
+
+    /* from fmtp */
+    uint8_t                     apt;            /* rtx, red */
+    uint8_t                     packetization_mode;
+    uint8_t                     h264_profile;   /* ngx_webrtc_h264_profile_e */
+    uint8_t                     profile;        /* vp9 profile-id, av1 */
+    uint8_t                     stereo;
+    uint8_t                     has_rtpmap;
+    uint32_t                    profile_level_id;
+} ngx_webrtc_sdp_format_t;
+
+
+typedef struct {
+    uint8_t                     id;
+    uint8_t                     ext;            /* ngx_webrtc_ext_e */
+    ngx_webrtc_sdp_str_t        uri;
+} ngx_webrtc_sdp_extmap_t;
+
+
+typedef struct {
+    ngx_webrtc_sdp_str_t        foundation;
+    ngx_webrtc_sdp_str_t        transport;
+    ngx_webrtc_sdp_str_t        address;
+    ngx_webrtc_sdp_str_t        type;
+    uint32_t                    priority;
+    uint16_t                    port;
+    uint8_t                     component;
+} ngx_webrtc_sdp_candidate_t;
+
+
+typedef struct {
+    ngx_webrtc_sdp_str_t        ufrag;
+    ngx_webrtc_sdp_str_t        pwd;
+    ngx_webrtc_fingerprint_t    fingerprints[NGX_WEBRTC_SDP_MAX_FINGERPRINTS];
+    uint8_t                     nfingerprints;
+    uint8_t                     setup;          /* ngx_webrtc_setup_e */
+} ngx_webrtc_sdp_transport_t;
+
+
+typedef struct {
+    uint8_t                     kind;           /* ngx_webrtc_media_kind_e */
+    uint8_t                     direction;      /* ngx_webrtc_direction_e */
+    uint8_t                     rtcp_mux;
+    uint8_t                     rtcp_rsize;
+    uint8_t                     simulcast;
+    uint8_t                     end_of_candidates;
+    uint8_t                     has_direction;
+    uint8_t                     bundled;
+    uint16_t                    port;
+
+    ngx_webrtc_sdp_str_t        type;
+    ngx_webrtc_sdp_str_t        proto;
+    ngx_webrtc_sdp_str_t        mid;
+    ngx_webrtc_sdp_str_t        msid;
+
+    ngx_webrtc_sdp_transport_t  transport;
+
+    unsigned                    nformats;
+    ngx_webrtc_sdp_format_t     formats[NGX_WEBRTC_SDP_MAX_FORMATS];
+
+    unsigned                    nextmaps;
+    ngx_webrtc_sdp_extmap_t     extmaps[NGX_WEBRTC_SDP_MAX_EXTMAP];
+
+    unsigned                    nssrcs;
+    uint32_t                    ssrcs[NGX_WEBRTC_SDP_MAX_SSRC];
+    uint32_t                    rtx_ssrc;       /* ssrc-group:FID */
+
+    unsigned                    ncandidates;
+    ngx_webrtc_sdp_candidate_t  candidates[NGX_WEBRTC_SDP_MAX_CANDIDATES];
+    unsigned                    ncandidates_total;
+} ngx_webrtc_sdp_media_t;
+
+
+typedef struct {
+    unsigned                    fragment:1;     /* trickle-ice-sdpfrag */
+    unsigned                    ice_lite:1;
+    unsigned                    has_version:1;
+    unsigned                    has_direction:1;
+    unsigned                    direction:2;    /* session level */
+
+    ngx_webrtc_sdp_transport_t  transport;      /* session level */
+    ngx_webrtc_sdp_str_t        bundle;         /* "0 1" */
+
+    /* the effective transport of the BUNDLE group, by check_offer() */
+    ngx_webrtc_sdp_transport_t  ice;
+    unsigned                    bundle_tag;
+
+    unsigned                    nmedia;
+    ngx_webrtc_sdp_media_t      media[NGX_WEBRTC_SDP_MAX_MEDIA];
+
+    const char                 *error;          /* one-line reason */
+    unsigned                    error_line;
+} ngx_webrtc_sdp_t;
+
+
+/*
+ * The negotiated description of one track: what the media plane needs to
+ * receive it (publisher) or to send it (viewer).  Self-contained (no
+ * pointers), so that it can live in shared memory.
+ */
+typedef struct {
+    uint8_t                     kind;           /* 0: no such track */
+    uint8_t                     mline;
+    uint8_t                     pt;
+    uint8_t                     codec;
+    uint8_t                     channels;
+    uint8_t                     fb;
+    uint8_t                     packetization_mode;
+    uint8_t                     h264_profile;
+    uint8_t                     profile;
+    uint8_t                     stereo;
+    uint8_t                     rtcp_rsize;
+    uint8_t                     mid_len;
+    uint8_t                     fmtp_len;
+    uint8_t                     ext[NGX_WEBRTC_EXT_N];   /* id, 0: none */
+    uint32_t                    clock;
+    uint32_t                    profile_level_id;
+    uint32_t                    ssrc;
+    u_char                      mid[NGX_WEBRTC_SDP_MID_LEN];
+    u_char                      fmtp[NGX_WEBRTC_SDP_FMTP_LEN];
+} ngx_webrtc_track_t;
+
+
+/* what the operator allows, in order of preference */
+typedef struct {
+    uint8_t                     video[NGX_WEBRTC_CODEC_LAST];
+    uint8_t                     audio[NGX_WEBRTC_CODEC_LAST];
+    uint8_t                     nvideo;
+    uint8_t                     naudio;
+} ngx_webrtc_codec_prefs_t;
+
+
+typedef struct {
+    uint8_t                     state;          /* NGX_WEBRTC_ANSWER_* */
+    uint8_t                     direction;
+    uint8_t                     track;          /* index into tracks[] */
+    uint8_t                     format;         /* offer's, if no track */
+} ngx_webrtc_answer_media_t;
+
+#define NGX_WEBRTC_ANSWER_REJECTED  0
+#define NGX_WEBRTC_ANSWER_ACCEPTED  1
+
+#define NGX_WEBRTC_NO_TRACK         0xff
+
+
+typedef struct {
+    /* input, set by the caller */
+    ngx_webrtc_sdp_str_t        ufrag;
+    ngx_webrtc_sdp_str_t        pwd;
+    ngx_webrtc_sdp_str_t        fingerprint;    /* "sha-256 AB:CD:..." */
+    ngx_webrtc_sdp_str_t        cname;
+    ngx_webrtc_sdp_str_t        msid;           /* stream id for a=msid */
+    ngx_webrtc_sdp_str_t       *candidates;     /* "127.0.0.1 10000" */
+    unsigned                    ncandidates;
+    uint64_t                    session_id;
+
+    /* output of negotiation */
+    unsigned                    nmedia;
+    ngx_webrtc_answer_media_t   media[NGX_WEBRTC_SDP_MAX_MEDIA];
+    ngx_webrtc_track_t          tracks[2];      /* [0] audio, [1] video */
+
+    const char                 *error;
+} ngx_webrtc_answer_t;
+
+
+int ngx_webrtc_sdp_parse(ngx_webrtc_sdp_t *sdp, const u_char *p, size_t len,
+    int fragment);
+int ngx_webrtc_sdp_check_offer(ngx_webrtc_sdp_t *sdp);
+int ngx_webrtc_sdp_check_fragment(ngx_webrtc_sdp_t *sdp);
+
+int ngx_webrtc_sdp_negotiate_publish(ngx_webrtc_sdp_t *offer,
+    const ngx_webrtc_codec_prefs_t *prefs, const ngx_webrtc_track_t *prefer,
+    ngx_webrtc_answer_t *answer);
+int ngx_webrtc_sdp_negotiate_play(ngx_webrtc_sdp_t *offer,
+    const ngx_webrtc_track_t *stream, ngx_webrtc_answer_t *answer);
+
+size_t ngx_webrtc_sdp_write_answer(u_char *buf, size_t size,
+    ngx_webrtc_sdp_t *offer, ngx_webrtc_answer_t *answer);
+size_t ngx_webrtc_sdp_write_fragment(u_char *buf, size_t size,
+    ngx_webrtc_answer_t *answer, const u_char *mid, size_t mid_len);
+
+ngx_webrtc_codec_e ngx_webrtc_codec_by_name(const u_char *name, size_t len);
+const char *ngx_webrtc_codec_name(unsigned codec);
+ngx_webrtc_h264_profile_e ngx_webrtc_h264_profile(uint32_t profile_level_id);
+int ngx_webrtc_h264_decodes(unsigned stream, unsigned receiver);
+int ngx_webrtc_ice_string_valid(const u_char *p, size_t len);
+
+
+#endif /* _NGX_WEBRTC_SDP_H_INCLUDED_ */

@@ -1,0 +1,350 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_webrtc.h"
+
+
+/*
+ * The registry shared by all workers: streams by name, sessions by id
+ * (signaling on any worker) and by local ICE ufrag (datagrams on any
+ * worker).  Every function here is called with the slab pool locked.
+ */
+
+
+static ngx_str_node_t *ngx_webrtc_shm_lookup(ngx_rbtree_t *tree, u_char *key,
+    size_t len);
+
+
+ngx_int_t
+ngx_webrtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_webrtc_shm_ctx_t  *octx = data;
+
+    size_t                 len;
+    ngx_webrtc_shm_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        /* reload: sessions and streams survive */
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+        return NGX_OK;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+        return NGX_OK;
+    }
+
+    ctx->sh = ngx_slab_alloc(ctx->shpool, sizeof(ngx_webrtc_shm_t));
+    if (ctx->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->shpool->data = ctx->sh;
+
+    ngx_rbtree_init(&ctx->sh->sessions, &ctx->sh->sessions_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&ctx->sh->ufrags, &ctx->sh->ufrags_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&ctx->sh->streams, &ctx->sh->streams_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_queue_init(&ctx->sh->expire);
+
+    ctx->sh->nsessions = 0;
+    ctx->sh->nstreams = 0;
+
+    len = sizeof(" in webrtc zone \"\"") + shm_zone->shm.name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx, " in webrtc zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* running out of zone memory is answered with 503, not logged */
+    ctx->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_str_node_t *
+ngx_webrtc_shm_lookup(ngx_rbtree_t *tree, u_char *key, size_t len)
+{
+    ngx_str_t  name;
+
+    name.data = key;
+    name.len = len;
+
+    return ngx_str_rbtree_lookup(tree, &name, ngx_crc32_short(key, len));
+}
+
+
+ngx_webrtc_stream_t *
+ngx_webrtc_stream_lookup(ngx_webrtc_shm_ctx_t *ctx, ngx_str_t *name)
+{
+    ngx_str_node_t  *sn;
+
+    sn = ngx_webrtc_shm_lookup(&ctx->sh->streams, name->data, name->len);
+
+    if (sn == NULL) {
+        return NULL;
+    }
+
+    return (ngx_webrtc_stream_t *)
+               ((u_char *) sn - offsetof(ngx_webrtc_stream_t, node));
+}
+
+
+ngx_webrtc_stream_t *
+ngx_webrtc_stream_create(ngx_webrtc_shm_ctx_t *ctx, ngx_str_t *name)
+{
+    ngx_webrtc_stream_t  *st;
+
+    if (name->len > NGX_WEBRTC_STREAM_LEN) {
+        return NULL;
+    }
+
+    st = ngx_slab_calloc_locked(ctx->shpool, sizeof(ngx_webrtc_stream_t));
+    if (st == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(st->name, name->data, name->len);
+
+    st->node.str.data = st->name;
+    st->node.str.len = name->len;
+    st->node.node.key = ngx_crc32_short(name->data, name->len);
+    st->created = ngx_time();
+
+    ngx_queue_init(&st->viewers);
+
+    ngx_rbtree_insert(&ctx->sh->streams, &st->node.node);
+    ctx->sh->nstreams++;
+
+    return st;
+}
+
+
+/* frees a stream nobody publishes or watches any more */
+
+void
+ngx_webrtc_stream_release(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_stream_t *st)
+{
+    if (st->publisher || st->nviewers) {
+        return;
+    }
+
+    ngx_rbtree_delete(&ctx->sh->streams, &st->node.node);
+    ctx->sh->nstreams--;
+
+    ngx_slab_free_locked(ctx->shpool, st);
+}
+
+
+ngx_webrtc_session_t *
+ngx_webrtc_session_create(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_stream_t *st,
+    ngx_uint_t role, time_t timeout)
+{
+    ngx_webrtc_session_t  *s;
+
+    s = ngx_slab_calloc_locked(ctx->shpool, sizeof(ngx_webrtc_session_t));
+    if (s == NULL) {
+        return NULL;
+    }
+
+    do {
+        if (ngx_webrtc_random(s->id, NGX_WEBRTC_ID_LEN, "0123456789abcdef")
+            != NGX_OK)
+        {
+            ngx_slab_free_locked(ctx->shpool, s);
+            return NULL;
+        }
+
+    } while (ngx_webrtc_shm_lookup(&ctx->sh->sessions, s->id,
+                                   NGX_WEBRTC_ID_LEN));
+
+    if (ngx_webrtc_session_new_ufrag(ctx, s) != NGX_OK) {
+        ngx_slab_free_locked(ctx->shpool, s);
+        return NULL;
+    }
+
+    s->id_node.str.data = s->id;
+    s->id_node.str.len = NGX_WEBRTC_ID_LEN;
+    s->id_node.node.key = ngx_crc32_short(s->id, NGX_WEBRTC_ID_LEN);
+    ngx_rbtree_insert(&ctx->sh->sessions, &s->id_node.node);
+
+    s->role = role;
+    s->stream = st;
+    s->created = ngx_time();
+    s->expires = s->created + timeout;
+
+    ngx_queue_insert_tail(&ctx->sh->expire, &s->expire);
+
+    if (role == NGX_WEBRTC_ROLE_PUBLISHER) {
+        st->publisher = s;
+        ngx_queue_init(&s->queue);
+
+    } else {
+        ngx_queue_insert_tail(&st->viewers, &s->queue);
+        st->nviewers++;
+    }
+
+    ctx->sh->nsessions++;
+
+    return s;
+}
+
+
+/*
+ * a fresh local ICE ufrag and password: at session creation and on ICE
+ * restart (RFC 8445, 9), re-keying the ufrag index
+ */
+
+ngx_int_t
+ngx_webrtc_session_new_ufrag(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_webrtc_session_t *s)
+{
+    u_char  ufrag[NGX_WEBRTC_UFRAG_LEN];
+
+    static const char  ice_chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    do {
+        if (ngx_webrtc_random(ufrag, NGX_WEBRTC_UFRAG_LEN, ice_chars)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } while (ngx_webrtc_shm_lookup(&ctx->sh->ufrags, ufrag,
+                                   NGX_WEBRTC_UFRAG_LEN));
+
+    if (ngx_webrtc_random(s->pwd, NGX_WEBRTC_PWD_LEN, ice_chars) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (s->ufrag_node.str.data) {
+        ngx_rbtree_delete(&ctx->sh->ufrags, &s->ufrag_node.node);
+    }
+
+    ngx_memcpy(s->ufrag, ufrag, NGX_WEBRTC_UFRAG_LEN);
+
+    s->ufrag_node.str.data = s->ufrag;
+    s->ufrag_node.str.len = NGX_WEBRTC_UFRAG_LEN;
+    s->ufrag_node.node.key = ngx_crc32_short(s->ufrag, NGX_WEBRTC_UFRAG_LEN);
+    ngx_rbtree_insert(&ctx->sh->ufrags, &s->ufrag_node.node);
+
+    return NGX_OK;
+}
+
+
+ngx_webrtc_session_t *
+ngx_webrtc_session_lookup(ngx_webrtc_shm_ctx_t *ctx, u_char *id, size_t len)
+{
+    ngx_str_node_t  *sn;
+
+    sn = ngx_webrtc_shm_lookup(&ctx->sh->sessions, id, len);
+
+    if (sn == NULL) {
+        return NULL;
+    }
+
+    return (ngx_webrtc_session_t *)
+               ((u_char *) sn - offsetof(ngx_webrtc_session_t, id_node));
+}
+
+
+ngx_webrtc_session_t *
+ngx_webrtc_session_lookup_ufrag(ngx_webrtc_shm_ctx_t *ctx, u_char *ufrag,
+    size_t len)
+{
+    ngx_str_node_t  *sn;
+
+    sn = ngx_webrtc_shm_lookup(&ctx->sh->ufrags, ufrag, len);
+
+    if (sn == NULL) {
+        return NULL;
+    }
+
+    return (ngx_webrtc_session_t *)
+               ((u_char *) sn - offsetof(ngx_webrtc_session_t, ufrag_node));
+}
+
+
+void
+ngx_webrtc_session_close(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s)
+{
+    ngx_webrtc_stream_t  *st;
+
+    st = s->stream;
+
+    if (s->role == NGX_WEBRTC_ROLE_PUBLISHER) {
+        if (st->publisher == s) {
+            st->publisher = NULL;
+        }
+
+    } else {
+        ngx_queue_remove(&s->queue);
+        st->nviewers--;
+    }
+
+    ngx_rbtree_delete(&ctx->sh->sessions, &s->id_node.node);
+    ngx_rbtree_delete(&ctx->sh->ufrags, &s->ufrag_node.node);
+    ngx_queue_remove(&s->expire);
+    ctx->sh->nsessions--;
+
+    ngx_slab_free_locked(ctx->shpool, s);
+
+    ngx_webrtc_stream_release(ctx, st);
+}
+
+
+/* closes sessions whose ICE never completed or whose consent expired */
+
+ngx_uint_t
+ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log)
+{
+    ngx_uint_t             n;
+    ngx_queue_t           *q, *next;
+    ngx_webrtc_session_t  *s;
+
+    n = 0;
+
+    for (q = ngx_queue_head(&ctx->sh->expire);
+         q != ngx_queue_sentinel(&ctx->sh->expire);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        s = ngx_queue_data(q, ngx_webrtc_session_t, expire);
+
+        if (s->expires > now) {
+            /* the queue is ordered: refreshed sessions move to its tail */
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "webrtc %s session %*s of stream \"%V\" timed out",
+                      s->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                           : "viewer",
+                      (size_t) NGX_WEBRTC_ID_LEN, s->id,
+                      &s->stream->node.str);
+
+        ngx_webrtc_session_close(ctx, s);
+        n++;
+    }
+
+    return n;
+}
