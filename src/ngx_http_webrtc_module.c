@@ -841,6 +841,8 @@ ngx_http_webrtc_patch(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
 static ngx_int_t
 ngx_http_webrtc_delete(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx)
 {
+    ngx_int_t                slot;
+    ngx_pid_t                pid;
     ngx_webrtc_session_t    *s;
     ngx_webrtc_shm_ctx_t    *shm;
     ngx_webrtc_core_conf_t  *ccf;
@@ -858,9 +860,15 @@ ngx_http_webrtc_delete(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx)
                                      "no such session");
     }
 
+    slot = s->owner_slot;
+    pid = s->owner_pid;
+
     ngx_webrtc_session_close(shm, s);
 
     ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    /* the worker serving its media closes it at once */
+    ngx_webrtc_relay_close(slot, pid, ctx->id.data);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "webrtc session %V of stream \"%V\" deleted",

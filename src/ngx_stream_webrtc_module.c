@@ -8,12 +8,18 @@
 #include <ngx_core.h>
 #include <ngx_stream.h>
 
-#include "ngx_webrtc.h"
+#include <openssl/rand.h>
+
+#include "ngx_webrtc_media.h"
 
 
 /*
- * The media plane: every datagram of every session arrives at one UDP
- * port and is demultiplexed by its first byte (RFC 7983, 7).
+ * The media plane.  Every datagram of every session arrives at one UDP
+ * port; nginx keeps a "connection" per 5-tuple (per remote address) in
+ * the worker its reuseport socket belongs to.  A datagram is demultiplexed
+ * by its first byte (RFC 7983, 7): STUN connectivity checks are answered
+ * on any 5-tuple (ICE lite); the 5-tuple ICE nominates carries the
+ * session's DTLS and SRTP, whose state (a "peer") lives in that worker.
  */
 
 
@@ -22,7 +28,30 @@ typedef struct {
 } ngx_stream_webrtc_srv_conf_t;
 
 
+typedef struct {
+    ngx_stream_session_t       *session;
+    ngx_webrtc_peer_t          *peer;
+    u_char                      id[NGX_WEBRTC_ID_LEN];
+    unsigned                    valid:1;        /* a valid check came */
+    unsigned                    handling:1;
+    unsigned                    close:1;
+} ngx_stream_webrtc_ctx_t;
+
+
 static void ngx_stream_webrtc_handler(ngx_stream_session_t *s);
+static void ngx_stream_webrtc_read_handler(ngx_event_t *rev);
+static void ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx,
+    u_char *p, size_t len);
+static void ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len);
+static void ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len);
+static void ngx_stream_webrtc_srtp(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len);
+static ngx_int_t ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx);
+static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
+
+static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
 static void *ngx_stream_webrtc_create_srv_conf(ngx_conf_t *cf);
 static char *ngx_stream_webrtc(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -60,7 +89,7 @@ ngx_module_t  ngx_stream_webrtc_module = {
     NGX_STREAM_MODULE,                     /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_stream_webrtc_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -69,30 +98,586 @@ ngx_module_t  ngx_stream_webrtc_module = {
 };
 
 
+/* this worker's peers by session id */
+static ngx_rbtree_t       ngx_webrtc_peers;
+static ngx_rbtree_node_t  ngx_webrtc_peers_sentinel;
+
+static u_char             ngx_stream_webrtc_buf[NGX_WEBRTC_MTU
+                                                + NGX_WEBRTC_SRTP_OVERHEAD];
+
+
 static void
 ngx_stream_webrtc_handler(ngx_stream_session_t *s)
 {
-    u_char            *p;
-    ngx_connection_t  *c;
+    ngx_buf_t                *b;
+    ngx_connection_t         *c;
+    ngx_stream_webrtc_ctx_t  *ctx;
 
     c = s->connection;
+    b = c->buffer;
 
-    if (c->type != SOCK_DGRAM || c->buffer == NULL
-        || c->buffer->last == c->buffer->pos)
-    {
+    if (c->type != SOCK_DGRAM || b == NULL) {
         ngx_stream_finalize_session(s, NGX_STREAM_BAD_REQUEST);
         return;
     }
 
-    p = c->buffer->pos;
+    ctx = ngx_pcalloc(c->pool, sizeof(ngx_stream_webrtc_ctx_t));
+    if (ctx == NULL) {
+        ngx_stream_finalize_session(s, NGX_STREAM_INTERNAL_SERVER_ERROR);
+        return;
+    }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_STREAM, c->log, 0,
-                   "webrtc datagram first byte %ui, %uz bytes",
-                   (ngx_uint_t) p[0], (size_t) (c->buffer->last - p));
+    ctx->session = s;
+    ngx_stream_set_ctx(s, ctx, ngx_stream_webrtc_module);
 
-    /* RFC 7983: 0-3 STUN, 20-63 DTLS, 128-191 RTP/RTCP: not served yet */
+    c->log->action = "serving webrtc media";
+    c->read->handler = ngx_stream_webrtc_read_handler;
 
-    ngx_stream_finalize_session(s, NGX_STREAM_OK);
+    /* the idle "connections" are closed at once on graceful shutdown */
+    c->idle = 1;
+
+    ctx->handling = 1;
+    ngx_stream_webrtc_datagram(ctx, b->pos, b->last - b->pos);
+    ctx->handling = 0;
+
+    b->pos = b->last;
+
+    if (!ctx->valid || ctx->close) {
+        /* the first datagram of an address must be a valid check */
+        ngx_stream_webrtc_close(ctx);
+    }
+}
+
+
+static void
+ngx_stream_webrtc_read_handler(ngx_event_t *rev)
+{
+    ssize_t                   n;
+    ngx_connection_t         *c;
+    ngx_stream_session_t     *s;
+    ngx_stream_webrtc_ctx_t  *ctx;
+
+    c = rev->data;
+    s = c->data;
+    ctx = ngx_stream_get_module_ctx(s, ngx_stream_webrtc_module);
+
+    if (c->close) {
+        /* graceful shutdown */
+        ngx_stream_webrtc_close(ctx);
+        return;
+    }
+
+    if (rev->timedout) {
+        /* RFC 7675, 5.1: no valid check for the consent timeout */
+
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "webrtc: ICE consent expired");
+
+        if (ctx->peer) {
+            ngx_webrtc_peer_close(ctx->peer, "ICE consent expired");
+        }
+
+        ngx_stream_webrtc_close(ctx);
+        return;
+    }
+
+    ctx->handling = 1;
+
+    for ( ;; ) {
+        n = c->recv(c, ngx_stream_webrtc_buf, NGX_WEBRTC_MTU);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR) {
+            ctx->close = 1;
+            break;
+        }
+
+        ngx_stream_webrtc_datagram(ctx, ngx_stream_webrtc_buf, n);
+
+        if (ctx->close) {
+            break;
+        }
+    }
+
+    ctx->handling = 0;
+
+    if (ctx->close) {
+        ngx_stream_webrtc_close(ctx);
+    }
+}
+
+
+/* RFC 7983, 7: demultiplexing by the first byte */
+
+static void
+ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len)
+{
+    if (len == 0) {
+        return;
+    }
+
+    if (p[0] <= 3) {
+        ngx_stream_webrtc_stun(ctx, p, len);
+        return;
+    }
+
+    if (p[0] >= 20 && p[0] <= 63) {
+        ngx_stream_webrtc_dtls(ctx, p, len);
+        return;
+    }
+
+    if (p[0] >= 128 && p[0] <= 191) {
+        ngx_stream_webrtc_srtp(ctx, p, len);
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_STREAM,
+                   ctx->session->connection->log, 0,
+                   "webrtc: datagram with first byte %ui dropped",
+                   (ngx_uint_t) p[0]);
+}
+
+
+static void
+ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
+{
+    size_t                    outlen;
+    ngx_int_t                 rc;
+    ngx_connection_t         *c;
+    ngx_webrtc_session_t     *s;
+    ngx_webrtc_shm_ctx_t     *shm;
+    ngx_webrtc_core_conf_t   *ccf;
+    ngx_webrtc_ice_result_t   res;
+    u_char                    out[512];
+
+    c = ctx->session->connection;
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    outlen = sizeof(out);
+
+    rc = ngx_webrtc_ice_process(shm, c->log, p, len, c->sockaddr,
+                                c->socklen, out, &outlen, &res);
+
+    if ((rc == NGX_OK || rc == NGX_ABORT) && outlen) {
+        (void) c->send(c, out, outlen);
+    }
+
+    if (rc != NGX_OK) {
+        return;
+    }
+
+    if (ctx->valid && ngx_memcmp(ctx->id, res.id, NGX_WEBRTC_ID_LEN) != 0) {
+        /* another session from the same address */
+
+        if (ctx->peer) {
+            ngx_webrtc_peer_close(ctx->peer, "address taken by a new session");
+        }
+    }
+
+    ctx->valid = 1;
+    ngx_memcpy(ctx->id, res.id, NGX_WEBRTC_ID_LEN);
+
+    /* consent freshness, RFC 7675 */
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
+
+    if (s) {
+        ngx_webrtc_session_touch(shm, s, ngx_time() + ccf->consent_timeout);
+    }
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    if (s == NULL) {
+        return;
+    }
+
+    ngx_add_timer(c->read, (ngx_msec_t) ccf->consent_timeout * 1000);
+
+    if (res.use_candidate) {
+        (void) ngx_stream_webrtc_nominate(ctx);
+    }
+}
+
+
+static void
+ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
+{
+    ngx_int_t           rc;
+    ngx_webrtc_peer_t  *peer;
+
+    if (ctx->peer == NULL) {
+
+        if (!ctx->valid) {
+            ngx_log_debug0(NGX_LOG_DEBUG_STREAM,
+                           ctx->session->connection->log, 0,
+                           "webrtc: DTLS before ICE dropped");
+            return;
+        }
+
+        /* the full agent may start DTLS before it nominates */
+
+        if (ngx_stream_webrtc_nominate(ctx) != NGX_OK) {
+            return;
+        }
+    }
+
+    peer = ctx->peer;
+
+    rc = ngx_webrtc_dtls_input(peer, p, len);
+
+    switch (rc) {
+
+    case NGX_OK:
+        ngx_webrtc_relay_start(peer);
+        break;
+
+    case NGX_DONE:
+        ngx_webrtc_peer_close(peer, "DTLS close_notify");
+        break;
+
+    case NGX_ERROR:
+        ngx_webrtc_peer_close(peer, "DTLS failed");
+        break;
+
+    default:
+        break;
+    }
+}
+
+
+static void
+ngx_stream_webrtc_srtp(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
+{
+    int                 n;
+    srtp_err_status_t   err;
+    ngx_webrtc_peer_t  *peer;
+
+    peer = ctx->peer;
+
+    if (peer == NULL || !peer->srtp_ready || len > NGX_WEBRTC_MTU) {
+        return;
+    }
+
+    n = (int) len;
+
+    if (ngx_webrtc_is_rtcp(p, len)) {
+        err = srtp_unprotect_rtcp(peer->srtp_in, p, &n);
+
+        if (err != srtp_err_status_ok) {
+            ngx_log_debug1(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
+                           "webrtc: SRTCP unprotect failed: %d", (int) err);
+            return;
+        }
+
+        ngx_webrtc_relay_rtcp(peer, p, n);
+        return;
+    }
+
+    if (peer->role != NGX_WEBRTC_ROLE_PUBLISHER) {
+        return;
+    }
+
+    err = srtp_unprotect(peer->srtp_in, p, &n);
+
+    if (err != srtp_err_status_ok) {
+        ngx_log_debug1(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
+                       "webrtc: SRTP unprotect failed: %d", (int) err);
+        return;
+    }
+
+    ngx_webrtc_relay_rtp(peer, p, n);
+}
+
+
+/*
+ * The 5-tuple of a nominating check (or of the first DTLS record) becomes
+ * the session's media path in this worker.  A valid check from a new
+ * address moves the path (RFC 8445, 7.3.1.5), an invalid one never does.
+ */
+
+static ngx_int_t
+ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
+{
+    uint32_t                  ssrc;
+    ngx_pool_t               *pool;
+    ngx_connection_t         *c;
+    ngx_webrtc_peer_t        *peer;
+    ngx_webrtc_session_t     *s;
+    ngx_webrtc_shm_ctx_t     *shm;
+    ngx_webrtc_core_conf_t   *ccf;
+    ngx_stream_webrtc_ctx_t  *octx;
+
+    c = ctx->session->connection;
+
+    peer = ngx_webrtc_peer_by_id(ctx->id);
+
+    if (peer) {
+        if (peer->connection != c) {
+            if (peer->connection) {
+                octx = ngx_stream_get_module_ctx(
+                  (ngx_stream_session_t *) peer->connection->data,
+                                                 ngx_stream_webrtc_module);
+                octx->peer = NULL;
+            }
+
+            peer->connection = c;
+            ctx->peer = peer;
+
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "webrtc session %*s: media path moved",
+                          (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+        }
+
+        return NGX_OK;
+    }
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    pool = ngx_create_pool(2048, c->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    peer = ngx_pcalloc(pool, sizeof(ngx_webrtc_peer_t));
+    if (peer == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    peer->pool = pool;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
+
+    if (s == NULL) {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        ngx_destroy_pool(pool);
+        return NGX_DECLINED;
+    }
+
+    if (s->owner_pid && s->owner_pid != ngx_pid
+        && kill(s->owner_pid, 0) == 0)
+    {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        ngx_destroy_pool(pool);
+
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "webrtc session %*s is served by worker %P, "
+                      "its media path cannot move to this worker",
+                      (size_t) NGX_WEBRTC_ID_LEN, ctx->id, s->owner_pid);
+        return NGX_DECLINED;
+    }
+
+    s->owner_pid = ngx_pid;
+    s->owner_slot = ngx_worker;
+
+    ngx_memcpy(peer->id, s->id, NGX_WEBRTC_ID_LEN);
+    peer->role = s->role;
+    peer->stream = s->stream;
+    ngx_memcpy(peer->tracks, s->tracks, sizeof(peer->tracks));
+    peer->nfingerprints = s->nfingerprints;
+    ngx_memcpy(peer->fingerprints, s->fingerprints,
+               sizeof(peer->fingerprints));
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    peer->log = *ngx_cycle->log;
+    peer->log.connection = c->number;
+    peer->log.handler = NULL;
+    peer->log.data = NULL;
+    peer->log.action = NULL;
+
+    peer->connection = c;
+
+    do {
+        if (RAND_bytes((u_char *) &ssrc, sizeof(ssrc)) != 1) {
+            ssrc = (uint32_t) ngx_random();
+        }
+    } while (ssrc == 0);
+
+    peer->local_ssrc = ssrc;
+
+    peer->node.str.data = peer->id;
+    peer->node.str.len = NGX_WEBRTC_ID_LEN;
+    peer->node.node.key = ngx_crc32_short(peer->id, NGX_WEBRTC_ID_LEN);
+
+    if (ngx_webrtc_dtls_create(peer) != NGX_OK
+        || ngx_webrtc_relay_attach(peer) != NGX_OK)
+    {
+        ngx_webrtc_dtls_free(peer);
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    ngx_rbtree_insert(&ngx_webrtc_peers, &peer->node.node);
+
+    ctx->peer = peer;
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "webrtc %s session %*s: ICE nominated",
+                  peer->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                         : "viewer",
+                  (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+
+    return NGX_OK;
+}
+
+
+ngx_webrtc_peer_t *
+ngx_webrtc_peer_by_id(u_char *id)
+{
+    ngx_str_t        name;
+    ngx_str_node_t  *sn;
+
+    if (ngx_webrtc_peers.root == NULL) {
+        return NULL;
+    }
+
+    name.data = id;
+    name.len = NGX_WEBRTC_ID_LEN;
+
+    sn = ngx_str_rbtree_lookup(&ngx_webrtc_peers, &name,
+                               ngx_crc32_short(id, NGX_WEBRTC_ID_LEN));
+    if (sn == NULL) {
+        return NULL;
+    }
+
+    return (ngx_webrtc_peer_t *)
+               ((u_char *) sn - offsetof(ngx_webrtc_peer_t, node));
+}
+
+
+ssize_t
+ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
+{
+    if (peer->connection == NULL) {
+        return NGX_AGAIN;
+    }
+
+    return peer->connection->send(peer->connection, p, len);
+}
+
+
+ngx_int_t
+ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
+{
+    int  n;
+
+    n = (int) len;
+
+    if (srtp_protect_rtcp(peer->srtp_out, p, &n) != srtp_err_status_ok) {
+        return NGX_ERROR;
+    }
+
+    return ngx_webrtc_peer_send(peer, p, n) > 0 ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * Frees a peer and its session.  A publisher's viewers stay: they wait
+ * on the stream for the next publisher.
+ */
+
+void
+ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason)
+{
+    ngx_webrtc_session_t     *s;
+    ngx_webrtc_shm_ctx_t     *shm;
+    ngx_webrtc_core_conf_t   *ccf;
+    ngx_stream_webrtc_ctx_t  *ctx;
+
+    if (peer->closed) {
+        return;
+    }
+
+    peer->closed = 1;
+
+    ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                  "webrtc %s session %*s closed: %s, "
+                  "%ui packets in, %ui out",
+                  peer->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                         : "viewer",
+                  (size_t) NGX_WEBRTC_ID_LEN, peer->id, reason,
+                  peer->packets_in, peer->packets_out);
+
+    ngx_webrtc_relay_detach(peer);
+    ngx_rbtree_delete(&ngx_webrtc_peers, &peer->node.node);
+
+    ngx_webrtc_dtls_free(peer);
+    ngx_webrtc_srtp_free(peer);
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN);
+
+    if (s && s->owner_pid == ngx_pid) {
+        ngx_webrtc_session_close(shm, s);
+    }
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    if (peer->connection) {
+        ctx = ngx_stream_get_module_ctx(
+                  (ngx_stream_session_t *) peer->connection->data,
+                                        ngx_stream_webrtc_module);
+        ctx->peer = NULL;
+        ctx->close = 1;
+
+        if (!ctx->handling) {
+            ngx_stream_webrtc_close(ctx);
+        }
+    }
+
+    ngx_destroy_pool(peer->pool);
+}
+
+
+static void
+ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx)
+{
+    if (ctx->peer) {
+        ngx_webrtc_peer_close(ctx->peer, "connection closed");
+        return;
+    }
+
+    ngx_stream_finalize_session(ctx->session, NGX_STREAM_OK);
+}
+
+
+static ngx_int_t
+ngx_stream_webrtc_init_process(ngx_cycle_t *cycle)
+{
+    ngx_webrtc_core_conf_t  *ccf;
+
+    ccf = ngx_webrtc_core_conf(cycle);
+
+    if (ccf == NULL || !ccf->media) {
+        return NGX_OK;
+    }
+
+    ngx_rbtree_init(&ngx_webrtc_peers, &ngx_webrtc_peers_sentinel,
+                    ngx_str_rbtree_insert_value);
+
+    if (ngx_webrtc_dtls_init(cycle) != NGX_OK
+        || ngx_webrtc_srtp_init(cycle) != NGX_OK
+        || ngx_webrtc_relay_init_process(cycle) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -117,6 +702,7 @@ ngx_stream_webrtc(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_stream_webrtc_srv_conf_t *wscf = conf;
 
+    ngx_webrtc_core_conf_t      *ccf;
     ngx_stream_core_srv_conf_t  *cscf;
 
     if (wscf->enable != NGX_CONF_UNSET) {
@@ -131,6 +717,9 @@ ngx_stream_webrtc(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (ngx_webrtc_core_use(cf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    ccf = ngx_webrtc_core_conf(cf->cycle);
+    ccf->media = 1;
 
     return NGX_CONF_OK;
 }

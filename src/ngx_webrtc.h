@@ -43,6 +43,10 @@ struct ngx_webrtc_session_s {
     ngx_uint_t                    role;          /* ngx_webrtc_role_e */
     ngx_uint_t                    restarts;
 
+    /* the worker serving the media, once ICE nominated a path */
+    ngx_pid_t                     owner_pid;
+    ngx_int_t                     owner_slot;
+
     u_char                        id[NGX_WEBRTC_ID_LEN];
     u_char                        ufrag[NGX_WEBRTC_UFRAG_LEN];
     u_char                        pwd[NGX_WEBRTC_PWD_LEN];
@@ -67,6 +71,9 @@ struct ngx_webrtc_stream_s {
     ngx_queue_t                   viewers;
     ngx_uint_t                    nviewers;
     time_t                        created;
+
+    /* workers with viewers of the stream, a bit each */
+    ngx_atomic_t                  workers;
 
     /* the publisher's negotiated tracks, kept while viewers wait */
     ngx_webrtc_track_t            tracks[2];
@@ -96,6 +103,14 @@ typedef struct {
 
 
 typedef struct {
+    ngx_webrtc_session_t         *session;
+    u_char                        id[NGX_WEBRTC_ID_LEN];
+    ngx_uint_t                    use_candidate;
+    uint32_t                      priority;
+} ngx_webrtc_ice_result_t;
+
+
+typedef struct {
     size_t                        zone_size;
     time_t                        consent_timeout;
     ngx_str_t                     certificate;
@@ -107,12 +122,17 @@ typedef struct {
 
     ngx_shm_zone_t               *shm_zone;
     ngx_event_t                   expire_event;
+    ngx_flag_t                    media;         /* a stream server */
 } ngx_webrtc_core_conf_t;
 
 
 ngx_int_t ngx_webrtc_core_use(ngx_conf_t *cf);
 ngx_webrtc_core_conf_t *ngx_webrtc_core_conf(ngx_cycle_t *cycle);
 ngx_int_t ngx_webrtc_random(u_char *buf, size_t len, const char *alphabet);
+
+ngx_int_t ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
+    u_char *in, size_t len, struct sockaddr *sa, socklen_t socklen,
+    u_char *out, size_t *outlen, ngx_webrtc_ice_result_t *result);
 
 ngx_int_t ngx_webrtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 ngx_webrtc_stream_t *ngx_webrtc_stream_lookup(ngx_webrtc_shm_ctx_t *ctx,
@@ -131,6 +151,11 @@ ngx_int_t ngx_webrtc_session_new_ufrag(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s);
 void ngx_webrtc_session_close(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s);
+void ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_webrtc_session_t *s, time_t expires);
+ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
+void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id);
+
 ngx_uint_t ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now,
     ngx_log_t *log);
 

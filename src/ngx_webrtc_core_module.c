@@ -26,6 +26,7 @@ static ngx_int_t ngx_webrtc_core_generate_cert(ngx_cycle_t *cycle,
 static ngx_int_t ngx_webrtc_core_fingerprint(ngx_cycle_t *cycle,
     ngx_webrtc_core_conf_t *ccf);
 static void ngx_webrtc_core_cleanup(void *data);
+static ngx_int_t ngx_webrtc_core_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_webrtc_core_init_process(ngx_cycle_t *cycle);
 static void ngx_webrtc_core_expire_handler(ngx_event_t *ev);
 
@@ -77,7 +78,7 @@ ngx_module_t  ngx_webrtc_core_module = {
     ngx_webrtc_core_commands,               /* module directives */
     NGX_CORE_MODULE,                        /* module type */
     NULL,                                   /* init master */
-    NULL,                                   /* init module */
+    ngx_webrtc_core_init_module,            /* init module */
     ngx_webrtc_core_init_process,           /* init process */
     NULL,                                   /* init thread */
     NULL,                                   /* exit thread */
@@ -401,6 +402,23 @@ ngx_webrtc_random(u_char *buf, size_t len, const char *alphabet)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_webrtc_core_init_module(ngx_cycle_t *cycle)
+{
+    ngx_webrtc_core_conf_t  *ccf;
+
+    ccf = ngx_webrtc_core_conf(cycle);
+
+    if (ccf == NULL || !ccf->media || ngx_test_config) {
+        return NGX_OK;
+    }
+
+    /* in the master, before workers are forked */
+
+    return ngx_webrtc_relay_init(cycle);
 }
 
 

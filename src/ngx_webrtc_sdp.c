@@ -385,6 +385,13 @@ ngx_webrtc_sdp_parse_media(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_str_t *v)
         f->pt = (uint8_t) n;
     }
 
+    /* RFC 8866, 9: media-field = ... proto 1*(SP fmt) */
+
+    if (m->nformats == 0) {
+        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+                  "no payload type in m= line");
+    }
+
     return NGX_WEBRTC_SDP_OK;
 }
 
@@ -752,6 +759,13 @@ ngx_webrtc_sdp_parse_fmtp(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
     f = ngx_webrtc_sdp_format(m, pt);
     if (f == NULL) {
         return NGX_WEBRTC_SDP_OK;
+    }
+
+    /* the parameters, without the space after the payload type */
+
+    while (v->len && (v->data[0] == ' ' || v->data[0] == '\t')) {
+        v->data++;
+        v->len--;
     }
 
     f->fmtp = *v;
@@ -1926,9 +1940,8 @@ ngx_webrtc_put_media(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m,
         ngx_webrtc_puts(o, "a=rtcp-rsize\r\n");
     }
 
-    ngx_webrtc_puts(o, "a=rtpmap:");
-
     if (tr) {
+        ngx_webrtc_puts(o, "a=rtpmap:");
         ngx_webrtc_put_uint(o, tr->pt);
         ngx_webrtc_puts(o, " ");
         ngx_webrtc_puts(o, ngx_webrtc_codec_name(tr->codec));
@@ -1940,8 +1953,14 @@ ngx_webrtc_put_media(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m,
             ngx_webrtc_put_uint(o, tr->channels);
         }
 
-    } else {
-        /* an inactive section echoes the offer's first format */
+        ngx_webrtc_puts(o, "\r\n");
+
+    } else if (f->clock) {
+        /*
+         * an inactive section echoes the offer's first format, if the
+         * offer says what it is: no a=rtpmap with a clock rate of 0
+         */
+        ngx_webrtc_puts(o, "a=rtpmap:");
         ngx_webrtc_put_uint(o, f->pt);
         ngx_webrtc_puts(o, " ");
 
@@ -1959,9 +1978,9 @@ ngx_webrtc_put_media(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m,
             ngx_webrtc_puts(o, "/");
             ngx_webrtc_put_uint(o, f->channels);
         }
-    }
 
-    ngx_webrtc_puts(o, "\r\n");
+        ngx_webrtc_puts(o, "\r\n");
+    }
 
     if (tr) {
         static const struct {
@@ -2331,6 +2350,11 @@ ngx_webrtc_sdp_in_list(ngx_webrtc_sdp_str_t *list, ngx_webrtc_sdp_str_t *item)
 static void
 ngx_webrtc_put(ngx_webrtc_sdp_out_t *o, const void *p, size_t len)
 {
+    if (len == 0) {
+        /* an empty string may have no data pointer */
+        return;
+    }
+
     if (o->overflow || (size_t) (o->end - o->pos) < len) {
         o->overflow = 1;
         return;

@@ -312,7 +312,23 @@ ngx_webrtc_session_close(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s)
 }
 
 
-/* closes sessions whose ICE never completed or whose consent expired */
+/* consent refreshed: the expiry queue stays ordered */
+
+void
+ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
+    time_t expires)
+{
+    s->expires = expires;
+
+    ngx_queue_remove(&s->expire);
+    ngx_queue_insert_tail(&ctx->sh->expire, &s->expire);
+}
+
+
+/*
+ * closes sessions whose ICE never completed or whose consent expired;
+ * a session a live worker serves is closed by that worker
+ */
 
 ngx_uint_t
 ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log)
@@ -333,6 +349,12 @@ ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log)
         if (s->expires > now) {
             /* the queue is ordered: refreshed sessions move to its tail */
             break;
+        }
+
+        if (s->owner_pid && now - s->expires < 10
+            && kill(s->owner_pid, 0) == 0)
+        {
+            continue;
         }
 
         ngx_log_error(NGX_LOG_INFO, log, 0,

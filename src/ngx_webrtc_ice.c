@@ -1,0 +1,190 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
+
+#include "ngx_webrtc.h"
+
+
+/*
+ * ICE lite (RFC 8445, 2.5) on libnice's STUN usage API: the server
+ * answers the full agent's connectivity checks and never sends its own.
+ */
+
+
+typedef struct {
+    ngx_webrtc_shm_ctx_t         *shm;
+    ngx_webrtc_ice_result_t      *result;
+    u_char                        pwd[NGX_WEBRTC_PWD_LEN];
+} ngx_webrtc_ice_validate_ctx_t;
+
+
+static bool ngx_webrtc_ice_validater(StunAgent *agent, StunMessage *msg,
+    uint8_t *username, uint16_t username_len, uint8_t **password,
+    size_t *password_len, void *user_data);
+
+
+/* comprehension-required attributes of browsers' checks must be known */
+
+static const uint16_t  ngx_webrtc_ice_attrs[] = {
+    STUN_ATTRIBUTE_USERNAME,
+    STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
+    STUN_ATTRIBUTE_PRIORITY,
+    STUN_ATTRIBUTE_USE_CANDIDATE,
+    STUN_ATTRIBUTE_ICE_CONTROLLED,
+    STUN_ATTRIBUTE_ICE_CONTROLLING,
+    STUN_ATTRIBUTE_FINGERPRINT,
+    0
+};
+
+
+/*
+ * Validates a connectivity check and builds the response in out.
+ * NGX_OK: a valid Binding request, result filled, *outlen bytes to send;
+ * NGX_DECLINED: not for us, or not valid: nothing changes, nothing is sent.
+ */
+
+ngx_int_t
+ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
+    u_char *in, size_t len, struct sockaddr *sa, socklen_t socklen,
+    u_char *out, size_t *outlen, ngx_webrtc_ice_result_t *result)
+{
+    bool                           control;
+    uint64_t                       tie;
+    StunAgent                      agent;
+    StunMessage                    req, resp;
+    StunValidationStatus           valid;
+    StunUsageIceReturn             rc;
+    struct sockaddr_storage        src;
+    ngx_webrtc_ice_validate_ctx_t  vctx;
+
+    ngx_memzero(result, sizeof(ngx_webrtc_ice_result_t));
+
+    stun_agent_init(&agent, ngx_webrtc_ice_attrs, STUN_COMPATIBILITY_RFC5389,
+                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS
+                    | STUN_AGENT_USAGE_USE_FINGERPRINT);
+
+    vctx.shm = shm;
+    vctx.result = result;
+
+    /* RFC 8445, 7.3: MESSAGE-INTEGRITY and FINGERPRINT before anything */
+
+    valid = stun_agent_validate(&agent, &req, in, len,
+                                ngx_webrtc_ice_validater, &vctx);
+
+    if (valid != STUN_VALIDATION_SUCCESS) {
+
+        result->session = NULL;
+
+        if (valid == STUN_VALIDATION_UNAUTHORIZED
+            || valid == STUN_VALIDATION_UNAUTHORIZED_BAD_REQUEST)
+        {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "webrtc: STUN check with unknown username or bad "
+                          "MESSAGE-INTEGRITY ignored");
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "webrtc: invalid STUN message ignored (%d)",
+                          (int) valid);
+        }
+
+        return NGX_DECLINED;
+    }
+
+    if (stun_message_get_class(&req) != STUN_REQUEST
+        || stun_message_get_method(&req) != STUN_BINDING
+        || result->session == NULL)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_STREAM, log, 0,
+                       "webrtc: STUN message is not a Binding request");
+        return NGX_DECLINED;
+    }
+
+    if (socklen > sizeof(src)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memzero(&src, sizeof(src));
+    ngx_memcpy(&src, sa, socklen);
+
+    /* a lite agent is always controlled, RFC 8445, 6.1.1 */
+
+    control = false;
+    tie = 0;
+
+    rc = stun_usage_ice_conncheck_create_reply(&agent, &req, &resp, out,
+                                               outlen, &src, socklen,
+                                               &control, tie,
+                                          STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+
+    if (rc != STUN_USAGE_ICE_RETURN_SUCCESS) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "webrtc: STUN check rejected (%d)", (int) rc);
+
+        /* an error response, e.g. 487 Role Conflict, may still be due */
+        return *outlen ? NGX_ABORT : NGX_DECLINED;
+    }
+
+    result->use_candidate = stun_usage_ice_conncheck_use_candidate(&req);
+    result->priority = stun_usage_ice_conncheck_priority(&req);
+
+    return NGX_OK;
+}
+
+
+/*
+ * USERNAME is "<our ufrag>:<their ufrag>" (RFC 8445, 7.2.2); the password
+ * is ours.  The session is looked up under the zone lock and its identity
+ * copied out, so that the caller can find it again safely.
+ */
+
+static bool
+ngx_webrtc_ice_validater(StunAgent *agent, StunMessage *msg,
+    uint8_t *username, uint16_t username_len, uint8_t **password,
+    size_t *password_len, void *user_data)
+{
+    ngx_webrtc_ice_validate_ctx_t  *vctx = user_data;
+
+    u_char                *colon;
+    size_t                 local_len, remote_len;
+    ngx_webrtc_session_t  *s;
+
+    colon = ngx_strlchr(username, username + username_len, ':');
+    if (colon == NULL) {
+        return false;
+    }
+
+    local_len = colon - username;
+    remote_len = username + username_len - colon - 1;
+
+    ngx_shmtx_lock(&vctx->shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup_ufrag(vctx->shm, username, local_len);
+
+    if (s == NULL
+        || s->remote_ufrag_len != remote_len
+        || ngx_memcmp(s->remote_ufrag, colon + 1, remote_len) != 0)
+    {
+        ngx_shmtx_unlock(&vctx->shm->shpool->mutex);
+        return false;
+    }
+
+    ngx_memcpy(vctx->pwd, s->pwd, NGX_WEBRTC_PWD_LEN);
+    ngx_memcpy(vctx->result->id, s->id, NGX_WEBRTC_ID_LEN);
+    vctx->result->session = s;
+
+    ngx_shmtx_unlock(&vctx->shm->shpool->mutex);
+
+    *password = vctx->pwd;
+    *password_len = NGX_WEBRTC_PWD_LEN;
+
+    return true;
+}

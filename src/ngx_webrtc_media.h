@@ -1,0 +1,133 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#ifndef _NGX_WEBRTC_MEDIA_H_INCLUDED_
+#define _NGX_WEBRTC_MEDIA_H_INCLUDED_
+
+
+/* the media plane: private to the stream module and its helpers */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include <srtp2/srtp.h>
+
+#include "ngx_webrtc.h"
+#include "ngx_webrtc_rtp.h"
+
+
+#define NGX_WEBRTC_MTU              1500
+#define NGX_WEBRTC_SRTP_OVERHEAD    (SRTP_MAX_TRAILER_LEN + 16)
+#define NGX_WEBRTC_PLI_INTERVAL     500         /* ms, per stream */
+#define NGX_WEBRTC_REMB_INTERVAL    1000
+#define NGX_WEBRTC_REMB_BITRATE     4000000
+
+
+typedef struct ngx_webrtc_peer_s          ngx_webrtc_peer_t;
+typedef struct ngx_webrtc_local_stream_s  ngx_webrtc_local_stream_t;
+
+
+/* what a viewer's outgoing track continues from, per kind */
+
+typedef struct {
+    uint32_t                    src_ssrc;
+    uint32_t                    ts_offset;
+    uint32_t                    last_ts;
+    uint16_t                    seq_offset;
+    uint16_t                    last_seq;
+    ngx_msec_t                  last_time;
+    unsigned                    started:1;
+    uint8_t                     ext_map[16];
+    uint32_t                    packets;
+    uint32_t                    octets;
+} ngx_webrtc_out_t;
+
+
+struct ngx_webrtc_peer_s {
+    ngx_pool_t                 *pool;
+    ngx_log_t                   log;
+    ngx_connection_t           *connection;     /* the nominated 5-tuple */
+    ngx_str_node_t              node;           /* in the worker's peers */
+    ngx_webrtc_session_t       *session;        /* in the zone */
+    ngx_webrtc_stream_t        *stream;         /* in the zone */
+    ngx_webrtc_local_stream_t  *local;
+    ngx_queue_t                 queue;          /* in local->viewers */
+
+    u_char                      id[NGX_WEBRTC_ID_LEN];
+    ngx_uint_t                  role;
+    ngx_webrtc_track_t          tracks[2];
+
+    ngx_uint_t                  nfingerprints;
+    ngx_webrtc_fingerprint_t    fingerprints[NGX_WEBRTC_SDP_MAX_FINGERPRINTS];
+
+    SSL                        *ssl;
+    BIO                        *rbio;
+    ngx_event_t                 dtls_timer;
+    ngx_event_t                 remb_timer;
+
+    srtp_t                      srtp_in;
+    srtp_t                      srtp_out;
+
+    ngx_webrtc_out_t            out[2];         /* viewer */
+    uint32_t                    ssrc[2];        /* publisher's, learnt */
+    uint32_t                    local_ssrc;     /* ours in RTCP */
+
+    ngx_uint_t                  packets_in;
+    ngx_uint_t                  packets_out;
+
+    unsigned                    dtls_done:1;
+    unsigned                    srtp_ready:1;
+    unsigned                    closed:1;
+};
+
+
+/* a stream's peers in this worker */
+
+struct ngx_webrtc_local_stream_s {
+    ngx_rbtree_node_t           node;           /* key: zone address */
+    ngx_webrtc_stream_t        *stream;
+    ngx_webrtc_peer_t          *publisher;
+    ngx_queue_t                 viewers;
+    ngx_uint_t                  nviewers;
+    ngx_msec_t                  last_pli;
+};
+
+
+/* dtls */
+ngx_int_t ngx_webrtc_dtls_init(ngx_cycle_t *cycle);
+ngx_int_t ngx_webrtc_dtls_create(ngx_webrtc_peer_t *peer);
+ngx_int_t ngx_webrtc_dtls_input(ngx_webrtc_peer_t *peer, u_char *data,
+    size_t len);
+void ngx_webrtc_dtls_free(ngx_webrtc_peer_t *peer);
+
+/* srtp */
+ngx_int_t ngx_webrtc_srtp_init(ngx_cycle_t *cycle);
+ngx_int_t ngx_webrtc_srtp_create(ngx_webrtc_peer_t *peer, ngx_uint_t profile,
+    u_char *material, size_t len);
+void ngx_webrtc_srtp_free(ngx_webrtc_peer_t *peer);
+
+/* relay: fan-out in this worker and to the others */
+ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
+ngx_int_t ngx_webrtc_relay_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer);
+void ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer);
+void ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len);
+void ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
+void ngx_webrtc_relay_keyframe(ngx_webrtc_stream_t *stream,
+    ngx_log_t *log);
+void ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer);
+
+/* stream module */
+ssize_t ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
+ngx_int_t ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p,
+    size_t len);
+void ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason);
+ngx_webrtc_peer_t *ngx_webrtc_peer_by_id(u_char *id);
+
+
+#endif /* _NGX_WEBRTC_MEDIA_H_INCLUDED_ */

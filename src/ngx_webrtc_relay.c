@@ -1,0 +1,941 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_webrtc_media.h"
+
+
+/*
+ * Fan-out.  reuseport spreads peers over workers by their addresses, so a
+ * stream's publisher and its viewers are served by different workers.
+ * The publisher's worker decrypts each packet once, sends it to its own
+ * viewers, and passes it once to every other worker that has viewers of
+ * the stream (a bit each in the stream's "workers" mask in the zone),
+ * over a unix datagram socket pair per worker created by the master.
+ * Each worker then rewrites and encrypts the packet for its viewers: all
+ * cores encrypt for one popular stream, and a packet is copied per worker,
+ * never per viewer, before encryption.
+ */
+
+
+#define NGX_WEBRTC_RELAY_RTP        1
+#define NGX_WEBRTC_RELAY_SR         2
+#define NGX_WEBRTC_RELAY_KEYFRAME   3
+#define NGX_WEBRTC_RELAY_CLOSE      4
+#define NGX_WEBRTC_RELAY_NACK       5
+
+#define NGX_WEBRTC_RELAY_MAX_WORKERS  64
+
+
+typedef struct {
+    uint8_t                     type;
+    uint8_t                     kind;
+    uint16_t                    len;
+    uint32_t                    reserved;
+    ngx_webrtc_stream_t        *stream;
+    u_char                      id[NGX_WEBRTC_ID_LEN];
+} ngx_webrtc_relay_msg_t;
+
+
+typedef struct {
+    ngx_uint_t                  n;
+    ngx_socket_t               *fds;            /* [n][2] */
+} ngx_webrtc_relay_t;
+
+
+static ngx_webrtc_local_stream_t *ngx_webrtc_local_lookup(
+    ngx_webrtc_stream_t *stream);
+static void ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls,
+    ngx_uint_t kind, u_char *p, size_t len, ngx_webrtc_rtp_t *rtp);
+static void ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind,
+    u_char *p, size_t len, ngx_webrtc_rtp_t *rtp);
+static void ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls,
+    ngx_uint_t kind, const u_char *sr);
+static void ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type,
+    ngx_uint_t kind, ngx_webrtc_stream_t *stream, u_char *id, u_char *p,
+    size_t len);
+static void ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
+    ngx_uint_t kind, u_char *p, size_t len);
+static void ngx_webrtc_relay_publisher_pli(ngx_webrtc_local_stream_t *ls);
+static void ngx_webrtc_relay_publisher_nack(ngx_webrtc_local_stream_t *ls,
+    u_char *fci, size_t len);
+static void ngx_webrtc_relay_upstream(ngx_webrtc_stream_t *stream,
+    ngx_uint_t type, u_char *p, size_t len, ngx_log_t *log);
+static void ngx_webrtc_relay_read_handler(ngx_event_t *ev);
+static void ngx_webrtc_relay_remb_handler(ngx_event_t *ev);
+static void ngx_webrtc_relay_cleanup(void *data);
+static void ngx_webrtc_local_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+
+
+static ngx_webrtc_relay_t  *ngx_webrtc_relay;
+static ngx_rbtree_t         ngx_webrtc_local_streams;
+static ngx_rbtree_node_t    ngx_webrtc_local_sentinel;
+
+static u_char               ngx_webrtc_relay_buf[NGX_WEBRTC_MTU
+                                                 + NGX_WEBRTC_SRTP_OVERHEAD
+                                                 + 64];
+
+
+/* in the master: a datagram socket pair per worker */
+
+ngx_int_t
+ngx_webrtc_relay_init(ngx_cycle_t *cycle)
+{
+    int                  sndbuf;
+    ngx_uint_t           i;
+    ngx_core_conf_t     *ccf;
+    ngx_pool_cleanup_t  *cln;
+    ngx_webrtc_relay_t  *relay;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    relay = ngx_pcalloc(cycle->pool, sizeof(ngx_webrtc_relay_t));
+    if (relay == NULL) {
+        return NGX_ERROR;
+    }
+
+    relay->n = ngx_min((ngx_uint_t) ccf->worker_processes,
+                       NGX_WEBRTC_RELAY_MAX_WORKERS);
+
+    relay->fds = ngx_palloc(cycle->pool, 2 * relay->n * sizeof(ngx_socket_t));
+    if (relay->fds == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cycle->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < 2 * relay->n; i++) {
+        relay->fds[i] = (ngx_socket_t) -1;
+    }
+
+    cln->handler = ngx_webrtc_relay_cleanup;
+    cln->data = relay;
+
+    sndbuf = 4 * 1024 * 1024;
+
+    for (i = 0; i < relay->n; i++) {
+        if (socketpair(AF_UNIX, SOCK_DGRAM, 0, &relay->fds[2 * i]) == -1) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_socket_errno,
+                          "socketpair() failed");
+            return NGX_ERROR;
+        }
+
+        if (ngx_nonblocking(relay->fds[2 * i]) == -1
+            || ngx_nonblocking(relay->fds[2 * i + 1]) == -1)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_socket_errno,
+                          ngx_nonblocking_n " failed");
+            return NGX_ERROR;
+        }
+
+        (void) setsockopt(relay->fds[2 * i], SOL_SOCKET, SO_SNDBUF,
+                          &sndbuf, sizeof(int));
+        (void) setsockopt(relay->fds[2 * i + 1], SOL_SOCKET, SO_RCVBUF,
+                          &sndbuf, sizeof(int));
+    }
+
+    ngx_webrtc_relay = relay;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_webrtc_relay_cleanup(void *data)
+{
+    ngx_webrtc_relay_t  *relay = data;
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < 2 * relay->n; i++) {
+        if (relay->fds[i] != (ngx_socket_t) -1) {
+            (void) ngx_close_socket(relay->fds[i]);
+            relay->fds[i] = (ngx_socket_t) -1;
+        }
+    }
+}
+
+
+/* in a worker: read our end, keep the others' write ends */
+
+ngx_int_t
+ngx_webrtc_relay_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t           i;
+    ngx_event_t         *rev;
+    ngx_connection_t    *c;
+    ngx_webrtc_relay_t  *relay;
+
+    ngx_rbtree_init(&ngx_webrtc_local_streams, &ngx_webrtc_local_sentinel,
+                    ngx_webrtc_local_insert_value);
+
+    relay = ngx_webrtc_relay;
+
+    if (relay == NULL || ngx_worker >= relay->n) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < relay->n; i++) {
+        if (i != ngx_worker) {
+            (void) ngx_close_socket(relay->fds[2 * i + 1]);
+            relay->fds[2 * i + 1] = (ngx_socket_t) -1;
+        }
+    }
+
+    c = ngx_get_connection(relay->fds[2 * ngx_worker + 1], cycle->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->log = cycle->log;
+
+    rev = c->read;
+    rev->handler = ngx_webrtc_relay_read_handler;
+    rev->log = cycle->log;
+    rev->channel = 1;
+
+    if (ngx_add_event(rev, NGX_READ_EVENT, 0) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_webrtc_local_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_insert_value(temp, node, sentinel);
+}
+
+
+static ngx_webrtc_local_stream_t *
+ngx_webrtc_local_lookup(ngx_webrtc_stream_t *stream)
+{
+    ngx_rbtree_key_t    key;
+    ngx_rbtree_node_t  *node, *sentinel;
+
+    key = (ngx_rbtree_key_t) (uintptr_t) stream;
+
+    node = ngx_webrtc_local_streams.root;
+    sentinel = ngx_webrtc_local_streams.sentinel;
+
+    while (node != sentinel) {
+
+        if (key < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (key > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        return (ngx_webrtc_local_stream_t *) node;
+    }
+
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
+{
+    ngx_webrtc_shm_ctx_t       *shm;
+    ngx_webrtc_core_conf_t     *ccf;
+    ngx_webrtc_local_stream_t  *ls;
+
+    ls = ngx_webrtc_local_lookup(peer->stream);
+
+    if (ls == NULL) {
+        ls = ngx_calloc(sizeof(ngx_webrtc_local_stream_t), &peer->log);
+        if (ls == NULL) {
+            return NGX_ERROR;
+        }
+
+        ls->stream = peer->stream;
+        ls->node.key = (ngx_rbtree_key_t) (uintptr_t) peer->stream;
+        ngx_queue_init(&ls->viewers);
+
+        ngx_rbtree_insert(&ngx_webrtc_local_streams, &ls->node);
+    }
+
+    peer->local = ls;
+
+    if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
+        ls->publisher = peer;
+
+        peer->remb_timer.handler = ngx_webrtc_relay_remb_handler;
+        peer->remb_timer.data = peer;
+        peer->remb_timer.log = &peer->log;
+        peer->remb_timer.cancelable = 1;
+
+        return NGX_OK;
+    }
+
+    ngx_queue_insert_tail(&ls->viewers, &peer->queue);
+
+    if (ls->nviewers++ == 0 && ngx_webrtc_relay) {
+        ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+        shm = ccf->shm_zone->data;
+
+        ngx_shmtx_lock(&shm->shpool->mutex);
+
+        if (ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN)) {
+            /* the session is alive, so is its stream */
+            peer->stream->workers |= (ngx_atomic_uint_t) 1 << ngx_worker;
+        }
+
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
+{
+    ngx_webrtc_shm_ctx_t       *shm;
+    ngx_webrtc_core_conf_t     *ccf;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_local_stream_t  *ls;
+
+    ls = peer->local;
+
+    if (ls == NULL) {
+        return;
+    }
+
+    peer->local = NULL;
+
+    if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
+        if (ls->publisher == peer) {
+            ls->publisher = NULL;
+        }
+
+        if (peer->remb_timer.timer_set) {
+            ngx_del_timer(&peer->remb_timer);
+        }
+
+    } else {
+        ngx_queue_remove(&peer->queue);
+
+        if (--ls->nviewers == 0 && ngx_webrtc_relay) {
+            ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+            shm = ccf->shm_zone->data;
+
+            ngx_shmtx_lock(&shm->shpool->mutex);
+
+            s = ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN);
+
+            if (s && s->stream == peer->stream) {
+                peer->stream->workers &=
+                    ~((ngx_atomic_uint_t) 1 << ngx_worker);
+            }
+
+            ngx_shmtx_unlock(&shm->shpool->mutex);
+        }
+    }
+
+    if (ls->publisher == NULL && ls->nviewers == 0) {
+        ngx_rbtree_delete(&ngx_webrtc_local_streams, &ls->node);
+        ngx_free(ls);
+    }
+}
+
+
+/* a decrypted packet of a publisher */
+
+void
+ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
+{
+    ngx_uint_t        kind;
+    ngx_webrtc_rtp_t  rtp;
+
+    if (ngx_webrtc_rtp_parse(p, len, &rtp) != 0) {
+        ngx_log_debug0(NGX_LOG_DEBUG_STREAM, &pub->log, 0,
+                       "webrtc: malformed RTP dropped");
+        return;
+    }
+
+    if (pub->tracks[1].kind && rtp.pt == pub->tracks[1].pt) {
+        kind = 1;
+
+    } else if (pub->tracks[0].kind && rtp.pt == pub->tracks[0].pt) {
+        kind = 0;
+
+    } else {
+        /* a payload type that was not negotiated */
+        return;
+    }
+
+    if (rtp.payload_len == 0) {
+        /* padding only, a bandwidth probe */
+        return;
+    }
+
+    pub->ssrc[kind] = rtp.ssrc;
+    pub->packets_in++;
+
+    if (pub->local) {
+        ngx_webrtc_relay_local(pub->local, kind, p, len, &rtp);
+    }
+
+    ngx_webrtc_relay_fanout(pub, NGX_WEBRTC_RELAY_RTP, kind, p, len);
+}
+
+
+static void
+ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
+    ngx_uint_t kind, u_char *p, size_t len)
+{
+    ngx_uint_t         i;
+    ngx_atomic_uint_t  mask;
+
+    if (ngx_webrtc_relay == NULL) {
+        return;
+    }
+
+    mask = pub->stream->workers & ~((ngx_atomic_uint_t) 1 << ngx_worker);
+
+    for (i = 0; mask && i < ngx_webrtc_relay->n; i++) {
+        if (mask & ((ngx_atomic_uint_t) 1 << i)) {
+            mask &= ~((ngx_atomic_uint_t) 1 << i);
+            ngx_webrtc_relay_send(i, type, kind, pub->stream, NULL, p, len);
+        }
+    }
+}
+
+
+static void
+ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
+    u_char *p, size_t len, ngx_webrtc_rtp_t *rtp)
+{
+    ngx_queue_t        *q;
+    ngx_webrtc_peer_t  *v;
+
+    for (q = ngx_queue_head(&ls->viewers);
+         q != ngx_queue_sentinel(&ls->viewers);
+         q = ngx_queue_next(q))
+    {
+        v = ngx_queue_data(q, ngx_webrtc_peer_t, queue);
+        ngx_webrtc_relay_viewer(v, kind, p, len, rtp);
+    }
+}
+
+
+/*
+ * One packet for one viewer: its payload type, SSRC and header extension
+ * ids, and sequence numbers and timestamps that continue across a new
+ * publisher of the stream.
+ */
+
+static void
+ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
+    size_t len, ngx_webrtc_rtp_t *rtp)
+{
+    int                  n;
+    uint16_t             seq;
+    uint32_t             ts;
+    ngx_uint_t           e;
+    ngx_msec_t           elapsed;
+    ngx_webrtc_out_t    *out;
+    ngx_webrtc_track_t  *tr, *src;
+
+    tr = &v->tracks[kind];
+
+    if (tr->kind == 0 || !v->srtp_ready || len > NGX_WEBRTC_MTU) {
+        return;
+    }
+
+    out = &v->out[kind];
+
+    if (!out->started || out->src_ssrc != rtp->ssrc) {
+
+        if (out->started) {
+            elapsed = ngx_current_msec - out->last_time;
+            out->seq_offset = (uint16_t) (out->last_seq + 1 - rtp->seq);
+            out->ts_offset = out->last_ts
+                             + (uint32_t) ((uint64_t) elapsed * tr->clock
+                                           / 1000)
+                             + 1 - rtp->ts;
+
+        } else {
+            out->seq_offset = 0;
+            out->ts_offset = 0;
+        }
+
+        out->src_ssrc = rtp->ssrc;
+        out->started = 1;
+
+        /* the publisher's extension ids to the viewer's */
+
+        src = &v->stream->tracks[kind];
+        ngx_memzero(out->ext_map, sizeof(out->ext_map));
+
+        for (e = 0; e < NGX_WEBRTC_EXT_N; e++) {
+            if (src->ext[e] && src->ext[e] < 15) {
+                out->ext_map[src->ext[e]] = tr->ext[e];
+            }
+        }
+    }
+
+    seq = (uint16_t) (rtp->seq + out->seq_offset);
+    ts = rtp->ts + out->ts_offset;
+
+    if ((int16_t) (seq - out->last_seq) > 0 || out->packets == 0) {
+        out->last_seq = seq;
+        out->last_ts = ts;
+        out->last_time = ngx_current_msec;
+    }
+
+    ngx_memcpy(ngx_webrtc_relay_buf, p, len);
+
+    ngx_webrtc_rtp_rewrite(ngx_webrtc_relay_buf, rtp, tr->pt, seq, ts,
+                           tr->ssrc, out->ext_map);
+
+    n = (int) len;
+
+    if (srtp_protect(v->srtp_out, ngx_webrtc_relay_buf, &n)
+        != srtp_err_status_ok)
+    {
+        return;
+    }
+
+    out->packets++;
+    out->octets += (uint32_t) (len - rtp->header_len);
+    v->packets_out++;
+
+    (void) ngx_webrtc_peer_send(v, ngx_webrtc_relay_buf, n);
+}
+
+
+/*
+ * Decrypted RTCP of a peer.  A publisher's sender reports go to viewers,
+ * translated; a viewer's PLI and FIR ask the publisher for a key frame,
+ * its NACKs go to the publisher with the publisher's sequence numbers.
+ */
+
+void
+ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
+{
+    size_t                   n;
+    uint16_t                 seq;
+    ngx_uint_t               kind;
+    ngx_webrtc_rtcp_t        pkt;
+    ngx_webrtc_rtcp_iter_t   it;
+    u_char                   fci[256];
+
+    ngx_webrtc_rtcp_iter_init(&it, p, len);
+
+    while (ngx_webrtc_rtcp_next(&it, &pkt)) {
+
+        if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
+
+            if (pkt.type != NGX_WEBRTC_RTCP_SR || pkt.len < 28) {
+                continue;
+            }
+
+            kind = (ngx_webrtc_get32(pkt.data + 4) == peer->ssrc[1]) ? 1 : 0;
+
+            if (peer->local) {
+                ngx_webrtc_relay_local_sr(peer->local, kind, pkt.data);
+            }
+
+            ngx_webrtc_relay_fanout(peer, NGX_WEBRTC_RELAY_SR, kind,
+                                    (u_char *) pkt.data, 28);
+            continue;
+        }
+
+        if (pkt.type == NGX_WEBRTC_RTCP_PSFB
+            && (pkt.fmt == NGX_WEBRTC_RTCP_FMT_PLI
+                || pkt.fmt == NGX_WEBRTC_RTCP_FMT_FIR))
+        {
+            ngx_webrtc_relay_keyframe(peer->stream, &peer->log);
+            continue;
+        }
+
+        if (pkt.type == NGX_WEBRTC_RTCP_RTPFB
+            && pkt.fmt == NGX_WEBRTC_RTCP_FMT_NACK
+            && pkt.len > 12 && peer->out[1].started)
+        {
+            /* FCI: packet id and a bitmask, in the viewer's numbering */
+
+            for (n = 0; 12 + n + 4 <= pkt.len && n + 4 <= sizeof(fci);
+                 n += 4)
+            {
+                seq = ngx_webrtc_get16(pkt.data + 12 + n)
+                      - peer->out[1].seq_offset;
+                ngx_webrtc_put16(fci + n, seq);
+                ngx_memcpy(fci + n + 2, pkt.data + 12 + n + 2, 2);
+            }
+
+            ngx_webrtc_relay_upstream(peer->stream, NGX_WEBRTC_RELAY_NACK,
+                                      fci, n, &peer->log);
+        }
+    }
+}
+
+
+static void
+ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
+    const u_char *sr)
+{
+    int                 n;
+    uint64_t            ntp;
+    ngx_queue_t        *q;
+    ngx_webrtc_out_t   *out;
+    ngx_webrtc_peer_t  *v;
+    u_char              buf[28 + NGX_WEBRTC_SRTP_OVERHEAD];
+
+    ntp = (uint64_t) ngx_webrtc_get32(sr + 8) << 32
+          | ngx_webrtc_get32(sr + 12);
+
+    for (q = ngx_queue_head(&ls->viewers);
+         q != ngx_queue_sentinel(&ls->viewers);
+         q = ngx_queue_next(q))
+    {
+        v = ngx_queue_data(q, ngx_webrtc_peer_t, queue);
+        out = &v->out[kind];
+
+        if (!v->srtp_ready || !out->started
+            || out->src_ssrc != ngx_webrtc_get32(sr + 4))
+        {
+            continue;
+        }
+
+        n = (int) ngx_webrtc_rtcp_sr(buf, v->tracks[kind].ssrc, ntp,
+                                     ngx_webrtc_get32(sr + 16)
+                                     + out->ts_offset,
+                                     out->packets, out->octets);
+
+        if (srtp_protect_rtcp(v->srtp_out, buf, &n) == srtp_err_status_ok) {
+            (void) ngx_webrtc_peer_send(v, buf, n);
+        }
+    }
+}
+
+
+/* a key frame for a stream, from whichever worker serves its publisher */
+
+void
+ngx_webrtc_relay_keyframe(ngx_webrtc_stream_t *stream, ngx_log_t *log)
+{
+    ngx_webrtc_relay_upstream(stream, NGX_WEBRTC_RELAY_KEYFRAME, NULL, 0,
+                              log);
+}
+
+
+static void
+ngx_webrtc_relay_upstream(ngx_webrtc_stream_t *stream, ngx_uint_t type,
+    u_char *p, size_t len, ngx_log_t *log)
+{
+    ngx_int_t                   slot;
+    ngx_pid_t                   pid;
+    ngx_webrtc_shm_ctx_t       *shm;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_core_conf_t     *ccf;
+    ngx_webrtc_local_stream_t  *ls;
+
+    ls = ngx_webrtc_local_lookup(stream);
+
+    if (ls && ls->publisher) {
+        if (type == NGX_WEBRTC_RELAY_KEYFRAME) {
+            ngx_webrtc_relay_publisher_pli(ls);
+
+        } else {
+            ngx_webrtc_relay_publisher_nack(ls, p, len);
+        }
+
+        return;
+    }
+
+    if (ngx_webrtc_relay == NULL) {
+        return;
+    }
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    slot = -1;
+    pid = 0;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = stream->publisher;
+
+    if (s) {
+        slot = s->owner_slot;
+        pid = s->owner_pid;
+    }
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    if (pid == 0 || pid == ngx_pid || slot < 0
+        || (ngx_uint_t) slot >= ngx_webrtc_relay->n)
+    {
+        return;
+    }
+
+    ngx_webrtc_relay_send(slot, type, 0, stream, NULL, p, len);
+}
+
+
+static void
+ngx_webrtc_relay_publisher_pli(ngx_webrtc_local_stream_t *ls)
+{
+    size_t              n;
+    ngx_webrtc_peer_t  *pub;
+    u_char              buf[12 + NGX_WEBRTC_SRTP_OVERHEAD];
+
+    pub = ls->publisher;
+
+    /* RFC 4585, 3.4: requests are throttled per stream */
+
+    if (ngx_current_msec - ls->last_pli < NGX_WEBRTC_PLI_INTERVAL
+        && ls->last_pli != 0)
+    {
+        return;
+    }
+
+    if (!pub->srtp_ready || pub->tracks[1].kind == 0) {
+        return;
+    }
+
+    ls->last_pli = ngx_current_msec;
+
+    n = ngx_webrtc_rtcp_pli(buf, pub->local_ssrc,
+                            pub->ssrc[1] ? pub->ssrc[1] : pub->tracks[1].ssrc);
+
+    (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
+}
+
+
+static void
+ngx_webrtc_relay_publisher_nack(ngx_webrtc_local_stream_t *ls, u_char *fci,
+    size_t len)
+{
+    size_t              n;
+    ngx_webrtc_peer_t  *pub;
+    u_char              buf[12 + 256 + NGX_WEBRTC_SRTP_OVERHEAD];
+
+    pub = ls->publisher;
+
+    if (!pub->srtp_ready || pub->ssrc[1] == 0 || len == 0 || len > 256) {
+        return;
+    }
+
+    n = ngx_webrtc_rtcp_nack(buf, pub->local_ssrc, pub->ssrc[1], fci, len);
+
+    (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
+}
+
+
+/*
+ * REMB to the publisher, so that its sender side bandwidth estimate
+ * ramps up instead of staying at the start bitrate
+ */
+
+static void
+ngx_webrtc_relay_remb_handler(ngx_event_t *ev)
+{
+    size_t              n;
+    ngx_webrtc_peer_t  *pub;
+    u_char              buf[24 + NGX_WEBRTC_SRTP_OVERHEAD];
+
+    pub = ev->data;
+
+    if (pub->srtp_ready && pub->ssrc[1]) {
+        n = ngx_webrtc_rtcp_remb(buf, pub->local_ssrc,
+                                 NGX_WEBRTC_REMB_BITRATE, pub->ssrc[1]);
+        (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
+    }
+
+    ngx_add_timer(ev, NGX_WEBRTC_REMB_INTERVAL);
+}
+
+
+void
+ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer)
+{
+    if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
+        ngx_add_timer(&peer->remb_timer, NGX_WEBRTC_REMB_INTERVAL);
+
+        /* viewers may wait: the first frame should come fast */
+        ngx_webrtc_relay_keyframe(peer->stream, &peer->log);
+        return;
+    }
+
+    ngx_webrtc_relay_keyframe(peer->stream, &peer->log);
+}
+
+
+/* closes a session's media wherever it is served; the zone is unlocked */
+
+void
+ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id)
+{
+    ngx_webrtc_peer_t  *peer;
+
+    if (pid == 0) {
+        return;
+    }
+
+    if (pid == ngx_pid) {
+        peer = ngx_webrtc_peer_by_id(id);
+
+        if (peer) {
+            ngx_webrtc_peer_close(peer, "deleted");
+        }
+
+        return;
+    }
+
+    if (ngx_webrtc_relay == NULL || slot < 0
+        || (ngx_uint_t) slot >= ngx_webrtc_relay->n)
+    {
+        return;
+    }
+
+    ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_CLOSE, 0, NULL, id, NULL, 0);
+}
+
+
+static void
+ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
+    ngx_webrtc_stream_t *stream, u_char *id, u_char *p, size_t len)
+{
+    struct iovec            iov[2];
+    struct msghdr           msg;
+    ngx_webrtc_relay_msg_t  hdr;
+
+    ngx_memzero(&hdr, sizeof(ngx_webrtc_relay_msg_t));
+
+    hdr.type = (uint8_t) type;
+    hdr.kind = (uint8_t) kind;
+    hdr.len = (uint16_t) len;
+    hdr.stream = stream;
+
+    if (id) {
+        ngx_memcpy(hdr.id, id, NGX_WEBRTC_ID_LEN);
+    }
+
+    iov[0].iov_base = &hdr;
+    iov[0].iov_len = sizeof(ngx_webrtc_relay_msg_t);
+    iov[1].iov_base = p;
+    iov[1].iov_len = len;
+
+    ngx_memzero(&msg, sizeof(struct msghdr));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = len ? 2 : 1;
+
+    /* a full queue drops the packet, as a congested network would */
+
+    (void) sendmsg(ngx_webrtc_relay->fds[2 * slot], &msg, MSG_DONTWAIT);
+}
+
+
+static void
+ngx_webrtc_relay_read_handler(ngx_event_t *ev)
+{
+    ssize_t                     n;
+    size_t                      len;
+    u_char                     *p;
+    ngx_connection_t           *c;
+    ngx_webrtc_peer_t          *peer;
+    ngx_webrtc_rtp_t            rtp;
+    ngx_webrtc_relay_msg_t     *hdr;
+    ngx_webrtc_local_stream_t  *ls;
+    u_char                      buf[sizeof(ngx_webrtc_relay_msg_t)
+                                    + NGX_WEBRTC_MTU];
+
+    c = ev->data;
+
+    for ( ;; ) {
+        n = recv(c->fd, buf, sizeof(buf), 0);
+
+        if (n == -1) {
+            if (ngx_socket_errno != NGX_EAGAIN
+                && ngx_socket_errno != NGX_EINTR)
+            {
+                ngx_log_error(NGX_LOG_ALERT, ev->log, ngx_socket_errno,
+                              "webrtc relay recv() failed");
+            }
+
+            break;
+        }
+
+        if ((size_t) n < sizeof(ngx_webrtc_relay_msg_t)) {
+            continue;
+        }
+
+        hdr = (ngx_webrtc_relay_msg_t *) buf;
+        p = buf + sizeof(ngx_webrtc_relay_msg_t);
+        len = n - sizeof(ngx_webrtc_relay_msg_t);
+
+        if (hdr->type == NGX_WEBRTC_RELAY_CLOSE) {
+            peer = ngx_webrtc_peer_by_id(hdr->id);
+
+            if (peer) {
+                ngx_webrtc_peer_close(peer, "deleted");
+            }
+
+            continue;
+        }
+
+        ls = ngx_webrtc_local_lookup(hdr->stream);
+
+        if (ls == NULL || hdr->kind > 1) {
+            continue;
+        }
+
+        switch (hdr->type) {
+
+        case NGX_WEBRTC_RELAY_RTP:
+            if (ngx_webrtc_rtp_parse(p, len, &rtp) == 0) {
+                ngx_webrtc_relay_local(ls, hdr->kind, p, len, &rtp);
+            }
+
+            break;
+
+        case NGX_WEBRTC_RELAY_SR:
+            if (len >= 28) {
+                ngx_webrtc_relay_local_sr(ls, hdr->kind, p);
+            }
+
+            break;
+
+        case NGX_WEBRTC_RELAY_KEYFRAME:
+            if (ls->publisher) {
+                ngx_webrtc_relay_publisher_pli(ls);
+            }
+
+            break;
+
+        case NGX_WEBRTC_RELAY_NACK:
+            if (ls->publisher) {
+                ngx_webrtc_relay_publisher_nack(ls, p, len);
+            }
+
+            break;
+        }
+    }
+
+    if (ngx_handle_read_event(ev, 0) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                      "webrtc relay: cannot handle read event");
+    }
+}
