@@ -65,7 +65,8 @@ $(BUILD)/Makefile: $(TOP)/config
 	    || { tail -20 $(BUILD)/configure.log; exit 1; }
 
 $(MODULE): $(BUILD)/Makefile $(SOURCES)
-	$(MAKE) -f $(BUILD)/Makefile -C $(NGINX_SRC) $(MODULE)
+	$(MAKE) -s --no-print-directory -f $(BUILD)/Makefile -C $(NGINX_SRC) \
+	    $(MODULE)
 
 
 # C unit tests of the pure codecs

@@ -559,7 +559,8 @@ ngx_webrtc_peer_by_id(u_char *id)
 ssize_t
 ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
-    if (peer->connection == NULL) {
+    if (peer->connection == NULL || ngx_exiting || ngx_terminate) {
+        /* on shutdown the listening sockets are already closed */
         return NGX_AGAIN;
     }
 

@@ -26,6 +26,7 @@
 #define NGX_WEBRTC_PLI_INTERVAL     500         /* ms, per stream */
 #define NGX_WEBRTC_REMB_INTERVAL    1000
 #define NGX_WEBRTC_REMB_BITRATE     4000000
+#define NGX_WEBRTC_CACHE_SIZE       256         /* video packets, 2^n */
 
 
 typedef struct ngx_webrtc_peer_s          ngx_webrtc_peer_t;
@@ -86,6 +87,16 @@ struct ngx_webrtc_peer_s {
 };
 
 
+/* a recent video packet of the publisher, to answer NACKs */
+
+typedef struct {
+    uint32_t                    ssrc;
+    uint16_t                    seq;
+    uint16_t                    len;
+    u_char                      data[NGX_WEBRTC_MTU];
+} ngx_webrtc_cached_t;
+
+
 /* a stream's peers in this worker */
 
 struct ngx_webrtc_local_stream_s {
@@ -95,6 +106,8 @@ struct ngx_webrtc_local_stream_s {
     ngx_queue_t                 viewers;
     ngx_uint_t                  nviewers;
     ngx_msec_t                  last_pli;
+    ngx_webrtc_cached_t        *cache;          /* [NGX_WEBRTC_CACHE_SIZE] */
+    ngx_uint_t                  nacks;          /* answered from the cache */
 };
 
 

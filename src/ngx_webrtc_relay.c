@@ -55,6 +55,8 @@ static void ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls,
     ngx_uint_t kind, u_char *p, size_t len, ngx_webrtc_rtp_t *rtp);
 static void ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind,
     u_char *p, size_t len, ngx_webrtc_rtp_t *rtp);
+static void ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v,
+    const u_char *fci, size_t len);
 static void ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls,
     ngx_uint_t kind, const u_char *sr);
 static void ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type,
@@ -352,6 +354,11 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
 
     if (ls->publisher == NULL && ls->nviewers == 0) {
         ngx_rbtree_delete(&ngx_webrtc_local_streams, &ls->node);
+
+        if (ls->cache) {
+            ngx_free(ls->cache);
+        }
+
         ngx_free(ls);
     }
 }
@@ -424,8 +431,32 @@ static void
 ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
     u_char *p, size_t len, ngx_webrtc_rtp_t *rtp)
 {
-    ngx_queue_t        *q;
-    ngx_webrtc_peer_t  *v;
+    ngx_queue_t          *q;
+    ngx_webrtc_peer_t    *v;
+    ngx_webrtc_cached_t  *slot;
+
+    if (ls->nviewers == 0) {
+        return;
+    }
+
+    if (kind == 1 && len <= NGX_WEBRTC_MTU) {
+
+        /* the worker's viewers' retransmissions come from here */
+
+        if (ls->cache == NULL) {
+            ls->cache = ngx_calloc(NGX_WEBRTC_CACHE_SIZE
+                                   * sizeof(ngx_webrtc_cached_t),
+                                   ngx_cycle->log);
+        }
+
+        if (ls->cache) {
+            slot = &ls->cache[rtp->seq & (NGX_WEBRTC_CACHE_SIZE - 1)];
+            slot->ssrc = rtp->ssrc;
+            slot->seq = rtp->seq;
+            slot->len = (uint16_t) len;
+            ngx_memcpy(slot->data, p, len);
+        }
+    }
 
     for (q = ngx_queue_head(&ls->viewers);
          q != ngx_queue_sentinel(&ls->viewers);
@@ -532,12 +563,9 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
 void
 ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
-    size_t                   n;
-    uint16_t                 seq;
     ngx_uint_t               kind;
     ngx_webrtc_rtcp_t        pkt;
     ngx_webrtc_rtcp_iter_t   it;
-    u_char                   fci[256];
 
     ngx_webrtc_rtcp_iter_init(&it, p, len);
 
@@ -572,20 +600,69 @@ ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
             && pkt.fmt == NGX_WEBRTC_RTCP_FMT_NACK
             && pkt.len > 12 && peer->out[1].started)
         {
-            /* FCI: packet id and a bitmask, in the viewer's numbering */
+            ngx_webrtc_relay_nack(peer, pkt.data + 12, pkt.len - 12);
+        }
+    }
+}
 
-            for (n = 0; 12 + n + 4 <= pkt.len && n + 4 <= sizeof(fci);
-                 n += 4)
-            {
-                seq = ngx_webrtc_get16(pkt.data + 12 + n)
-                      - peer->out[1].seq_offset;
-                ngx_webrtc_put16(fci + n, seq);
-                ngx_memcpy(fci + n + 2, pkt.data + 12 + n + 2, 2);
+
+/*
+ * RFC 4585, 6.2.1: a viewer's lost packets are resent from the worker's
+ * cache; those missing there are asked of the publisher, renumbered
+ */
+
+static void
+ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v, const u_char *fci, size_t len)
+{
+    size_t                      i, n;
+    uint16_t                    seq, blp;
+    ngx_uint_t                  bit;
+    ngx_webrtc_out_t           *out;
+    ngx_webrtc_rtp_t            rtp;
+    ngx_webrtc_cached_t        *slot;
+    ngx_webrtc_local_stream_t  *ls;
+    u_char                      up[256];
+
+    out = &v->out[1];
+    ls = v->local;
+    n = 0;
+
+    for (i = 0; i + 4 <= len; i += 4) {
+
+        seq = ngx_webrtc_get16(fci + i) - out->seq_offset;
+        blp = ngx_webrtc_get16(fci + i + 2);
+
+        for (bit = 0; bit <= 16; bit++) {
+
+            if (bit && !(blp & (1 << (bit - 1)))) {
+                continue;
             }
 
-            ngx_webrtc_relay_upstream(peer->stream, NGX_WEBRTC_RELAY_NACK,
-                                      fci, n, &peer->log);
+            slot = ls && ls->cache
+                   ? &ls->cache[(uint16_t) (seq + bit)
+                                & (NGX_WEBRTC_CACHE_SIZE - 1)]
+                   : NULL;
+
+            if (slot && slot->len && slot->seq == (uint16_t) (seq + bit)
+                && slot->ssrc == out->src_ssrc
+                && ngx_webrtc_rtp_parse(slot->data, slot->len, &rtp) == 0)
+            {
+                ngx_webrtc_relay_viewer(v, 1, slot->data, slot->len, &rtp);
+                ls->nacks++;
+                continue;
+            }
+
+            if (n + 4 <= sizeof(up)) {
+                ngx_webrtc_put16(up + n, (uint16_t) (seq + bit));
+                ngx_webrtc_put16(up + n + 2, 0);
+                n += 4;
+            }
         }
+    }
+
+    if (n) {
+        ngx_webrtc_relay_upstream(v->stream, NGX_WEBRTC_RELAY_NACK, up, n,
+                                  &v->log);
     }
 }
 
