@@ -71,13 +71,19 @@ $(MODULE): $(BUILD)/Makefile $(SOURCES)
 
 # C unit tests of the pure codecs
 
-UNIT_TESTS := $(BUILD)/unit/sdp_test
+UNIT_TESTS := $(BUILD)/unit/sdp_test $(BUILD)/unit/rtp_test
 
 $(BUILD)/unit/sdp_test: $(TOP)/t/unit/sdp_test.c $(TOP)/src/ngx_webrtc_sdp.c \
                         $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/t/unit/unit.h
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
 	    $(TOP)/t/unit/sdp_test.c $(TOP)/src/ngx_webrtc_sdp.c
+
+$(BUILD)/unit/rtp_test: $(TOP)/t/unit/rtp_test.c $(TOP)/src/ngx_webrtc_rtp.c \
+                        $(TOP)/src/ngx_webrtc_rtp.h $(TOP)/t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
+	    $(TOP)/t/unit/rtp_test.c $(TOP)/src/ngx_webrtc_rtp.c
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
