@@ -270,12 +270,12 @@ ngx_http_webrtc_handler(ngx_http_request_t *r)
 
         case NGX_HTTP_POST:
             rc = ngx_http_webrtc_auth(r, wlcf);
-            if (rc != NGX_OK) {
+            if (rc != NGX_DECLINED) {
                 return rc;
             }
 
             rc = ngx_http_webrtc_content_type(r, ngx_http_webrtc_sdp_type);
-            if (rc != NGX_OK) {
+            if (rc != NGX_DECLINED) {
                 return rc;
             }
 
@@ -323,7 +323,7 @@ ngx_http_webrtc_handler(ngx_http_request_t *r)
             ngx_http_discard_request_body(r);
 
             rc = ngx_http_webrtc_auth(r, wlcf);
-            if (rc != NGX_OK) {
+            if (rc != NGX_DECLINED) {
                 return rc;
             }
 
@@ -331,12 +331,12 @@ ngx_http_webrtc_handler(ngx_http_request_t *r)
 
         case NGX_HTTP_PATCH:
             rc = ngx_http_webrtc_auth(r, wlcf);
-            if (rc != NGX_OK) {
+            if (rc != NGX_DECLINED) {
                 return rc;
             }
 
             rc = ngx_http_webrtc_content_type(r, ngx_http_webrtc_frag_type);
-            if (rc != NGX_OK) {
+            if (rc != NGX_DECLINED) {
                 return rc;
             }
 
@@ -721,7 +721,12 @@ ngx_http_webrtc_patch(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
     shm = ccf->shm_zone->data;
 
     if_match = r->headers_in.if_match ? &r->headers_in.if_match->value : NULL;
-    restart = (if_match && if_match->len == 1 && if_match->data[0] == '*');
+    /* RFC 9110 has a bare *, the WHIP and WHEP examples a quoted one */
+
+    restart = (if_match
+               && ((if_match->len == 1 && if_match->data[0] == '*')
+                   || (if_match->len == 3
+                       && ngx_strncmp(if_match->data, "\"*\"", 3) == 0)));
 
     sdp = ngx_palloc(r->pool, sizeof(ngx_webrtc_sdp_t));
     if (sdp == NULL) {
@@ -904,7 +909,10 @@ ngx_http_webrtc_find(ngx_http_request_t *r, ngx_webrtc_shm_ctx_t *shm,
 }
 
 
-/* RFC 6750, 2.1 and 3: "Authorization: Bearer <token>" */
+/*
+ * RFC 6750, 2.1 and 3: "Authorization: Bearer <token>".  NGX_DECLINED
+ * lets the request go on; anything else is the result of the 401 sent.
+ */
 
 static ngx_int_t
 ngx_http_webrtc_auth(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf)
@@ -913,8 +921,11 @@ ngx_http_webrtc_auth(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf)
     ngx_str_t   token;
     ngx_uint_t  i;
 
+    static u_char  invalid[] = "Bearer realm=\"webrtc\", "
+                               "error=\"invalid_token\"";
+
     if (wlcf->token == NULL) {
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
     if (ngx_http_complex_value(r, wlcf->token, &token) != NGX_OK) {
@@ -923,10 +934,12 @@ ngx_http_webrtc_auth(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf)
 
     if (token.len == 0) {
         /* e.g. a map without a token for this stream */
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
     if (r->headers_in.authorization == NULL) {
+        ngx_http_discard_request_body(r);
+
         if (ngx_http_webrtc_header(r, "WWW-Authenticate",
                                    (u_char *) "Bearer realm=\"webrtc\"", 21)
             != NGX_OK)
@@ -964,9 +977,10 @@ ngx_http_webrtc_auth(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf)
     if ((size_t) (end - p) != token.len
         || CRYPTO_memcmp(p, token.data, token.len) != 0)
     {
-        if (ngx_http_webrtc_header(r, "WWW-Authenticate",
-                                   (u_char *) "Bearer realm=\"webrtc\", "
-                                   "error=\"invalid_token\"", 45)
+        ngx_http_discard_request_body(r);
+
+        if (ngx_http_webrtc_header(r, "WWW-Authenticate", invalid,
+                                   sizeof(invalid) - 1)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -976,9 +990,11 @@ ngx_http_webrtc_auth(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf)
                                      "invalid bearer token");
     }
 
-    return NGX_OK;
+    return NGX_DECLINED;
 }
 
+
+/* NGX_DECLINED if the body has the type, or the result of the 415 sent */
 
 static ngx_int_t
 ngx_http_webrtc_content_type(ngx_http_request_t *r, const char *type)
@@ -998,7 +1014,7 @@ ngx_http_webrtc_content_type(ngx_http_request_t *r, const char *type)
             && ngx_strncasecmp(p, (u_char *) type, len) == 0
             && (p + len == end || p[len] == ';' || p[len] == ' '))
         {
-            return NGX_OK;
+            return NGX_DECLINED;
         }
     }
 
@@ -1161,6 +1177,9 @@ ngx_http_webrtc_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t   out;
 
     r->headers_out.status = status;
+
+    /* If-Match names the ICE session here, not a version of a file */
+    r->disable_not_modified = 1;
 
     if (status == NGX_HTTP_WEBRTC_UNPROCESSABLE) {
         ngx_str_set(&r->headers_out.status_line, "422 Unprocessable Content");

@@ -1455,6 +1455,12 @@ ngx_webrtc_sdp_negotiate_play(ngx_webrtc_sdp_t *offer,
                   "with rtcp-mux");
     }
 
+    if (n == 0) {
+        sdp_error(answer, NGX_WEBRTC_SDP_UNSUPPORTED,
+                  "offer receives none of the stream's tracks, "
+                  "play with recvonly transceivers");
+    }
+
     return NGX_WEBRTC_SDP_OK;
 }
 
