@@ -13,7 +13,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include "ngx_webrtc.h"
+#include "ngx_http_webrtc.h"
 
 
 /*
@@ -24,30 +24,6 @@
  *     DELETE  <location><stream>/<id>   200
  *     OPTIONS either                    204
  */
-
-
-#define NGX_HTTP_WEBRTC_ANSWER_SIZE   16384
-#define NGX_HTTP_WEBRTC_UNPROCESSABLE 422
-
-
-typedef struct {
-    ngx_str_t                   url;
-    ngx_str_t                   username;
-    ngx_str_t                   credential;
-    ngx_str_t                   secret;
-    time_t                      ttl;
-} ngx_http_webrtc_ice_server_t;
-
-
-typedef struct {
-    ngx_uint_t                  role;
-    ngx_array_t                *candidates;     /* of ngx_str_t "addr port" */
-    ngx_array_t                *ice_servers;
-    ngx_http_complex_value_t   *token;
-    ngx_webrtc_codec_prefs_t    prefs;
-    ngx_flag_t                  video_set;
-    ngx_flag_t                  audio_set;
-} ngx_http_webrtc_loc_conf_t;
 
 
 typedef struct {
@@ -62,6 +38,8 @@ static ngx_int_t ngx_http_webrtc_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_webrtc_create(ngx_http_request_t *r,
     ngx_http_webrtc_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_webrtc_reason(ngx_http_webrtc_offer_t *out,
+    const char *fmt, ...);
 static ngx_int_t ngx_http_webrtc_patch(ngx_http_request_t *r,
     ngx_http_webrtc_ctx_t *ctx, ngx_str_t *body);
 static ngx_int_t ngx_http_webrtc_delete(ngx_http_request_t *r,
@@ -74,15 +52,9 @@ static ngx_int_t ngx_http_webrtc_auth(ngx_http_request_t *r,
     ngx_http_webrtc_loc_conf_t *wlcf);
 static ngx_int_t ngx_http_webrtc_content_type(ngx_http_request_t *r,
     const char *type);
-static ngx_int_t ngx_http_webrtc_header(ngx_http_request_t *r,
-    const char *name, u_char *value, size_t len);
 static ngx_int_t ngx_http_webrtc_etag(ngx_http_request_t *r, u_char *ufrag);
 static ngx_int_t ngx_http_webrtc_links(ngx_http_request_t *r,
     ngx_http_webrtc_loc_conf_t *wlcf, ngx_str_t *stream);
-static ngx_int_t ngx_http_webrtc_send(ngx_http_request_t *r,
-    ngx_uint_t status, const char *type, u_char *body, size_t len);
-static ngx_int_t ngx_http_webrtc_error(ngx_http_request_t *r,
-    ngx_uint_t status, const char *fmt, ...);
 
 static void *ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -95,6 +67,11 @@ static char *ngx_http_webrtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_webrtc_codecs(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+
+static ngx_conf_num_bounds_t  ngx_http_webrtc_max_message_bounds = {
+    ngx_conf_check_num_bounds, 1024, 1024 * 1024
+};
 
 
 static ngx_command_t  ngx_http_webrtc_commands[] = {
@@ -112,6 +89,34 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("webrtc_websocket"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webrtc_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webrtc_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webrtc_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webrtc_websocket_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_str_array_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webrtc_loc_conf_t, origins),
+      NULL },
+
+    { ngx_string("webrtc_websocket_max_message"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webrtc_loc_conf_t, max_message),
+      &ngx_http_webrtc_max_message_bounds },
 
     { ngx_string("webrtc_candidate"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -188,6 +193,32 @@ static const char  ngx_http_webrtc_frag_type[] =
     "application/trickle-ice-sdpfrag";
 
 
+/* 1-64 characters of A-Z a-z 0-9 - _ . ~ */
+
+ngx_int_t
+ngx_http_webrtc_stream_name_valid(ngx_str_t *name)
+{
+    u_char  *p, *end;
+
+    if (name->len == 0 || name->len > NGX_WEBRTC_STREAM_LEN) {
+        return NGX_DECLINED;
+    }
+
+    end = name->data + name->len;
+
+    for (p = name->data; p < end; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9')
+              || *p == '-' || *p == '_' || *p == '.' || *p == '~'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_webrtc_handler(ngx_http_request_t *r)
 {
@@ -228,17 +259,7 @@ ngx_http_webrtc_handler(ngx_http_request_t *r)
         ctx->id.len = end - ctx->id.data;
     }
 
-    for ( /* void */ ; p < (slash ? slash : end); p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-              || (*p >= '0' && *p <= '9')
-              || *p == '-' || *p == '_' || *p == '.' || *p == '~'))
-        {
-            break;
-        }
-    }
-
-    if (p != (slash ? slash : end) || ctx->stream.len > NGX_WEBRTC_STREAM_LEN
-        || ctx->stream.len == 0
+    if (ngx_http_webrtc_stream_name_valid(&ctx->stream) != NGX_OK
         || (slash && ctx->id.len != NGX_WEBRTC_ID_LEN))
     {
         ngx_http_discard_request_body(r);
@@ -472,12 +493,71 @@ static ngx_int_t
 ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
     ngx_str_t *body)
 {
+    u_char                      *p;
+    ngx_int_t                    rc;
+    ngx_http_webrtc_offer_t      offer;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
+
+    rc = ngx_http_webrtc_offer(r, wlcf->role, &ctx->stream, body, &offer);
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (offer.status) {
+        if (offer.status == NGX_HTTP_SERVICE_UNAVAILABLE
+            && ngx_http_webrtc_header(r, "Retry-After", (u_char *) "10", 2)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_webrtc_error(r, offer.status, "%V", &offer.reason);
+    }
+
+    /* Location: the request URI and the session id */
+
+    p = ngx_pnalloc(r->pool, r->uri.len + 1 + NGX_WEBRTC_ID_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(p, r->uri.data, r->uri.len);
+    p[r->uri.len] = '/';
+    ngx_memcpy(p + r->uri.len + 1, offer.id, NGX_WEBRTC_ID_LEN);
+
+    if (ngx_http_webrtc_header(r, "Location", p,
+                               r->uri.len + 1 + NGX_WEBRTC_ID_LEN)
+        != NGX_OK
+        || ngx_http_webrtc_etag(r, offer.ufrag) != NGX_OK
+        || ngx_http_webrtc_links(r, wlcf, &ctx->stream) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_webrtc_send(r, NGX_HTTP_CREATED, ngx_http_webrtc_sdp_type,
+                                offer.answer.data, offer.answer.len);
+}
+
+
+/*
+ * An offer to publish or play a stream, for WHIP, WHEP and WebSocket
+ * signaling: a session, and the answer.  NGX_OK with out->status 0 and
+ * the answer, or with an HTTP status and a one-line reason (not logged
+ * yet); NGX_ERROR on a failure of our own.
+ */
+
+ngx_int_t
+ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_uint_t role,
+    ngx_str_t *stream, ngx_str_t *body, ngx_http_webrtc_offer_t *out)
+{
     int                          rc;
-    u_char                      *p, *answer_buf;
+    u_char                      *answer_buf;
     size_t                       len;
     uint32_t                     ssrc;
-    ngx_str_t                   *cands;
-    ngx_uint_t                   i, role, status;
+    ngx_uint_t                   i;
     ngx_webrtc_sdp_t            *sdp;
     ngx_webrtc_stream_t         *st;
     ngx_webrtc_session_t        *s;
@@ -485,21 +565,23 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
     ngx_webrtc_shm_ctx_t        *shm;
     ngx_webrtc_core_conf_t      *ccf;
     ngx_http_webrtc_loc_conf_t  *wlcf;
-    u_char                       id[NGX_WEBRTC_ID_LEN];
-    u_char                       ufrag[NGX_WEBRTC_UFRAG_LEN];
     u_char                       pwd[NGX_WEBRTC_PWD_LEN];
+
+    ngx_memzero(out, sizeof(ngx_http_webrtc_offer_t));
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
     shm = ccf->shm_zone->data;
-    role = wlcf->role;
 
     sdp = ngx_palloc(r->pool, sizeof(ngx_webrtc_sdp_t));
     answer = ngx_pcalloc(r->pool, sizeof(ngx_webrtc_answer_t));
     answer_buf = ngx_pnalloc(r->pool, NGX_HTTP_WEBRTC_ANSWER_SIZE);
+    out->reason.data = ngx_pnalloc(r->pool, NGX_MAX_ERROR_STR);
 
-    if (sdp == NULL || answer == NULL || answer_buf == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (sdp == NULL || answer == NULL || answer_buf == NULL
+        || out->reason.data == NULL)
+    {
+        return NGX_ERROR;
     }
 
     rc = ngx_webrtc_sdp_parse(sdp, body->data, body->len, 0);
@@ -509,28 +591,29 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
     }
 
     if (rc != NGX_WEBRTC_SDP_OK) {
-        status = (rc == NGX_WEBRTC_SDP_MALFORMED)
-                 ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_WEBRTC_UNPROCESSABLE;
+        out->status = (rc == NGX_WEBRTC_SDP_MALFORMED)
+                      ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_WEBRTC_UNPROCESSABLE;
 
         if (sdp->error_line) {
-            return ngx_http_webrtc_error(r, status, "bad offer: %s at line %ui",
-                                         sdp->error, sdp->error_line);
+            return ngx_http_webrtc_reason(out, "bad offer: %s at line %ui",
+                                          sdp->error, sdp->error_line);
         }
 
-        return ngx_http_webrtc_error(r, status, "bad offer: %s", sdp->error);
+        return ngx_http_webrtc_reason(out, "bad offer: %s", sdp->error);
     }
 
     ngx_shmtx_lock(&shm->shpool->mutex);
 
-    st = ngx_webrtc_stream_lookup(shm, &ctx->stream);
+    st = ngx_webrtc_stream_lookup(shm, stream);
 
     if (role == NGX_WEBRTC_ROLE_PUBLISHER) {
 
         if (st && st->publisher) {
             ngx_shmtx_unlock(&shm->shpool->mutex);
-            return ngx_http_webrtc_error(r, NGX_HTTP_CONFLICT,
-                                         "stream \"%V\" is already published",
-                                         &ctx->stream);
+            out->status = NGX_HTTP_CONFLICT;
+            return ngx_http_webrtc_reason(out,
+                                          "stream \"%V\" is already published",
+                                          stream);
         }
 
         /* viewers waiting for this stream keep their codec if possible */
@@ -545,9 +628,10 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
         if (st == NULL || (st->tracks[0].kind == 0 && st->tracks[1].kind == 0))
         {
             ngx_shmtx_unlock(&shm->shpool->mutex);
-            return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND,
-                                         "stream \"%V\" is not published",
-                                         &ctx->stream);
+            out->status = NGX_HTTP_NOT_FOUND;
+            return ngx_http_webrtc_reason(out,
+                                          "stream \"%V\" is not published",
+                                          stream);
         }
 
         rc = ngx_webrtc_sdp_negotiate_play(sdp, st->tracks, answer);
@@ -555,12 +639,12 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
 
     if (rc != NGX_WEBRTC_SDP_OK) {
         ngx_shmtx_unlock(&shm->shpool->mutex);
-        return ngx_http_webrtc_error(r, NGX_HTTP_WEBRTC_UNPROCESSABLE,
-                                     "bad offer: %s", answer->error);
+        out->status = NGX_HTTP_WEBRTC_UNPROCESSABLE;
+        return ngx_http_webrtc_reason(out, "bad offer: %s", answer->error);
     }
 
     if (st == NULL) {
-        st = ngx_webrtc_stream_create(shm, &ctx->stream);
+        st = ngx_webrtc_stream_create(shm, stream);
         if (st == NULL) {
             goto full;
         }
@@ -591,8 +675,8 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
         ngx_memcpy(st->tracks, answer->tracks, sizeof(st->tracks));
     }
 
-    ngx_memcpy(id, s->id, NGX_WEBRTC_ID_LEN);
-    ngx_memcpy(ufrag, s->ufrag, NGX_WEBRTC_UFRAG_LEN);
+    ngx_memcpy(out->id, s->id, NGX_WEBRTC_ID_LEN);
+    ngx_memcpy(out->ufrag, s->ufrag, NGX_WEBRTC_UFRAG_LEN);
     ngx_memcpy(pwd, s->pwd, NGX_WEBRTC_PWD_LEN);
 
     ngx_shmtx_unlock(&shm->shpool->mutex);
@@ -600,13 +684,11 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "webrtc %s session %*s of stream \"%V\" created",
                   role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher" : "viewer",
-                  (size_t) NGX_WEBRTC_ID_LEN, id, &ctx->stream);
+                  (size_t) NGX_WEBRTC_ID_LEN, out->id, stream);
 
     /* the answer */
 
-    cands = wlcf->candidates->elts;
-
-    answer->ufrag.data = ufrag;
+    answer->ufrag.data = out->ufrag;
     answer->ufrag.len = NGX_WEBRTC_UFRAG_LEN;
     answer->pwd.data = pwd;
     answer->pwd.len = NGX_WEBRTC_PWD_LEN;
@@ -614,9 +696,9 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
     answer->fingerprint.len = ccf->fingerprint.len;
     answer->cname.data = (u_char *) "nginx-webrtc";
     answer->cname.len = sizeof("nginx-webrtc") - 1;
-    answer->msid.data = ctx->stream.data;
-    answer->msid.len = ctx->stream.len;
-    answer->candidates = (ngx_webrtc_sdp_str_t *) cands;
+    answer->msid.data = stream->data;
+    answer->msid.len = stream->len;
+    answer->candidates = wlcf->candidates->elts;
     answer->ncandidates = wlcf->candidates->nelts;
     answer->session_id = ngx_random();
 
@@ -626,47 +708,40 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "webrtc answer does not fit in %uz bytes",
                       (size_t) NGX_HTTP_WEBRTC_ANSWER_SIZE);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
-    /* Location: the request URI and the session id */
+    out->answer.data = answer_buf;
+    out->answer.len = len;
 
-    p = ngx_pnalloc(r->pool, r->uri.len + 1 + NGX_WEBRTC_ID_LEN);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(p, r->uri.data, r->uri.len);
-    p[r->uri.len] = '/';
-    ngx_memcpy(p + r->uri.len + 1, id, NGX_WEBRTC_ID_LEN);
-
-    if (ngx_http_webrtc_header(r, "Location", p,
-                               r->uri.len + 1 + NGX_WEBRTC_ID_LEN)
-        != NGX_OK
-        || ngx_http_webrtc_etag(r, ufrag) != NGX_OK
-        || ngx_http_webrtc_links(r, wlcf, &ctx->stream) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_webrtc_send(r, NGX_HTTP_CREATED, ngx_http_webrtc_sdp_type,
-                                answer_buf, len);
+    return NGX_OK;
 
 full:
 
     ngx_shmtx_unlock(&shm->shpool->mutex);
 
-    if (ngx_http_webrtc_header(r, "Retry-After", (u_char *) "10", 2)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "webrtc zone is full, increase \"webrtc_zone_size\"");
 
-    return ngx_http_webrtc_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                 "server is full, retry later");
+    out->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+
+    return ngx_http_webrtc_reason(out, "server is full, retry later");
+}
+
+
+static ngx_int_t
+ngx_http_webrtc_reason(ngx_http_webrtc_offer_t *out, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    out->reason.len = ngx_vslprintf(out->reason.data,
+                                    out->reason.data + NGX_MAX_ERROR_STR,
+                                    fmt, args)
+                      - out->reason.data;
+    va_end(args);
+
+    return NGX_OK;
 }
 
 
@@ -1033,7 +1108,7 @@ ngx_http_webrtc_content_type(ngx_http_request_t *r, const char *type)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webrtc_header(ngx_http_request_t *r, const char *name, u_char *value,
     size_t len)
 {
@@ -1168,7 +1243,7 @@ ngx_http_webrtc_links(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webrtc_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, u_char *body, size_t len)
 {
@@ -1183,6 +1258,9 @@ ngx_http_webrtc_send(ngx_http_request_t *r, ngx_uint_t status,
 
     if (status == NGX_HTTP_WEBRTC_UNPROCESSABLE) {
         ngx_str_set(&r->headers_out.status_line, "422 Unprocessable Content");
+
+    } else if (status == NGX_HTTP_WEBRTC_UPGRADE_REQUIRED) {
+        ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
     }
 
     r->headers_out.content_length_n = len;
@@ -1224,7 +1302,7 @@ ngx_http_webrtc_send(ngx_http_request_t *r, ngx_uint_t status,
 
 /* a one-line reason in the body, and in the log at info level */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *fmt, ...)
 {
@@ -1252,6 +1330,144 @@ ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* closes a session by id, and its media on whichever worker serves it */
+
+ngx_int_t
+ngx_http_webrtc_close_session(u_char *id)
+{
+    ngx_int_t                slot;
+    ngx_pid_t                pid;
+    ngx_webrtc_session_t    *s;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup(shm, id, NGX_WEBRTC_ID_LEN);
+
+    if (s == NULL) {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    slot = s->owner_slot;
+    pid = s->owner_pid;
+
+    ngx_webrtc_session_close(shm, s);
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    ngx_webrtc_relay_close(slot, pid, id);
+
+    return NGX_OK;
+}
+
+
+/*
+ * GET: {"streams":[{"name":S,"live":true,"viewers":N},...]}, or only
+ * the stream of "?stream=NAME"
+ */
+
+ngx_int_t
+ngx_http_webrtc_status_handler(ngx_http_request_t *r)
+{
+    u_char                  *p, *end, *buf;
+    size_t                   size;
+    ngx_str_t                name;
+    ngx_uint_t               first;
+    ngx_rbtree_node_t       *node, *root, *sentinel;
+    ngx_webrtc_stream_t     *st;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
+        ngx_http_discard_request_body(r);
+
+        if (ngx_http_webrtc_header(r, "Allow", (u_char *) "GET, HEAD", 9)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_webrtc_error(r, NGX_HTTP_NOT_ALLOWED,
+                                     "method not allowed, GET the status");
+    }
+
+    ngx_http_discard_request_body(r);
+
+    if (ngx_http_arg(r, (u_char *) "stream", 6, &name) != NGX_OK) {
+        name.len = 0;
+    }
+
+    if (name.len && ngx_http_webrtc_stream_name_valid(&name) != NGX_OK) {
+        return ngx_http_webrtc_error(r, NGX_HTTP_BAD_REQUEST,
+                                     "bad stream name");
+    }
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    size = sizeof("{\"streams\":[]}\n")
+           + shm->sh->nstreams
+             * (sizeof("{\"name\":\"\",\"live\":false,\"viewers\":},")
+                + NGX_WEBRTC_STREAM_LEN + NGX_INT_T_LEN);
+
+    buf = ngx_pnalloc(r->pool, size);
+    if (buf == NULL) {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(buf, "{\"streams\":[", sizeof("{\"streams\":[") - 1);
+    end = buf + size;
+    first = 1;
+
+    root = shm->sh->streams.root;
+    sentinel = shm->sh->streams.sentinel;
+
+    if (root != sentinel) {
+        for (node = ngx_rbtree_min(root, sentinel);
+             node;
+             node = ngx_rbtree_next(&shm->sh->streams, node))
+        {
+            st = (ngx_webrtc_stream_t *) node;
+
+            if (name.len && (name.len != st->node.str.len
+                             || ngx_strncmp(name.data, st->name, name.len)
+                                != 0))
+            {
+                continue;
+            }
+
+            p = ngx_slprintf(p, end, "%s{\"name\":\"%V\",\"live\":%s,"
+                             "\"viewers\":%ui}",
+                             first ? "" : ",", &st->node.str,
+                             st->publisher ? "true" : "false",
+                             st->nviewers);
+            first = 0;
+        }
+    }
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    p = ngx_slprintf(p, end, "]}\n");
+
+    if (ngx_http_webrtc_header(r, "Cache-Control", (u_char *) "no-store", 8)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_webrtc_send(r, NGX_HTTP_OK, "application/json", buf,
+                                p - buf);
+}
+
+
 static void *
 ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf)
 {
@@ -1272,6 +1488,8 @@ ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf)
     conf->candidates = NGX_CONF_UNSET_PTR;
     conf->ice_servers = NGX_CONF_UNSET_PTR;
     conf->token = NGX_CONF_UNSET_PTR;
+    conf->origins = NGX_CONF_UNSET_PTR;
+    conf->max_message = NGX_CONF_UNSET_SIZE;
     conf->video_set = 0;
     conf->audio_set = 0;
 
@@ -1293,6 +1511,9 @@ ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->candidates, prev->candidates, NULL);
     ngx_conf_merge_ptr_value(conf->ice_servers, prev->ice_servers, NULL);
     ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
+    ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
+    ngx_conf_merge_size_value(conf->max_message, prev->max_message,
+                              64 * 1024);
 
     if (!conf->video_set) {
         if (prev->video_set) {
@@ -1321,7 +1542,7 @@ ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     conf->video_set |= prev->video_set;
     conf->audio_set |= prev->audio_set;
 
-    if (conf->role && conf->candidates == NULL) {
+    if ((conf->role || conf->websocket) && conf->candidates == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "no \"webrtc_candidate\" is defined for "
                            "a webrtc location");
@@ -1339,11 +1560,25 @@ ngx_http_webrtc_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_http_core_loc_conf_t  *clcf;
 
-    if (wlcf->role) {
+    if (wlcf->role || wlcf->websocket || wlcf->status) {
         return "is duplicate";
     }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (ngx_strcmp(cmd->name.data, "webrtc_status") == 0) {
+        wlcf->status = 1;
+        clcf->handler = ngx_http_webrtc_status_handler;
+
+    } else if (ngx_strcmp(cmd->name.data, "webrtc_websocket") == 0) {
+        wlcf->websocket = 1;
+        clcf->handler = ngx_http_webrtc_ws_handler;
+    }
+
+    if (wlcf->websocket || wlcf->status) {
+        return ngx_webrtc_core_use(cf) == NGX_OK ? NGX_CONF_OK
+                                                 : NGX_CONF_ERROR;
+    }
 
     if (clcf->named || clcf->exact_match
 #if (NGX_PCRE)

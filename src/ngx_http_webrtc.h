@@ -1,0 +1,74 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#ifndef _NGX_HTTP_WEBRTC_H_INCLUDED_
+#define _NGX_HTTP_WEBRTC_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_webrtc.h"
+
+
+#define NGX_HTTP_WEBRTC_ANSWER_SIZE   16384
+#define NGX_HTTP_WEBRTC_UNPROCESSABLE 422
+#define NGX_HTTP_WEBRTC_UPGRADE_REQUIRED 426
+
+
+typedef struct {
+    ngx_str_t                   url;
+    ngx_str_t                   username;
+    ngx_str_t                   credential;
+    ngx_str_t                   secret;
+    time_t                      ttl;
+} ngx_http_webrtc_ice_server_t;
+
+
+typedef struct {
+    ngx_uint_t                  role;
+    ngx_flag_t                  websocket;
+    ngx_flag_t                  status;
+    ngx_array_t                *candidates;     /* of ngx_str_t "addr port" */
+    ngx_array_t                *ice_servers;
+    ngx_http_complex_value_t   *token;
+    ngx_webrtc_codec_prefs_t    prefs;
+    ngx_flag_t                  video_set;
+    ngx_flag_t                  audio_set;
+    ngx_array_t                *origins;        /* of ngx_str_t */
+    size_t                      max_message;
+} ngx_http_webrtc_loc_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                  status;         /* 0: an answer */
+    ngx_str_t                   reason;
+    ngx_str_t                   answer;
+    u_char                      id[NGX_WEBRTC_ID_LEN];
+    u_char                      ufrag[NGX_WEBRTC_UFRAG_LEN];
+} ngx_http_webrtc_offer_t;
+
+
+ngx_int_t ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_uint_t role,
+    ngx_str_t *stream, ngx_str_t *body, ngx_http_webrtc_offer_t *out);
+ngx_int_t ngx_http_webrtc_stream_name_valid(ngx_str_t *name);
+ngx_int_t ngx_http_webrtc_close_session(u_char *id);
+ngx_int_t ngx_http_webrtc_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, u_char *body, size_t len);
+ngx_int_t ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *fmt, ...);
+ngx_int_t ngx_http_webrtc_header(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len);
+
+ngx_int_t ngx_http_webrtc_ws_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_webrtc_status_handler(ngx_http_request_t *r);
+
+
+extern ngx_module_t  ngx_http_webrtc_module;
+
+
+#endif /* _NGX_HTTP_WEBRTC_H_INCLUDED_ */

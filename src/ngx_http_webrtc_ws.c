@@ -1,0 +1,1094 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+
+#include "ngx_http_webrtc.h"
+#include "ngx_webrtc_ws.h"
+
+
+/*
+ * WebSocket signaling (RFC 6455) on the nginx connection after the
+ * Upgrade, with JSON messages:
+ *
+ *   -> {"type":"publish"|"play","stream":S,"sdp":OFFER[,"token":T]}
+ *   <- {"type":"answer","sdp":ANSWER,"session":ID}
+ *   -> {"type":"candidate","candidate":"candidate:...","mid":M}
+ *   -> {"type":"end-of-candidates"}
+ *   -> {"type":"ping"}              <- {"type":"pong"}
+ *   -> {"type":"stop"}
+ *   <- {"type":"event","event":"publisher-started"|"publisher-stopped",...}
+ *   <- {"type":"viewers","stream":S,"count":N}
+ *   <- {"type":"error","status":N,"reason":TEXT}
+ *
+ * One session per connection: closing the connection ends it.
+ */
+
+
+#define NGX_HTTP_WEBRTC_WS_GUID       "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define NGX_HTTP_WEBRTC_WS_OUT        (64 * 1024)
+#define NGX_HTTP_WEBRTC_WS_TICK       1000
+#define NGX_HTTP_WEBRTC_WS_IDLE       60        /* s without a message */
+#define NGX_HTTP_WEBRTC_WS_LINGER     2000
+
+
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_webrtc_ws_t             ws;
+
+    u_char                     *in;
+    size_t                      in_len;
+    size_t                      in_size;
+
+    u_char                     *msg;
+    size_t                      msg_len;
+
+    u_char                     *out;
+    size_t                      out_pos;
+    size_t                      out_len;
+
+    ngx_event_t                 tick;
+    time_t                      last_input;
+
+    ngx_str_t                   stream;
+    ngx_uint_t                  role;
+    u_char                      id[NGX_WEBRTC_ID_LEN];
+    ngx_int_t                   live;           /* -1: not told yet */
+    ngx_int_t                   viewers;
+
+    unsigned                    session:1;
+    unsigned                    closing:1;
+    unsigned                    lingering:1;
+    unsigned                    finalized:1;
+} ngx_http_webrtc_ws_ctx_t;
+
+
+static ngx_int_t ngx_http_webrtc_ws_handshake(ngx_http_request_t *r,
+    ngx_http_webrtc_loc_conf_t *wlcf);
+static ngx_table_elt_t *ngx_http_webrtc_ws_header(ngx_http_request_t *r,
+    const char *name);
+static ngx_int_t ngx_http_webrtc_ws_origin_allowed(ngx_http_request_t *r,
+    ngx_http_webrtc_loc_conf_t *wlcf);
+static void ngx_http_webrtc_ws_read(ngx_http_request_t *r);
+static void ngx_http_webrtc_ws_write(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webrtc_ws_frames(ngx_http_webrtc_ws_ctx_t *ctx);
+static ngx_int_t ngx_http_webrtc_ws_message(ngx_http_webrtc_ws_ctx_t *ctx);
+static ngx_int_t ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
+    ngx_webrtc_json_t *json, ngx_uint_t role);
+static ngx_int_t ngx_http_webrtc_ws_send(ngx_http_webrtc_ws_ctx_t *ctx,
+    unsigned opcode, u_char *p, size_t len);
+static ngx_int_t ngx_http_webrtc_ws_json(ngx_http_webrtc_ws_ctx_t *ctx,
+    const char *fmt, ...);
+static ngx_int_t ngx_http_webrtc_ws_error(ngx_http_webrtc_ws_ctx_t *ctx,
+    ngx_uint_t status, ngx_str_t *reason);
+static void ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx,
+    uint16_t code, const char *reason);
+static void ngx_http_webrtc_ws_finalize(ngx_http_webrtc_ws_ctx_t *ctx);
+static void ngx_http_webrtc_ws_tick(ngx_event_t *ev);
+static void ngx_http_webrtc_ws_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_webrtc_ws_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_connection_t            *c;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_webrtc_ws_ctx_t    *ctx;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
+    c = r->connection;
+
+    rc = ngx_http_webrtc_ws_handshake(r, wlcf);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_webrtc_ws_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+    ctx->ws.max_message = wlcf->max_message;
+    ctx->in_size = wlcf->max_message + 256;
+    ctx->in = ngx_pnalloc(r->pool, ctx->in_size);
+    ctx->msg = ngx_pnalloc(r->pool, wlcf->max_message);
+    ctx->out = ngx_pnalloc(r->pool, NGX_HTTP_WEBRTC_WS_OUT);
+    ctx->live = -1;
+    ctx->viewers = -1;
+    ctx->last_input = ngx_time();
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (ctx->in == NULL || ctx->msg == NULL || ctx->out == NULL
+        || cln == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_webrtc_ws_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_webrtc_module);
+
+    /* bytes the client sent after its handshake */
+
+    if (r->header_in && r->header_in->last > r->header_in->pos) {
+        ctx->in_len = ngx_min((size_t) (r->header_in->last
+                                        - r->header_in->pos),
+                              ctx->in_size);
+        ngx_memcpy(ctx->in, r->header_in->pos, ctx->in_len);
+        r->header_in->pos += ctx->in_len;
+    }
+
+    r->headers_out.status = NGX_HTTP_SWITCHING_PROTOCOLS;
+    ngx_str_set(&r->headers_out.status_line, "101 Switching Protocols");
+    r->headers_out.content_length_n = -1;
+    r->keepalive = 0;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    r->main->count++;
+
+    r->read_event_handler = ngx_http_webrtc_ws_read;
+    r->write_event_handler = ngx_http_webrtc_ws_write;
+
+    /* closed at once, with 1001, on graceful shutdown */
+    c->idle = 1;
+
+    ctx->tick.handler = ngx_http_webrtc_ws_tick;
+    ctx->tick.data = ctx;
+    ctx->tick.log = c->log;
+    ctx->tick.cancelable = 1;
+
+    ngx_add_timer(&ctx->tick, NGX_HTTP_WEBRTC_WS_TICK);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0, "webrtc websocket open");
+
+    if (ctx->in_len && ngx_http_webrtc_ws_frames(ctx) != NGX_OK) {
+        return NGX_DONE;
+    }
+
+    ngx_http_webrtc_ws_read(r);
+
+    return NGX_DONE;
+}
+
+
+/*
+ * RFC 6455, 4.2.1 and 4.2.2; NGX_DECLINED lets the upgrade go on,
+ * anything else is the result of the error response sent
+ */
+
+static ngx_int_t
+ngx_http_webrtc_ws_handshake(ngx_http_request_t *r,
+    ngx_http_webrtc_loc_conf_t *wlcf)
+{
+    u_char           *p;
+    ngx_str_t         key, src, dst;
+    ngx_table_elt_t  *h, *conn;
+    u_char            sha[SHA_DIGEST_LENGTH];
+    u_char            decoded[24];
+
+    if (r->method != NGX_HTTP_GET) {
+        ngx_http_discard_request_body(r);
+
+        if (ngx_http_webrtc_header(r, "Allow", (u_char *) "GET", 3)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_webrtc_error(r, NGX_HTTP_NOT_ALLOWED,
+                                     "method not allowed, open a WebSocket");
+    }
+
+    /* nginx 1.22 does not keep the Connection header in headers_in */
+
+    h = ngx_http_webrtc_ws_header(r, "Upgrade");
+    conn = ngx_http_webrtc_ws_header(r, "Connection");
+
+    if (r->http_version != NGX_HTTP_VERSION_11
+        || h == NULL
+        || ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
+                            (u_char *) "websocket", 9 - 1)
+           == NULL
+        || conn == NULL
+        || ngx_strlcasestrn(conn->value.data,
+                            conn->value.data + conn->value.len,
+                            (u_char *) "upgrade", 7 - 1)
+           == NULL)
+    {
+        if (ngx_http_webrtc_header(r, "Upgrade", (u_char *) "websocket", 9)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_webrtc_error(r, NGX_HTTP_WEBRTC_UPGRADE_REQUIRED, "WebSocket upgrade required");
+    }
+
+    h = ngx_http_webrtc_ws_header(r, "Sec-WebSocket-Version");
+
+    if (h == NULL || h->value.len != 2
+        || ngx_strncmp(h->value.data, "13", 2) != 0)
+    {
+        if (ngx_http_webrtc_header(r, "Sec-WebSocket-Version",
+                                   (u_char *) "13", 2)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_webrtc_error(r, NGX_HTTP_WEBRTC_UPGRADE_REQUIRED,
+                                     "Sec-WebSocket-Version 13 required");
+    }
+
+    h = ngx_http_webrtc_ws_header(r, "Sec-WebSocket-Key");
+
+    if (h == NULL || h->value.len != 24) {
+        return ngx_http_webrtc_error(r, NGX_HTTP_BAD_REQUEST,
+                                     "bad Sec-WebSocket-Key");
+    }
+
+    src = h->value;
+    dst.data = decoded;
+
+    if (ngx_decode_base64(&dst, &src) != NGX_OK || dst.len != 16) {
+        return ngx_http_webrtc_error(r, NGX_HTTP_BAD_REQUEST,
+                                     "bad Sec-WebSocket-Key");
+    }
+
+    /* cross-site WebSocket hijacking: the page's origin must be allowed */
+
+    if (ngx_http_webrtc_ws_origin_allowed(r, wlcf) != NGX_OK) {
+        return ngx_http_webrtc_error(r, NGX_HTTP_FORBIDDEN,
+                                     "WebSocket origin not allowed");
+    }
+
+    /* Sec-WebSocket-Accept: base64(SHA-1(key GUID)) */
+
+    p = ngx_pnalloc(r->pool, 24 + sizeof(NGX_HTTP_WEBRTC_WS_GUID) - 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(p, h->value.data, 24);
+    ngx_memcpy(p + 24, NGX_HTTP_WEBRTC_WS_GUID,
+               sizeof(NGX_HTTP_WEBRTC_WS_GUID) - 1);
+
+    SHA1(p, 24 + sizeof(NGX_HTTP_WEBRTC_WS_GUID) - 1, sha);
+
+    key.data = ngx_pnalloc(r->pool,
+                           ngx_base64_encoded_length(SHA_DIGEST_LENGTH));
+    if (key.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    src.data = sha;
+    src.len = SHA_DIGEST_LENGTH;
+    ngx_encode_base64(&key, &src);
+
+    ngx_http_discard_request_body(r);
+
+    if (ngx_http_webrtc_header(r, "Upgrade", (u_char *) "websocket", 9)
+        != NGX_OK
+        || ngx_http_webrtc_header(r, "Sec-WebSocket-Accept", key.data,
+                                  key.len)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_webrtc_ws_header(ngx_http_request_t *r, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+/*
+ * With "webrtc_websocket_origins", Origin must be one of them; without,
+ * it must be the origin of the request itself (its Host).  Clients that
+ * send no Origin are not browsers and are not subject to the check.
+ */
+
+static ngx_int_t
+ngx_http_webrtc_ws_origin_allowed(ngx_http_request_t *r,
+    ngx_http_webrtc_loc_conf_t *wlcf)
+{
+    u_char           *p;
+    ngx_str_t        *o, host;
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_webrtc_ws_header(r, "Origin");
+
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+    if (wlcf->origins) {
+        o = wlcf->origins->elts;
+
+        for (i = 0; i < wlcf->origins->nelts; i++) {
+            if ((o[i].len == 1 && o[i].data[0] == '*')
+                || (o[i].len == h->value.len
+                    && ngx_strncasecmp(o[i].data, h->value.data, o[i].len)
+                       == 0))
+            {
+                return NGX_OK;
+            }
+        }
+
+        goto denied;
+    }
+
+    if (r->headers_in.host == NULL) {
+        goto denied;
+    }
+
+    host = r->headers_in.host->value;
+
+    p = ngx_strlchr(h->value.data, h->value.data + h->value.len, ':');
+
+    if (p == NULL || h->value.data + h->value.len - p < 3
+        || p[1] != '/' || p[2] != '/')
+    {
+        goto denied;
+    }
+
+    p += 3;
+
+    if ((size_t) (h->value.data + h->value.len - p) == host.len
+        && ngx_strncasecmp(p, host.data, host.len) == 0)
+    {
+        return NGX_OK;
+    }
+
+denied:
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "webrtc: WebSocket from origin \"%V\" not allowed",
+                  &h->value);
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_webrtc_ws_read(ngx_http_request_t *r)
+{
+    ssize_t                    n;
+    ngx_connection_t          *c;
+    ngx_http_webrtc_ws_ctx_t  *ctx;
+
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webrtc_module);
+
+    if (ctx->finalized) {
+        return;
+    }
+
+    if (c->close) {
+        /* graceful shutdown */
+        ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_GOING_AWAY,
+                                 "server is shutting down");
+        ngx_http_webrtc_ws_finalize(ctx);
+        return;
+    }
+
+    for ( ;; ) {
+
+        if (ctx->in_len == ctx->in_size) {
+            /* a frame larger than the buffer is refused by the parser */
+            ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_TOO_BIG,
+                                     "message too big");
+            ngx_http_webrtc_ws_finalize(ctx);
+            return;
+        }
+
+        n = c->recv(c, ctx->in + ctx->in_len, ctx->in_size - ctx->in_len);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR || n == 0) {
+            /* the client went away */
+            ctx->lingering = 1;
+            ngx_http_webrtc_ws_finalize(ctx);
+            return;
+        }
+
+        ctx->in_len += n;
+        ctx->last_input = ngx_time();
+
+        if (ctx->closing) {
+            /* after our close frame, input is read and dropped */
+            ctx->in_len = 0;
+            continue;
+        }
+
+        if (ngx_http_webrtc_ws_frames(ctx) != NGX_OK) {
+            return;
+        }
+    }
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_http_webrtc_ws_finalize(ctx);
+    }
+}
+
+
+/* processes the complete frames buffered; NGX_DONE if it closed */
+
+static ngx_int_t
+ngx_http_webrtc_ws_frames(ngx_http_webrtc_ws_ctx_t *ctx)
+{
+    int                     rc;
+    u_char                 *payload;
+    uint16_t                code;
+    ngx_webrtc_ws_frame_t   f;
+
+    while (ctx->in_len) {
+
+        rc = ngx_webrtc_ws_parse_frame(&ctx->ws, ctx->in, ctx->in_len, &f);
+
+        if (rc == NGX_WEBRTC_WS_AGAIN) {
+            break;
+        }
+
+        if (rc == NGX_WEBRTC_WS_ERROR) {
+            ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
+                          "webrtc: WebSocket %s, closing with %d",
+                          ctx->ws.error, (int) ctx->ws.close_code);
+
+            ngx_http_webrtc_ws_close(ctx, ctx->ws.close_code, ctx->ws.error);
+            ngx_http_webrtc_ws_finalize(ctx);
+            return NGX_DONE;
+        }
+
+        payload = ctx->in + f.header_len;
+
+        switch (f.opcode) {
+
+        case NGX_WEBRTC_WS_PING:
+            if (ngx_http_webrtc_ws_send(ctx, NGX_WEBRTC_WS_PONG, payload,
+                                        f.payload_len)
+                != NGX_OK)
+            {
+                ngx_http_webrtc_ws_finalize(ctx);
+                return NGX_DONE;
+            }
+
+            break;
+
+        case NGX_WEBRTC_WS_PONG:
+            break;
+
+        case NGX_WEBRTC_WS_CLOSE:
+
+            /* RFC 6455, 5.5.1: echo the status code, then close */
+
+            code = NGX_WEBRTC_WS_NORMAL;
+
+            if (f.payload_len == 1) {
+                code = NGX_WEBRTC_WS_PROTOCOL;
+
+            } else if (f.payload_len >= 2) {
+                code = (uint16_t) (payload[0] << 8 | payload[1]);
+
+                if (code < 1000 || code == 1004 || code == 1005
+                    || code == 1006 || (code > 1011 && code < 3000)
+                    || code > 4999
+                    || !ngx_webrtc_utf8_valid(payload + 2,
+                                              f.payload_len - 2))
+                {
+                    code = NGX_WEBRTC_WS_PROTOCOL;
+                }
+            }
+
+            ngx_http_webrtc_ws_close(ctx, code, "");
+            ngx_http_webrtc_ws_finalize(ctx);
+            return NGX_DONE;
+
+        default:
+
+            /* a data frame: its payload joins the message */
+
+            ngx_memcpy(ctx->msg + ctx->msg_len, payload, f.payload_len);
+            ctx->msg_len += f.payload_len;
+
+            if (f.fin) {
+                if (ngx_http_webrtc_ws_message(ctx) != NGX_OK) {
+                    return NGX_DONE;
+                }
+            }
+        }
+
+        ngx_memmove(ctx->in, ctx->in + f.header_len + f.payload_len,
+                    ctx->in_len - f.header_len - f.payload_len);
+        ctx->in_len -= f.header_len + f.payload_len;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a complete message; NGX_DONE if the connection was closed */
+
+static ngx_int_t
+ngx_http_webrtc_ws_message(ngx_http_webrtc_ws_ctx_t *ctx)
+{
+    unsigned                opcode;
+    ngx_int_t               rc;
+    ngx_str_t               reason;
+    ngx_connection_t       *c;
+    ngx_webrtc_json_t       json;
+    ngx_webrtc_json_str_t  *type;
+
+    c = ctx->request->connection;
+
+    opcode = ctx->ws.opcode;
+    ctx->ws.opcode = 0;
+    ctx->ws.len = 0;
+
+    if (opcode != NGX_WEBRTC_WS_TEXT) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "webrtc: binary WebSocket message, closing with 1003");
+        ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_UNSUPPORTED,
+                                 "text messages only");
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+    if (!ngx_webrtc_utf8_valid(ctx->msg, ctx->msg_len)) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "webrtc: invalid UTF-8 in a WebSocket message, "
+                      "closing with 1007");
+        ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_BAD_DATA,
+                                 "invalid UTF-8");
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+    rc = ngx_webrtc_json_parse(&json, ctx->msg, ctx->msg_len);
+    ctx->msg_len = 0;
+
+    type = (rc == 0) ? ngx_webrtc_json_get(&json, "type") : NULL;
+
+    if (type == NULL) {
+        ngx_str_set(&reason, "message is not a JSON object with a type");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_BAD_REQUEST, &reason);
+    }
+
+#define type_is(s)                                                           \
+    (type->len == sizeof(s) - 1 && ngx_strncmp(type->data, s, type->len) == 0)
+
+    if (type_is("publish")) {
+        return ngx_http_webrtc_ws_offer(ctx, &json,
+                                        NGX_WEBRTC_ROLE_PUBLISHER);
+    }
+
+    if (type_is("play")) {
+        return ngx_http_webrtc_ws_offer(ctx, &json, NGX_WEBRTC_ROLE_VIEWER);
+    }
+
+    if (type_is("candidate") || type_is("end-of-candidates")) {
+        /* ICE lite: the full agent's checks bring its addresses */
+        return NGX_OK;
+    }
+
+    if (type_is("ping")) {
+        return ngx_http_webrtc_ws_json(ctx, "{\"type\":\"pong\"}");
+    }
+
+    if (type_is("stop")) {
+        ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_NORMAL, "stopped");
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+#undef type_is
+
+    ngx_str_set(&reason, "unknown message type");
+
+    return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_BAD_REQUEST, &reason);
+}
+
+
+static ngx_int_t
+ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
+    ngx_webrtc_json_t *json, ngx_uint_t role)
+{
+    u_char                      *p;
+    ngx_int_t                    rc;
+    ngx_str_t                    stream, sdp, token, given, reason;
+    ngx_http_request_t          *r;
+    ngx_webrtc_json_str_t       *v;
+    ngx_http_webrtc_offer_t      offer;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+
+    r = ctx->request;
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
+
+    if (ctx->session) {
+        ngx_str_set(&reason, "one session per connection");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_CONFLICT, &reason);
+    }
+
+    v = ngx_webrtc_json_get(json, "stream");
+
+    if (v == NULL) {
+        ngx_str_set(&reason, "no stream name");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_BAD_REQUEST, &reason);
+    }
+
+    stream.data = v->data;
+    stream.len = v->len;
+
+    if (ngx_http_webrtc_stream_name_valid(&stream) != NGX_OK) {
+        ngx_str_set(&reason, "bad stream name");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_NOT_FOUND, &reason);
+    }
+
+    /* RFC 6750 has no header for browsers' WebSockets: a "token" member */
+
+    if (wlcf->token) {
+        if (ngx_http_complex_value(r, wlcf->token, &token) != NGX_OK) {
+            ngx_http_webrtc_ws_finalize(ctx);
+            return NGX_DONE;
+        }
+
+        v = ngx_webrtc_json_get(json, "token");
+        given.data = v ? v->data : NULL;
+        given.len = v ? v->len : 0;
+
+        if (token.len
+            && (given.len != token.len
+                || CRYPTO_memcmp(given.data, token.data, token.len) != 0))
+        {
+            if (given.len) {
+                ngx_str_set(&reason, "invalid bearer token");
+
+            } else {
+                ngx_str_set(&reason, "bearer token required");
+            }
+
+            return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_UNAUTHORIZED,
+                                            &reason);
+        }
+    }
+
+    v = ngx_webrtc_json_get(json, "sdp");
+
+    if (v == NULL || v->len == 0) {
+        ngx_str_set(&reason, "no sdp offer");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_BAD_REQUEST, &reason);
+    }
+
+    sdp.data = v->data;
+    sdp.len = v->len;
+
+    /* the stream name outlives the message buffer */
+
+    p = ngx_pnalloc(r->pool, stream.len);
+    if (p == NULL) {
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+    ngx_memcpy(p, stream.data, stream.len);
+    stream.data = p;
+
+    rc = ngx_http_webrtc_offer(r, role, &stream, &sdp, &offer);
+
+    if (rc != NGX_OK) {
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+    if (offer.status) {
+        return ngx_http_webrtc_ws_error(ctx, offer.status, &offer.reason);
+    }
+
+    ctx->session = 1;
+    ctx->role = role;
+    ctx->stream = stream;
+    ngx_memcpy(ctx->id, offer.id, NGX_WEBRTC_ID_LEN);
+
+    p = ngx_pnalloc(r->pool, offer.answer.len * 6);
+    if (p == NULL) {
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+    sdp.data = p;
+    sdp.len = ngx_webrtc_json_escape(p, offer.answer.data, offer.answer.len);
+
+    rc = ngx_http_webrtc_ws_json(ctx,
+                                 "{\"type\":\"answer\",\"session\":\"%*s\","
+                                 "\"sdp\":\"%V\"}",
+                                 (size_t) NGX_WEBRTC_ID_LEN, ctx->id, &sdp);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the stream's state at once */
+    ngx_http_webrtc_ws_tick(&ctx->tick);
+
+    return ctx->finalized ? NGX_DONE : NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webrtc_ws_error(ngx_http_webrtc_ws_ctx_t *ctx, ngx_uint_t status,
+    ngx_str_t *reason)
+{
+    u_char  *p;
+    size_t   len;
+
+    ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
+                  "webrtc: %V", reason);
+
+    p = ngx_pnalloc(ctx->request->pool, reason->len * 6);
+    if (p == NULL) {
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+    len = ngx_webrtc_json_escape(p, reason->data, reason->len);
+
+    return ngx_http_webrtc_ws_json(ctx,
+                                   "{\"type\":\"error\",\"status\":%ui,"
+                                   "\"reason\":\"%*s\"}",
+                                   status, len, p);
+}
+
+
+/* a text frame formatted with ngx_sprintf(); NGX_DONE if it closed */
+
+static ngx_int_t
+ngx_http_webrtc_ws_json(ngx_http_webrtc_ws_ctx_t *ctx, const char *fmt, ...)
+{
+    u_char   *p, *last;
+    size_t    size;
+    va_list   args;
+
+    size = NGX_HTTP_WEBRTC_WS_OUT - 16;
+
+    p = ngx_pnalloc(ctx->request->pool, size);
+    if (p == NULL) {
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+    va_start(args, fmt);
+    last = ngx_vslprintf(p, p + size, fmt, args);
+    va_end(args);
+
+    if (ngx_http_webrtc_ws_send(ctx, NGX_WEBRTC_WS_TEXT, p, last - p)
+        != NGX_OK)
+    {
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
+}
+
+
+/* queues a frame and writes what the socket takes */
+
+static ngx_int_t
+ngx_http_webrtc_ws_send(ngx_http_webrtc_ws_ctx_t *ctx, unsigned opcode,
+    u_char *p, size_t len)
+{
+    if (ctx->out_pos) {
+        ngx_memmove(ctx->out, ctx->out + ctx->out_pos,
+                    ctx->out_len - ctx->out_pos);
+        ctx->out_len -= ctx->out_pos;
+        ctx->out_pos = 0;
+    }
+
+    if (NGX_HTTP_WEBRTC_WS_OUT - ctx->out_len < len + 10) {
+        ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
+                      "webrtc: WebSocket client does not read, closing");
+        return NGX_ERROR;
+    }
+
+    ctx->out_len += ngx_webrtc_ws_frame_header(ctx->out + ctx->out_len,
+                                               opcode, len);
+    ngx_memcpy(ctx->out + ctx->out_len, p, len);
+    ctx->out_len += len;
+
+    ngx_http_webrtc_ws_write(ctx->request);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webrtc_ws_write(ngx_http_request_t *r)
+{
+    ssize_t                    n;
+    ngx_connection_t          *c;
+    ngx_http_webrtc_ws_ctx_t  *ctx;
+
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webrtc_module);
+
+    if (ctx == NULL || ctx->finalized) {
+        return;
+    }
+
+    /* the rest of the 101 response, if nginx still holds some */
+
+    if (r->out || (c->buffered & NGX_HTTP_WRITE_BUFFERED)) {
+        if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
+            ngx_http_webrtc_ws_finalize(ctx);
+            return;
+        }
+
+        if (r->out) {
+            goto again;
+        }
+    }
+
+    while (ctx->out_pos < ctx->out_len) {
+        n = c->send(c, ctx->out + ctx->out_pos, ctx->out_len - ctx->out_pos);
+
+        if (n == NGX_AGAIN) {
+            goto again;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_webrtc_ws_finalize(ctx);
+            return;
+        }
+
+        ctx->out_pos += n;
+    }
+
+    return;
+
+again:
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        ngx_http_webrtc_ws_finalize(ctx);
+    }
+}
+
+
+/* a close frame; the connection lingers for the client's own */
+
+static void
+ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx, uint16_t code,
+    const char *reason)
+{
+    size_t  len;
+    u_char  buf[125];
+
+    if (ctx->closing) {
+        return;
+    }
+
+    ctx->closing = 1;
+
+    len = ngx_min(ngx_strlen(reason), sizeof(buf) - 2);
+
+    buf[0] = (u_char) (code >> 8);
+    buf[1] = (u_char) code;
+    ngx_memcpy(buf + 2, reason, len);
+
+    (void) ngx_http_webrtc_ws_send(ctx, NGX_WEBRTC_WS_CLOSE, buf, len + 2);
+}
+
+
+/*
+ * After our close frame the connection stays open a moment, so that the
+ * client reads the frame (closing with unread input would send a reset)
+ * and answers with its own; then, or at any other end, it is closed.
+ */
+
+static void
+ngx_http_webrtc_ws_finalize(ngx_http_webrtc_ws_ctx_t *ctx)
+{
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    if (ctx->finalized) {
+        return;
+    }
+
+    if (ctx->closing && !ctx->lingering && !ngx_exiting
+        && !r->connection->error)
+    {
+        ctx->lingering = 1;
+
+        if (ctx->tick.timer_set) {
+            ngx_del_timer(&ctx->tick);
+        }
+
+        ngx_add_timer(&ctx->tick, NGX_HTTP_WEBRTC_WS_LINGER);
+        return;
+    }
+
+    ctx->finalized = 1;
+
+    if (ctx->tick.timer_set) {
+        ngx_del_timer(&ctx->tick);
+    }
+
+    ngx_http_finalize_request(r, NGX_ERROR);
+}
+
+
+/*
+ * Every second: the idle limit, and the stream's state pushed to the
+ * client when it changed (the registry is shared by all workers)
+ */
+
+static void
+ngx_http_webrtc_ws_tick(ngx_event_t *ev)
+{
+    ngx_int_t                  live, viewers;
+    ngx_webrtc_stream_t       *st;
+    ngx_webrtc_shm_ctx_t      *shm;
+    ngx_webrtc_core_conf_t    *ccf;
+    ngx_http_webrtc_ws_ctx_t  *ctx;
+
+    ctx = ev->data;
+
+    if (ctx->finalized) {
+        return;
+    }
+
+    if (ctx->lingering) {
+        ngx_http_webrtc_ws_finalize(ctx);
+        return;
+    }
+
+    if (ev->timedout) {
+        ev->timedout = 0;
+
+        if (ngx_time() - ctx->last_input > NGX_HTTP_WEBRTC_WS_IDLE) {
+            ngx_log_error(NGX_LOG_INFO, ev->log, 0,
+                          "webrtc: WebSocket idle, closing");
+            ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_GOING_AWAY, "idle");
+            ngx_http_webrtc_ws_finalize(ctx);
+            return;
+        }
+    }
+
+    if (ctx->session) {
+        ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+        shm = ccf->shm_zone->data;
+
+        ngx_shmtx_lock(&shm->shpool->mutex);
+
+        st = ngx_webrtc_stream_lookup(shm, &ctx->stream);
+        live = (st && st->publisher) ? 1 : 0;
+        viewers = st ? (ngx_int_t) st->nviewers : 0;
+
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+
+        if (ctx->role == NGX_WEBRTC_ROLE_VIEWER && live != ctx->live) {
+            ctx->live = live;
+
+            if (ngx_http_webrtc_ws_json(ctx,
+                                        "{\"type\":\"event\",\"event\":"
+                                        "\"publisher-%s\",\"stream\":\"%V\"}",
+                                        live ? "started" : "stopped",
+                                        &ctx->stream)
+                != NGX_OK)
+            {
+                return;
+            }
+        }
+
+        if (viewers != ctx->viewers) {
+            ctx->viewers = viewers;
+
+            if (ngx_http_webrtc_ws_json(ctx,
+                                        "{\"type\":\"viewers\",\"stream\":"
+                                        "\"%V\",\"count\":%i}",
+                                        &ctx->stream, viewers)
+                != NGX_OK)
+            {
+                return;
+            }
+        }
+    }
+
+    if (!ev->timer_set) {
+        ngx_add_timer(ev, NGX_HTTP_WEBRTC_WS_TICK);
+    }
+}
+
+
+/* the connection's end ends its session, wherever its media is served */
+
+static void
+ngx_http_webrtc_ws_cleanup(void *data)
+{
+    ngx_http_webrtc_ws_ctx_t  *ctx = data;
+
+    if (ctx->tick.timer_set) {
+        ngx_del_timer(&ctx->tick);
+    }
+
+    if (ctx->session) {
+        ctx->session = 0;
+        (void) ngx_http_webrtc_close_session(ctx->id);
+    }
+}
