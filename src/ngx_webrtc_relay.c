@@ -32,6 +32,9 @@
 
 #define NGX_WEBRTC_RELAY_MAX_WORKERS  64
 
+#define NGX_WEBRTC_BATCH            64
+#define NGX_WEBRTC_BATCH_BUF        (NGX_WEBRTC_MTU + NGX_WEBRTC_SRTP_OVERHEAD)
+
 
 typedef struct {
     uint8_t                     type;
@@ -76,13 +79,32 @@ static void ngx_webrtc_local_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 
 
+/*
+ * The packets of one fan-out, sent with one sendmmsg() per socket.  With a
+ * wildcard listen, each carries the local address its peer sent to.
+ */
+
+typedef struct {
+    ngx_uint_t                  n;
+    ngx_socket_t                fds[NGX_WEBRTC_BATCH];
+    struct mmsghdr              msgs[NGX_WEBRTC_BATCH];
+    struct iovec                iovs[NGX_WEBRTC_BATCH];
+    u_char                      cmsgs[NGX_WEBRTC_BATCH]
+                                     [CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    u_char                      bufs[NGX_WEBRTC_BATCH]
+                                    [NGX_WEBRTC_BATCH_BUF];
+} ngx_webrtc_batch_t;
+
+
+static void ngx_webrtc_batch_add(ngx_connection_t *c, size_t len);
+static void ngx_webrtc_batch_flush(void);
+
+
 static ngx_webrtc_relay_t  *ngx_webrtc_relay;
+static ngx_webrtc_batch_t   ngx_webrtc_batch;
 static ngx_rbtree_t         ngx_webrtc_local_streams;
 static ngx_rbtree_node_t    ngx_webrtc_local_sentinel;
 
-static u_char               ngx_webrtc_relay_buf[NGX_WEBRTC_MTU
-                                                 + NGX_WEBRTC_SRTP_OVERHEAD
-                                                 + 64];
 
 
 /* in the master: a datagram socket pair per worker */
@@ -465,6 +487,8 @@ ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
         v = ngx_queue_data(q, ngx_webrtc_peer_t, queue);
         ngx_webrtc_relay_viewer(v, kind, p, len, rtp);
     }
+
+    ngx_webrtc_batch_flush();
 }
 
 
@@ -479,6 +503,7 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
     size_t len, ngx_webrtc_rtp_t *rtp)
 {
     int                  n;
+    u_char              *buf;
     uint16_t             seq;
     uint32_t             ts;
     ngx_uint_t           e;
@@ -533,16 +558,19 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
         out->last_time = ngx_current_msec;
     }
 
-    ngx_memcpy(ngx_webrtc_relay_buf, p, len);
+    if (v->connection == NULL || ngx_exiting) {
+        return;
+    }
 
-    ngx_webrtc_rtp_rewrite(ngx_webrtc_relay_buf, rtp, tr->pt, seq, ts,
-                           tr->ssrc, out->ext_map);
+    buf = ngx_webrtc_batch.bufs[ngx_webrtc_batch.n];
+
+    ngx_memcpy(buf, p, len);
+
+    ngx_webrtc_rtp_rewrite(buf, rtp, tr->pt, seq, ts, tr->ssrc, out->ext_map);
 
     n = (int) len;
 
-    if (srtp_protect(v->srtp_out, ngx_webrtc_relay_buf, &n)
-        != srtp_err_status_ok)
-    {
+    if (srtp_protect(v->srtp_out, buf, &n) != srtp_err_status_ok) {
         return;
     }
 
@@ -550,7 +578,106 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
     out->octets += (uint32_t) (len - rtp->header_len);
     v->packets_out++;
 
-    (void) ngx_webrtc_peer_send(v, ngx_webrtc_relay_buf, n);
+    ngx_webrtc_batch_add(v->connection, n);
+}
+
+
+static void
+ngx_webrtc_batch_add(ngx_connection_t *c, size_t len)
+{
+    ngx_uint_t           i;
+    struct msghdr       *msg;
+    struct cmsghdr      *cmsg;
+    struct in_pktinfo   *pkt;
+    struct in6_pktinfo  *pkt6;
+    ngx_webrtc_batch_t  *b;
+
+    b = &ngx_webrtc_batch;
+    i = b->n;
+
+    b->fds[i] = c->fd;
+    b->iovs[i].iov_base = b->bufs[i];
+    b->iovs[i].iov_len = len;
+
+    msg = &b->msgs[i].msg_hdr;
+    ngx_memzero(msg, sizeof(struct msghdr));
+
+    msg->msg_name = c->sockaddr;
+    msg->msg_namelen = c->socklen;
+    msg->msg_iov = &b->iovs[i];
+    msg->msg_iovlen = 1;
+
+    if (c->listening && c->listening->wildcard && c->local_sockaddr) {
+
+        msg->msg_control = b->cmsgs[i];
+        cmsg = (struct cmsghdr *) b->cmsgs[i];
+
+        if (c->local_sockaddr->sa_family == AF_INET) {
+            msg->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+            cmsg->cmsg_level = IPPROTO_IP;
+            cmsg->cmsg_type = IP_PKTINFO;
+            cmsg->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+
+            pkt = (struct in_pktinfo *) CMSG_DATA(cmsg);
+            ngx_memzero(pkt, sizeof(struct in_pktinfo));
+            pkt->ipi_spec_dst =
+                ((struct sockaddr_in *) c->local_sockaddr)->sin_addr;
+
+        } else if (c->local_sockaddr->sa_family == AF_INET6) {
+            msg->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+            cmsg->cmsg_level = IPPROTO_IPV6;
+            cmsg->cmsg_type = IPV6_PKTINFO;
+            cmsg->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+
+            pkt6 = (struct in6_pktinfo *) CMSG_DATA(cmsg);
+            ngx_memzero(pkt6, sizeof(struct in6_pktinfo));
+            pkt6->ipi6_addr =
+                ((struct sockaddr_in6 *) c->local_sockaddr)->sin6_addr;
+
+        } else {
+            msg->msg_control = NULL;
+        }
+    }
+
+    if (++b->n == NGX_WEBRTC_BATCH) {
+        ngx_webrtc_batch_flush();
+    }
+}
+
+
+/* one sendmmsg() per run of packets for the same socket */
+
+static void
+ngx_webrtc_batch_flush(void)
+{
+    int                  rc;
+    ngx_uint_t           i, j;
+    ngx_webrtc_batch_t  *b;
+
+    b = &ngx_webrtc_batch;
+
+    for (i = 0; i < b->n; i = j) {
+
+        for (j = i + 1; j < b->n && b->fds[j] == b->fds[i]; j++) {
+            /* void */
+        }
+
+        while (i < j) {
+            rc = sendmmsg(b->fds[i], &b->msgs[i], j - i, MSG_DONTWAIT);
+
+            if (rc <= 0) {
+                /* a full socket buffer drops what is left, as a network */
+                ngx_log_debug1(NGX_LOG_DEBUG_STREAM, ngx_cycle->log,
+                               ngx_socket_errno,
+                               "webrtc: sendmmsg() of %ui failed", j - i);
+                break;
+            }
+
+            i += rc;
+        }
+    }
+
+    b->n = 0;
 }
 
 
@@ -659,6 +786,8 @@ ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v, const u_char *fci, size_t len)
             }
         }
     }
+
+    ngx_webrtc_batch_flush();
 
     if (n) {
         ngx_webrtc_relay_upstream(v->stream, NGX_WEBRTC_RELAY_NACK, up, n,
