@@ -49,6 +49,21 @@ typedef struct {
 } ngx_webrtc_out_t;
 
 
+/* what a publisher's track delivered, for receiver reports */
+
+typedef struct {
+    uint32_t                    cycles;
+    uint16_t                    base_seq;
+    uint16_t                    max_seq;
+    uint32_t                    received;
+    uint32_t                    expected_prior;
+    uint32_t                    received_prior;
+    uint32_t                    lsr;            /* middle of the SR's NTP */
+    ngx_msec_t                  lsr_time;
+    unsigned                    started:1;
+} ngx_webrtc_in_t;
+
+
 struct ngx_webrtc_peer_s {
     ngx_pool_t                 *pool;
     ngx_log_t                   log;
@@ -76,6 +91,7 @@ struct ngx_webrtc_peer_s {
 
     ngx_webrtc_out_t            out[2];         /* viewer */
     uint32_t                    ssrc[2];        /* publisher's, learnt */
+    ngx_webrtc_in_t             in[2];
     uint32_t                    local_ssrc;     /* ours in RTCP */
 
     ngx_uint_t                  packets_in;

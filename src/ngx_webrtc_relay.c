@@ -74,6 +74,8 @@ static void ngx_webrtc_relay_upstream(ngx_webrtc_stream_t *stream,
     ngx_uint_t type, u_char *p, size_t len, ngx_log_t *log);
 static void ngx_webrtc_relay_read_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_remb_handler(ngx_event_t *ev);
+static void ngx_webrtc_relay_received(ngx_webrtc_in_t *in, uint16_t seq);
+static size_t ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf);
 static void ngx_webrtc_relay_cleanup(void *data);
 static void ngx_webrtc_local_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
@@ -411,13 +413,18 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
         return;
     }
 
-    if (rtp.payload_len == 0) {
-        /* padding only, a bandwidth probe */
-        return;
+    if (pub->ssrc[kind] != rtp.ssrc) {
+        pub->ssrc[kind] = rtp.ssrc;
+        ngx_memzero(&pub->in[kind], sizeof(ngx_webrtc_in_t));
     }
 
-    pub->ssrc[kind] = rtp.ssrc;
+    ngx_webrtc_relay_received(&pub->in[kind], rtp.seq);
     pub->packets_in++;
+
+    /*
+     * padding-only packets (bandwidth probes) are forwarded too: they take
+     * sequence numbers, and a gap would make viewers ask for them
+     */
 
     if (pub->local) {
         ngx_webrtc_relay_local(pub->local, kind, p, len, &rtp);
@@ -706,6 +713,10 @@ ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 
             kind = (ngx_webrtc_get32(pkt.data + 4) == peer->ssrc[1]) ? 1 : 0;
 
+            /* RFC 3550, 6.4.1: LSR, the middle 32 bits of its NTP time */
+            peer->in[kind].lsr = ngx_webrtc_get32(pkt.data + 10);
+            peer->in[kind].lsr_time = ngx_current_msec;
+
             if (peer->local) {
                 ngx_webrtc_relay_local_sr(peer->local, kind, pkt.data);
             }
@@ -950,9 +961,91 @@ ngx_webrtc_relay_publisher_nack(ngx_webrtc_local_stream_t *ls, u_char *fci,
 }
 
 
+/* RFC 3550, A.1: sequence numbers received, with wrap-arounds */
+
+static void
+ngx_webrtc_relay_received(ngx_webrtc_in_t *in, uint16_t seq)
+{
+    if (!in->started) {
+        in->started = 1;
+        in->base_seq = seq;
+        in->max_seq = seq;
+
+    } else if ((uint16_t) (seq - in->max_seq) < 0x8000) {
+        if (seq < in->max_seq) {
+            in->cycles += 65536;
+        }
+
+        in->max_seq = seq;
+    }
+
+    in->received++;
+}
+
+
+/* RFC 3550, 6.4.2: a receiver report with a block per track */
+
+static size_t
+ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf)
+{
+    u_char           *p;
+    int32_t           lost;
+    uint32_t          expected, interval, rinterval, fraction, dlsr;
+    ngx_uint_t        k, n;
+    ngx_webrtc_in_t  *in;
+
+    p = buf + 8;
+    n = 0;
+
+    for (k = 0; k < 2; k++) {
+        in = &pub->in[k];
+
+        if (!in->started) {
+            continue;
+        }
+
+        expected = in->cycles + in->max_seq - in->base_seq + 1;
+        lost = (int32_t) (expected - in->received);
+        lost = ngx_max(ngx_min(lost, 0x7fffff), -0x800000);
+
+        interval = expected - in->expected_prior;
+        rinterval = in->received - in->received_prior;
+        in->expected_prior = expected;
+        in->received_prior = in->received;
+
+        fraction = (interval && interval > rinterval)
+                   ? ((interval - rinterval) << 8) / interval : 0;
+
+        dlsr = in->lsr_time
+               ? (uint32_t) ((uint64_t) (ngx_current_msec - in->lsr_time)
+                             * 65536 / 1000)
+               : 0;
+
+        ngx_webrtc_put32(p, pub->ssrc[k]);
+        ngx_webrtc_put32(p + 4, (fraction & 0xff) << 24
+                                | ((uint32_t) lost & 0xffffff));
+        ngx_webrtc_put32(p + 8, in->cycles + in->max_seq);
+        ngx_webrtc_put32(p + 12, 0);
+        ngx_webrtc_put32(p + 16, in->lsr);
+        ngx_webrtc_put32(p + 20, dlsr);
+
+        p += 24;
+        n++;
+    }
+
+    buf[0] = (u_char) (0x80 | n);
+    buf[1] = NGX_WEBRTC_RTCP_RR;
+    ngx_webrtc_put16(buf + 2, (uint16_t) (1 + 6 * n));
+    ngx_webrtc_put32(buf + 4, pub->local_ssrc);
+
+    return p - buf;
+}
+
+
 /*
- * REMB to the publisher, so that its sender side bandwidth estimate
- * ramps up instead of staying at the start bitrate
+ * Every second to the publisher: a receiver report (its RTT and loss
+ * statistics) and REMB, so that its sender side bandwidth estimate ramps
+ * up instead of staying at the start bitrate
  */
 
 static void
@@ -960,13 +1053,18 @@ ngx_webrtc_relay_remb_handler(ngx_event_t *ev)
 {
     size_t              n;
     ngx_webrtc_peer_t  *pub;
-    u_char              buf[24 + NGX_WEBRTC_SRTP_OVERHEAD];
+    u_char              buf[8 + 2 * 24 + 24 + NGX_WEBRTC_SRTP_OVERHEAD];
 
     pub = ev->data;
 
-    if (pub->srtp_ready && pub->ssrc[1]) {
-        n = ngx_webrtc_rtcp_remb(buf, pub->local_ssrc,
-                                 NGX_WEBRTC_REMB_BITRATE, pub->ssrc[1]);
+    if (pub->srtp_ready && (pub->ssrc[0] || pub->ssrc[1])) {
+        n = ngx_webrtc_relay_rr(pub, buf);
+
+        if (pub->ssrc[1]) {
+            n += ngx_webrtc_rtcp_remb(buf + n, pub->local_ssrc,
+                                      NGX_WEBRTC_REMB_BITRATE, pub->ssrc[1]);
+        }
+
         (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
     }
 
