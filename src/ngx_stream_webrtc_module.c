@@ -140,12 +140,21 @@ ngx_stream_webrtc_handler(ngx_stream_session_t *s)
     ngx_stream_webrtc_datagram(ctx, b->pos, b->last - b->pos);
     ctx->handling = 0;
 
-    b->pos = b->last;
-
     if (!ctx->valid || ctx->close) {
+
         /* the first datagram of an address must be a valid check */
+
+        if (b->last > b->pos && b->pos[0] > 3) {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "webrtc: datagram from an address without a "
+                          "valid ICE check dropped");
+        }
+
         ngx_stream_webrtc_close(ctx);
+        return;
     }
+
+    b->pos = b->last;
 }
 
 

@@ -1,0 +1,200 @@
+#!/usr/bin/perl
+
+# ICE lite on the media port, driven by hand-made STUN messages: a valid
+# check is answered with XOR-MAPPED-ADDRESS and MESSAGE-INTEGRITY; checks
+# with a bad MESSAGE-INTEGRITY, an unknown ufrag or a wrong remote ufrag,
+# truncated messages and garbage datagrams get no answer, an info line,
+# and leave the session working.
+
+use strict;
+use warnings;
+
+use Test::More;
+use IO::Socket::INET;
+use IO::Select;
+use Digest::SHA qw/hmac_sha1/;
+use Compress::Zlib qw/crc32/;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Nginx qw/http_req port/;
+
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(22);
+
+$t->write_file_expand('nginx.conf', <<'EOF');
+
+%%TEST_GLOBALS%%
+
+worker_processes 2;
+
+events {
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    server {
+        listen 127.0.0.1:%%PORT_8080%%;
+
+        webrtc_candidate 127.0.0.1:%%PORT_8090_UDP%%;
+
+        location /whip/ {
+            webrtc_whip;
+        }
+    }
+}
+
+stream {
+    server {
+        listen 127.0.0.1:%%PORT_8090_UDP%% udp reuseport;
+        webrtc;
+    }
+}
+
+EOF
+
+$t->run();
+
+my $udp = port(8090, udp => 1);
+
+my $offer = do {
+	open my $fh, '<', "$FindBin::Bin/sdp/chromium-publish-vp8.sdp" or die $!;
+	local $/;
+	<$fh>;
+};
+my ($cufrag) = $offer =~ /a=ice-ufrag:(\S+)/;
+
+my $r = http_req(POST => '/whip/ice', body => $offer,
+	headers => { 'Content-Type' => 'application/sdp' });
+is($r->{status}, 201, 'session created');
+
+my ($sufrag) = $r->{body} =~ /a=ice-ufrag:(\S+)/;
+my ($spwd) = $r->{body} =~ /a=ice-pwd:(\S+)/;
+
+###############################################################################
+
+# RFC 5389 / RFC 8445, 7.1.2: a Binding request from the controlling agent
+
+sub attr {
+	my ($type, $value) = @_;
+	my $pad = (4 - length($value) % 4) % 4;
+	return pack('nn', $type, length $value) . $value . ("\0" x $pad);
+}
+
+sub check {
+	my (%o) = @_;
+	my $tid = join '', map { chr(int rand 256) } 1 .. 12;
+	my $attrs = attr(0x0006, $o{username} // "$sufrag:$cufrag")
+		. attr(0x0024, pack('N', 2130706431))
+		. attr(0x802A, pack('NN', 1, 2))
+		. ($o{use} ? attr(0x0025, '') : '');
+
+	# MESSAGE-INTEGRITY over the message with the length including it
+	my $head = pack('nnN', 0x0001, length($attrs) + 24, 0x2112A442) . $tid;
+	my $mi = hmac_sha1($head . $attrs, $o{key} // $spwd);
+	substr($mi, 0, 1) ^= "\x01" if $o{bad_mi};
+	$attrs .= attr(0x0008, $mi);
+
+	# FINGERPRINT: CRC-32 with the length including it, xor 0x5354554e
+	$head = pack('nnN', 0x0001, length($attrs) + 8, 0x2112A442) . $tid;
+	my $fp = crc32($head . $attrs) ^ 0x5354554e;
+	$attrs .= attr(0x8028, pack('N', $fp));
+
+	return (pack('nnN', 0x0001, length $attrs, 0x2112A442) . $tid . $attrs,
+		$tid);
+}
+
+sub exchange {
+	my ($s, $msg, $wait) = @_;
+	$s->send($msg);
+	return undef unless IO::Select->new($s)->can_read($wait // 2);
+	my $buf;
+	$s->recv($buf, 2048);
+	return $buf;
+}
+
+sub parse {
+	my ($buf) = @_;
+	my ($type, $len, $cookie) = unpack('nnN', $buf);
+	my %a;
+	my $p = 20;
+	while ($p + 4 <= length $buf) {
+		my ($at, $al) = unpack('nn', substr($buf, $p, 4));
+		$a{$at} = substr($buf, $p + 4, $al);
+		$a{"off$at"} = $p;
+		$p += 4 + $al + (4 - $al % 4) % 4;
+	}
+	return ($type, \%a);
+}
+
+my $s = IO::Socket::INET->new(Proto => 'udp', PeerAddr => "127.0.0.1:$udp",
+	LocalAddr => '127.0.0.1') or die "udp socket: $!";
+
+my ($msg, $tid) = check();
+my $res = exchange($s, $msg);
+ok(defined $res, 'valid check answered');
+
+my ($type, $a) = parse($res // '');
+is($type, 0x0101, 'Binding success response');
+is(substr($res // '', 8, 12), $tid, 'same transaction id');
+
+my $xma = $a->{0x0020} // '';
+my ($fam, $xport) = unpack('xCn', $xma);
+is($fam, 1, 'XOR-MAPPED-ADDRESS is IPv4');
+is($xport ^ 0x2112, $s->sockport(), 'XOR-MAPPED-ADDRESS port is ours');
+is(join('.', unpack('C4', pack('N', unpack('x4N', $xma) ^ 0x2112A442))),
+	'127.0.0.1', 'XOR-MAPPED-ADDRESS address is ours');
+
+# the response's MESSAGE-INTEGRITY, keyed with the server's password
+
+my $off = $a->{'off8'};
+ok(defined $off, 'response has MESSAGE-INTEGRITY');
+my $covered = substr($res, 0, $off);
+substr($covered, 2, 2) = pack('n', $off - 20 + 24);
+is($a->{8}, hmac_sha1($covered, $spwd), 'response MESSAGE-INTEGRITY valid');
+ok(exists $a->{0x8028}, 'response has FINGERPRINT');
+
+# spoofed and broken checks: no answer, an info line
+
+my $log = -s $t->testdir() . '/error.log';
+
+($msg) = check(bad_mi => 1);
+ok(!defined exchange($s, $msg, 0.5), 'bad MESSAGE-INTEGRITY: no answer');
+
+($msg) = check(username => "XXXXXXXX:$cufrag");
+ok(!defined exchange($s, $msg, 0.5), 'unknown ufrag: no answer');
+
+($msg) = check(username => "$sufrag:wrong");
+ok(!defined exchange($s, $msg, 0.5), 'wrong remote ufrag: no answer');
+
+($msg) = check(key => 'not-the-password-at-all');
+ok(!defined exchange($s, $msg, 0.5), 'wrong password: no answer');
+
+($msg) = check();
+ok(!defined exchange($s, substr($msg, 0, 30), 0.5), 'truncated: no answer');
+
+# garbage from another address: dropped, its UDP session closed at once
+
+my $g = IO::Socket::INET->new(Proto => 'udp', PeerAddr => "127.0.0.1:$udp",
+	LocalAddr => '127.0.0.1') or die "udp socket: $!";
+ok(!defined exchange($g, "\x50" . ('x' x 99), 0.5), 'garbage: no answer');
+ok(!defined exchange($g, "\x16\xfe\xfd" . ('y' x 50), 0.5),
+	'DTLS before ICE: no answer');
+ok(!defined exchange($g, "\x80\x60" . ('z' x 50), 0.5),
+	'RTP before ICE: no answer');
+
+my $lines = substr($t->read_file('error.log'), $log);
+like($lines, qr/\[info\].*bad MESSAGE-INTEGRITY/,
+	'spoofed checks logged at info');
+like($lines, qr/\[info\].*without a valid ICE check dropped/,
+	'garbage logged at info');
+
+# the session still works
+
+($msg) = check(use => 1);
+($type) = parse(exchange($s, $msg) // '');
+is($type, 0x0101, 'valid nominating check still answered');
+
+$t->stop();
+
+###############################################################################
