@@ -6,6 +6,7 @@
 #                   foreground with conf-examples/demo.conf
 #   make test       install what is missing, build, run every test
 #   make unit       C unit tests only
+#   make tools      build tools/webrtc-load, the WHIP/WHEP load generator
 #   make clean
 
 SHELL      := /bin/bash
@@ -31,7 +32,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UNIT_CFLAGS := -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                -fsanitize=address,undefined -fno-omit-frame-pointer
 
-.PHONY: all build deps deps-test demo test unit e2e-deps clean
+.PHONY: all build deps deps-test demo test unit tools e2e-deps clean
 
 all: build
 
@@ -71,7 +72,8 @@ $(MODULE): $(BUILD)/Makefile $(SOURCES)
 
 # C unit tests of the pure codecs
 
-UNIT_TESTS := $(BUILD)/unit/sdp_test $(BUILD)/unit/rtp_test
+UNIT_TESTS := $(BUILD)/unit/sdp_test $(BUILD)/unit/rtp_test \
+              $(BUILD)/unit/ws_test
 
 $(BUILD)/unit/sdp_test: $(TOP)/t/unit/sdp_test.c $(TOP)/src/ngx_webrtc_sdp.c \
                         $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/t/unit/unit.h
@@ -85,9 +87,31 @@ $(BUILD)/unit/rtp_test: $(TOP)/t/unit/rtp_test.c $(TOP)/src/ngx_webrtc_rtp.c \
 	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
 	    $(TOP)/t/unit/rtp_test.c $(TOP)/src/ngx_webrtc_rtp.c
 
+$(BUILD)/unit/ws_test: $(TOP)/t/unit/ws_test.c $(TOP)/src/ngx_webrtc_ws.c \
+                       $(TOP)/src/ngx_webrtc_ws.h $(TOP)/t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
+	    $(TOP)/t/unit/ws_test.c $(TOP)/src/ngx_webrtc_ws.c
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
 	    echo "# $$t"; $$t $(TOP)/t/sdp; done
+
+
+# the load generator (standalone C, the pure codecs of src/ compiled in)
+
+TOOL        := $(TOP)/tools/webrtc-load
+TOOL_SRCS   := $(wildcard $(TOP)/tools/*.c) $(TOP)/src/ngx_webrtc_sdp.c \
+               $(TOP)/src/ngx_webrtc_rtp.c
+TOOL_DEPS   := $(TOOL_SRCS) $(wildcard $(TOP)/tools/*.h) \
+               $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/src/ngx_webrtc_rtp.h
+TOOL_CFLAGS := -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
+TOOL_LIBS   := -lssl -lcrypto -lsrtp2 -lnice
+
+$(TOOL): $(TOOL_DEPS)
+	$(CC) $(TOOL_CFLAGS) -I$(TOP)/src -o $@ $(TOOL_SRCS) $(TOOL_LIBS)
+
+tools: $(TOOL)
 
 
 e2e-deps:
@@ -96,7 +120,7 @@ e2e-deps:
 
 
 test: deps-test
-	@$(MAKE) --no-print-directory build unit e2e-deps
+	@$(MAKE) --no-print-directory build unit tools e2e-deps
 	cd $(TOP) && TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MODULE=$(MODULE) \
 	    prove -I t/lib -j2 t/
 
@@ -109,3 +133,4 @@ demo: deps
 
 clean:
 	rm -rf $(BUILD)
+	rm -f $(TOOL)

@@ -120,6 +120,12 @@ ngx_http_webrtc_ws_handler(ngx_http_request_t *r)
     ctx->request = r;
     ctx->ws.max_message = wlcf->max_message;
     ctx->in_size = wlcf->max_message + 256;
+
+    if (r->header_in) {
+        /* and whatever the client sent along with its handshake */
+        ctx->in_size += r->header_in->last - r->header_in->pos;
+    }
+
     ctx->in = ngx_pnalloc(r->pool, ctx->in_size);
     ctx->msg = ngx_pnalloc(r->pool, wlcf->max_message);
     ctx->out = ngx_pnalloc(r->pool, NGX_HTTP_WEBRTC_WS_OUT);
@@ -143,9 +149,7 @@ ngx_http_webrtc_ws_handler(ngx_http_request_t *r)
     /* bytes the client sent after its handshake */
 
     if (r->header_in && r->header_in->last > r->header_in->pos) {
-        ctx->in_len = ngx_min((size_t) (r->header_in->last
-                                        - r->header_in->pos),
-                              ctx->in_size);
+        ctx->in_len = r->header_in->last - r->header_in->pos;
         ngx_memcpy(ctx->in, r->header_in->pos, ctx->in_len);
         r->header_in->pos += ctx->in_len;
     }
@@ -170,13 +174,14 @@ ngx_http_webrtc_ws_handler(ngx_http_request_t *r)
     r->read_event_handler = ngx_http_webrtc_ws_read;
     r->write_event_handler = ngx_http_webrtc_ws_write;
 
-    /* closed at once, with 1001, on graceful shutdown */
-    c->idle = 1;
+    /*
+     * the tick is not cancelable: on graceful shutdown a worker waits for
+     * it, and it closes the connection with 1001
+     */
 
     ctx->tick.handler = ngx_http_webrtc_ws_tick;
     ctx->tick.data = ctx;
     ctx->tick.log = c->log;
-    ctx->tick.cancelable = 1;
 
     ngx_add_timer(&ctx->tick, NGX_HTTP_WEBRTC_WS_TICK);
 
@@ -472,8 +477,14 @@ ngx_http_webrtc_ws_read(ngx_http_request_t *r)
         ctx->last_input = ngx_time();
 
         if (ctx->closing) {
-            /* after our close frame, input is read and dropped */
+            /* after our close frame: the client's own ends it at once */
             ctx->in_len = 0;
+
+            if (ctx->lingering) {
+                ngx_http_webrtc_ws_finalize(ctx);
+                return;
+            }
+
             continue;
         }
 
@@ -943,6 +954,11 @@ ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx, uint16_t code,
 
     ctx->closing = 1;
 
+    if (ctx->session) {
+        ctx->session = 0;
+        (void) ngx_http_webrtc_close_session(ctx->id);
+    }
+
     len = ngx_min(ngx_strlen(reason), sizeof(buf) - 2);
 
     buf[0] = (u_char) (code >> 8);
@@ -962,6 +978,7 @@ ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx, uint16_t code,
 static void
 ngx_http_webrtc_ws_finalize(ngx_http_webrtc_ws_ctx_t *ctx)
 {
+    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     r = ctx->request;
@@ -989,7 +1006,12 @@ ngx_http_webrtc_ws_finalize(ngx_http_webrtc_ws_ctx_t *ctx)
         ngx_del_timer(&ctx->tick);
     }
 
+    c = r->connection;
+
     ngx_http_finalize_request(r, NGX_ERROR);
+
+    /* from a timer, nothing else runs the termination nginx posted */
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -1014,6 +1036,13 @@ ngx_http_webrtc_ws_tick(ngx_event_t *ev)
     }
 
     if (ctx->lingering) {
+        ngx_http_webrtc_ws_finalize(ctx);
+        return;
+    }
+
+    if (ngx_exiting || ngx_terminate) {
+        ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_GOING_AWAY,
+                                 "server is shutting down");
         ngx_http_webrtc_ws_finalize(ctx);
         return;
     }

@@ -183,7 +183,9 @@ ngx_stream_webrtc_read_handler(ngx_event_t *rev)
                       "webrtc: ICE consent expired");
 
         if (ctx->peer) {
+            /* closes this connection too */
             ngx_webrtc_peer_close(ctx->peer, "ICE consent expired");
+            return;
         }
 
         ngx_stream_webrtc_close(ctx);
@@ -473,16 +475,35 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
         return NGX_DECLINED;
     }
 
-    if (s->owner_pid && s->owner_pid != ngx_pid
-        && kill(s->owner_pid, 0) == 0)
-    {
+    if (s->owner_pid && s->owner_pid != ngx_pid) {
+
+        if (kill(s->owner_pid, 0) == 0) {
+            ngx_shmtx_unlock(&shm->shpool->mutex);
+            ngx_destroy_pool(pool);
+
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "webrtc session %*s is served by worker %P, "
+                          "its media path cannot move to this worker",
+                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id, s->owner_pid);
+            return NGX_DECLINED;
+        }
+
+        /*
+         * its worker exited with the DTLS state: the session is closed,
+         * its checks fail, and the client reconnects
+         */
+
+        ngx_webrtc_session_close(shm, s);
         ngx_shmtx_unlock(&shm->shpool->mutex);
         ngx_destroy_pool(pool);
 
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "webrtc session %*s is served by worker %P, "
-                      "its media path cannot move to this worker",
-                      (size_t) NGX_WEBRTC_ID_LEN, ctx->id, s->owner_pid);
+                      "webrtc session %*s closed: its worker exited",
+                      (size_t) NGX_WEBRTC_ID_LEN, ctx->id);
+
+        ctx->valid = 0;
+        ctx->close = 1;
+
         return NGX_DECLINED;
     }
 

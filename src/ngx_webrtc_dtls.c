@@ -39,6 +39,7 @@ static ngx_int_t ngx_webrtc_dtls_check_fingerprint(ngx_webrtc_peer_t *peer,
 
 static SSL_CTX     *ngx_webrtc_dtls_ctx;
 static BIO_METHOD  *ngx_webrtc_bio_method;
+static int          ngx_webrtc_dtls_index = -1;
 
 
 /* per worker: the certificate generated in the master is inherited */
@@ -81,8 +82,17 @@ ngx_webrtc_dtls_init(ngx_cycle_t *cycle)
 
     /*
      * the peer's certificate is self-signed: it is checked against the
-     * a=fingerprint of its offer once the handshake completes
+     * a=fingerprint of its offer, so a mismatch fails the handshake with
+     * an alert
      */
+
+    ngx_webrtc_dtls_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+
+    if (ngx_webrtc_dtls_index == -1) {
+        ngx_ssl_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "SSL_get_ex_new_index() failed");
+        return NGX_ERROR;
+    }
 
     SSL_CTX_set_verify(ngx_webrtc_dtls_ctx,
                        SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
@@ -113,7 +123,25 @@ ngx_webrtc_dtls_init(ngx_cycle_t *cycle)
 static int
 ngx_webrtc_dtls_verify_cb(int ok, X509_STORE_CTX *x509_store)
 {
-    return 1;
+    SSL                *ssl;
+    X509               *cert;
+    ngx_webrtc_peer_t  *peer;
+
+    if (X509_STORE_CTX_get_error_depth(x509_store) != 0) {
+        /* the chain is not what is checked: the leaf's fingerprint is */
+        return 1;
+    }
+
+    ssl = X509_STORE_CTX_get_ex_data(x509_store,
+                                     SSL_get_ex_data_X509_STORE_CTX_idx());
+    peer = ssl ? SSL_get_ex_data(ssl, ngx_webrtc_dtls_index) : NULL;
+    cert = X509_STORE_CTX_get_current_cert(x509_store);
+
+    if (peer == NULL || cert == NULL) {
+        return 0;
+    }
+
+    return ngx_webrtc_dtls_check_fingerprint(peer, cert) == NGX_OK;
 }
 
 
@@ -151,6 +179,14 @@ ngx_webrtc_dtls_create(ngx_webrtc_peer_t *peer)
 
     BIO_set_mem_eof_return(peer->rbio, -1);
     BIO_set_data(wbio, peer);
+
+    if (SSL_set_ex_data(peer->ssl, ngx_webrtc_dtls_index, peer) != 1) {
+        ngx_ssl_error(NGX_LOG_ALERT, log, 0, "SSL_set_ex_data() failed");
+        BIO_free(peer->rbio);
+        BIO_free(wbio);
+        peer->rbio = NULL;
+        return NGX_ERROR;
+    }
 
     SSL_set_bio(peer->ssl, peer->rbio, wbio);
     SSL_set_accept_state(peer->ssl);

@@ -21,6 +21,7 @@ static u_char *ngx_webrtc_json_skip_ws(u_char *p, u_char *end);
 static u_char *ngx_webrtc_json_string(u_char *p, u_char *end,
     ngx_webrtc_json_str_t *out);
 static u_char *ngx_webrtc_json_skip_value(u_char *p, u_char *end);
+static int ngx_webrtc_json_lit(const u_char *p, const char *lit);
 static int ngx_webrtc_hex4(const u_char *p, unsigned *v);
 
 
@@ -489,17 +490,30 @@ ngx_webrtc_json_string(u_char *p, u_char *end, ngx_webrtc_json_str_t *out)
 static u_char *
 ngx_webrtc_json_skip_value(u_char *p, u_char *end)
 {
-    unsigned  depth, instr;
+    u_char    *start;
+    unsigned   depth, instr;
+    u_char     stack[32];
 
     if (*p != '{' && *p != '[') {
-        while (p < end && *p != ',' && *p != '}' && *p != ' ' && *p != '\t'
-               && *p != '\r' && *p != '\n')
-        {
-            if (*p == '"' || *p == '{' || *p == '[' || *p == ']') {
-                return NULL;
-            }
 
+        /* a number, true, false or null */
+
+        start = p;
+
+        while (p < end && ((*p >= '0' && *p <= '9') || *p == '-'
+                           || *p == '+' || *p == '.' || *p == 'e'
+                           || *p == 'E' || (*p >= 'a' && *p <= 'z')))
+        {
             p++;
+        }
+
+        if (p == start
+            || ((*start < '0' || *start > '9') && *start != '-'
+                && !((p - start == 4 && ngx_webrtc_json_lit(start, "true"))
+                     || (p - start == 5 && ngx_webrtc_json_lit(start, "false"))
+                     || (p - start == 4 && ngx_webrtc_json_lit(start, "null")))))
+        {
+            return NULL;
         }
 
         return p;
@@ -525,11 +539,17 @@ ngx_webrtc_json_skip_value(u_char *p, u_char *end)
             instr = 1;
 
         } else if (*p == '{' || *p == '[') {
-            if (++depth > 32) {
+            if (depth == sizeof(stack)) {
                 return NULL;
             }
 
+            stack[depth++] = (*p == '{') ? '}' : ']';
+
         } else if (*p == '}' || *p == ']') {
+            if (depth == 0 || stack[depth - 1] != *p) {
+                return NULL;
+            }
+
             if (--depth == 0) {
                 return p + 1;
             }
@@ -537,6 +557,13 @@ ngx_webrtc_json_skip_value(u_char *p, u_char *end)
     }
 
     return NULL;
+}
+
+
+static int
+ngx_webrtc_json_lit(const u_char *p, const char *lit)
+{
+    return memcmp(p, lit, strlen(lit)) == 0;
 }
 
 

@@ -1,0 +1,224 @@
+package E2E;
+
+# Shared Perl side of the end-to-end tests t/1NN-e2e-*.t: an nginx with an
+# HTTPS server (self-signed certificate, a static page, WHIP and WHEP
+# locations) and a stream server with webrtc, 2 workers, all on 127.0.0.1;
+# and a runner for the Chromium scenario scripts t/e2e/<name>.js.
+#
+#   use lib "$FindBin::Bin/e2e/lib";
+#   use E2E;
+#   my $t = E2E::start(plan => 5, main => 'webrtc_consent_timeout 3s;');
+#   my $r = E2E::scenario($t, 'fanout', timeout => 60, env => { CODEC => 'VP8' });
+#   # $r: the decoded "RESULT {...}" line of the script (undef if none)
+
+use strict;
+use warnings;
+
+use Cwd qw/abs_path/;
+use File::Basename qw/dirname/;
+use JSON::PP ();
+use POSIX qw/WNOHANG/;
+use Test::More ();
+use Test::Nginx qw/port/;
+use Time::HiRes qw/sleep time/;
+
+my $E2E = abs_path(dirname(__FILE__) . '/..');      # t/e2e
+
+sub chromium { $ENV{CHROMIUM} || '/usr/bin/chromium' }
+
+# skip_all unless node, Chromium, playwright-core and openssl are there
+sub _requirements {
+	local $?;
+	return 'no Chromium (' . chromium() . ')' unless -x chromium();
+	return 'no playwright-core in t/e2e/node_modules'
+		unless -d "$E2E/node_modules/playwright-core";
+	my $v = `node --version 2>/dev/null` // '';
+	return 'no node' unless $v =~ /^v\d+/;
+	`openssl version 2>/dev/null`;
+	return 'no openssl' if $?;
+	return undef;
+}
+
+# start(plan => N, main => 'main context directives', http => 'server
+# directives'): writes the certificate, the page and nginx.conf, plans N
+# tests (N includes the "no alerts" test of the run) and starts nginx.
+sub start {
+	my (%o) = @_;
+	my $t = Test::Nginx->new()->has(qw/http stream http_ssl/);
+	if (my $why = _requirements()) {
+		Test::More::plan(skip_all => $why);
+	}
+	$t->plan($o{plan}) if $o{plan};
+
+	my $d = $t->testdir();
+	{
+		local $?;
+		my $out = `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost -keyout $d/key.pem -out $d/cert.pem 2>&1`;
+		die "openssl: $out" if $?;
+	}
+
+	$t->write_file('index.html', "<!doctype html>\n<html><head>"
+		. "<meta charset=\"utf-8\"><title>e2e</title></head>"
+		. "<body>nginx-webrtc-module e2e</body></html>\n");
+
+	my $main = $o{main} // '';
+	my $http = $o{http} // '';
+
+	$t->write_file_expand('nginx.conf', <<"EOF");
+%%TEST_GLOBALS%%
+
+$main
+
+worker_processes 2;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    types {
+        text/html html;
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_8443%% ssl reuseport;
+        server_name localhost;
+
+        ssl_certificate %%TESTDIR%%/cert.pem;
+        ssl_certificate_key %%TESTDIR%%/key.pem;
+
+        root %%TESTDIR%%;
+
+        webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;
+
+        $http
+
+        location /whip/ {
+            webrtc_whip;
+        }
+
+        location /whep/ {
+            webrtc_whep;
+        }
+    }
+}
+
+stream {
+    server {
+        listen 127.0.0.1:%%PORT_8980_UDP%% udp reuseport;
+        webrtc;
+    }
+}
+EOF
+
+	$t->run();
+	return $t;
+}
+
+sub base { 'https://127.0.0.1:' . port(8443) }
+
+# scenario($t, $name, timeout => seconds (default 60), env => {NAME => v}):
+# runs "node t/e2e/$name.js" with E2E_BASE, E2E_TIMEOUT, E2E_ERROR_LOG and
+# E2E_<NAME> for each env entry; returns the decoded RESULT object (undef
+# if there was none: a diag shows the script's output).  The script stops
+# itself at its timeout; 20 s later its process group is killed.
+my $RUNS = 0;
+
+sub scenario {
+	my ($t, $name, %o) = @_;
+	my $d = $t->testdir();
+	my $timeout = $o{timeout} // 60;
+	my $tag = $name . '-' . ++$RUNS;
+	my %env = (
+		E2E_BASE => base(),
+		E2E_TIMEOUT => $timeout,
+		E2E_ERROR_LOG => "$d/error.log",
+		map { ('E2E_' . $_ => $o{env}{$_}) } keys %{$o{env} || {}},
+	);
+
+	my $start = time();
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		setpgrp(0, 0);
+		@ENV{keys %env} = values %env;
+		open STDIN, '<', '/dev/null';
+		open STDOUT, '>', "$d/$tag.out";
+		open STDERR, '>', "$d/$tag.err";
+		chdir $E2E;
+		{ exec 'node', "$E2E/$name.js" }
+		POSIX::_exit(127);
+	}
+
+	my $end = $start + $timeout + 20;
+	my $done;
+	while (time() < $end) {
+		last if $done = waitpid($pid, WNOHANG) == $pid;
+		sleep 0.1;
+	}
+	unless ($done) {
+		Test::More::diag("$name: killed after " . ($timeout + 20) . ' s');
+		kill 'KILL', -$pid;
+		waitpid $pid, 0;
+	}
+	my $status = $? >> 8;
+	my $secs = time() - $start;
+
+	my $out = $t->read_file("$tag.out");
+	my ($line) = $out =~ /^RESULT (.*)$/m;
+	my $res = defined $line ? eval { JSON::PP::decode_json($line) } : undef;
+
+	if (!$res || $res->{error} || $status) {
+		my $err = -e "$d/$tag.err" ? $t->read_file("$tag.err") : '';
+		my @err = grep { !/unexpected operator/ } split /\n/, $err;
+		@err = @err[-30 .. -1] if @err > 30;
+		Test::More::diag("$name: exit status $status, "
+			. sprintf('%.1f s', $secs)
+			. ($res && $res->{error} ? "\nerror: $res->{error}" : '')
+			. ($res && $res->{log} ? "\nlog:\n  " . join("\n  ",
+				@{$res->{log}}) : '')
+			. (defined $line ? '' : "\nstdout:\n$out")
+			. (@err ? "\nstderr:\n" . join("\n", @err) : ''));
+	}
+	$res->{_secs} = $secs if $res;
+	return $res;
+}
+
+# the session id of a Location "/whep/<stream>/<id>"
+sub session_id {
+	my ($location) = @_;
+	return undef unless defined $location;
+	return $location =~ m{/([0-9A-Za-z]+)$} ? $1 : undef;
+}
+
+# worker pid => count, of error.log lines "PID#TID: ... ICE nominated"
+# (optionally only those of the given session ids)
+sub nominated_pids {
+	my ($t, @ids) = @_;
+	my %want = map { $_ => 1 } grep { defined } @ids;
+	my %pids;
+	for ($t->log_lines(qr/ICE nominated/)) {
+		my ($pid, $id) = /\] (\d+)#\d+: .*session (\S+): ICE nominated/
+			or next;
+		next if %want && !$want{$id};
+		$pids{$pid}++;
+	}
+	return \%pids;
+}
+
+# session id => worker pid, from the "ICE nominated" lines of error.log
+sub session_pids {
+	my ($t) = @_;
+	my %pid;
+	for ($t->log_lines(qr/ICE nominated/)) {
+		my ($pid, $id) = /\] (\d+)#\d+: .*session (\S+): ICE nominated/
+			or next;
+		$pid{$id} = $pid;
+	}
+	return \%pid;
+}
+
+
+1;
