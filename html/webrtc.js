@@ -1,0 +1,1407 @@
+/**
+ * webrtc.js: a small, dependency-free WebRTC client for nginx-webrtc-module
+ * (and for other WHIP/WHEP servers). Plain ES module, no build step.
+ *
+ * Publish a camera:
+ *
+ *     import { Publisher } from './webrtc.js';
+ *
+ *     const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+ *     const pub = new Publisher({
+ *         url: '/whip/',              // endpoint base: POST /whip/<stream>
+ *         stream: 'test',
+ *         videoCodec: 'H264',         // 'H264' (default) | 'VP8' | 'VP9' | 'AV1'
+ *         maxBitrate: 2_500_000,      // bps, RTCRtpSender.setParameters()
+ *         onState: (state) => console.log(state),
+ *         onStats: (s) => console.log(s.bitrate, 'kbps', s.fps, 'fps'),
+ *     });
+ *     await pub.start(media);         // rejects with a WebRTCError
+ *     ...
+ *     await pub.stop();               // DELETE the session, close
+ *
+ * Play it:
+ *
+ *     import { Player } from './webrtc.js';
+ *
+ *     const player = new Player({ url: '/whep/', stream: 'test' });
+ *     video.srcObject = await player.start();   // a MediaStream
+ *
+ * Options (both classes):
+ *
+ *   url          endpoint base. Transport 'whip': '/whip/' or '/whep/' (the
+ *                default), the stream name is appended when url ends with
+ *                '/', otherwise url is the endpoint itself. Transport
+ *                'websocket': '/ws' (the default) or 'wss://host/ws'; a
+ *                relative or http(s) URL becomes ws(s).
+ *   transport    'whip' (WHIP RFC 9725 to publish, WHEP to play; the default)
+ *                or 'websocket' (JSON messages, one session per socket).
+ *   stream       stream name.
+ *   token        bearer token: "Authorization: Bearer" over HTTP, the
+ *                "token" member of the first WebSocket message.
+ *   iceServers   RTCIceServer[]; ICE servers that the WHIP/WHEP answer lists
+ *                in Link: <...>; rel="ice-server" headers are added to them.
+ *   videoCodec   publisher: the preferred video codec (setCodecPreferences);
+ *                the other codecs stay as fallbacks, the one in use is
+ *                reported as stats.codec.
+ *   maxBitrate   publisher: bps cap of the video encoding, 0 for none.
+ *   onState      (state, session) => void, state is one of 'new',
+ *                'connecting', 'connected', 'disconnected', 'restarting',
+ *                'failed' (the session is over, its WHIP/WHEP resource is
+ *                deleted: start a new one), 'closed' (after stop()). A
+ *                failure that start() rejects with is not reported again
+ *                here.
+ *   onStats      (stats, session) => void, every statsInterval ms (1000).
+ *   onEvent      (event, session) => void, event.type is one of
+ *                'session'   {id, url}: the server accepted the offer;
+ *                'publisher-started' / 'publisher-stopped' {stream}
+ *                            (WebSocket);
+ *                'viewers'   {stream, count} (WebSocket);
+ *                'first-frame' {ms}: player, time to the first decoded frame;
+ *                'ice-restart' {ok};
+ *                'close'     {code, reason}: the socket closed (WebSocket);
+ *                'warning'   {message};
+ *                'error'     {error}: a WebRTCError after start().
+ *   timeout      ms for each HTTP request and for the WebSocket answer
+ *                (10000).
+ *   iceRestart   restart ICE when it fails (WHIP/WHEP only; true).
+ *   statsInterval ms between onStats calls (1000).
+ *
+ * Methods: start(), stop() (call it on pagehide too: its DELETE is sent
+ * with keepalive), getStats(), restartIce(), Publisher#setMaxBitrate(bps),
+ * Publisher#replaceTrack(track).
+ * Properties: state, pc (the RTCPeerConnection), resourceUrl (WHIP/WHEP
+ * session URL), sessionId, viewers (WebSocket publisher), stream (Player:
+ * the MediaStream), timeToFirstFrame (Player, ms).
+ *
+ * getStats() resolves to {bitrate (kbps, audio + video, from byte deltas),
+ * videoBitrate, audioBitrate, fps, width, height, rtt (ms, selected
+ * candidate pair), jitter (ms), packetsLost, codec, audioCodec,
+ * framesEncoded|framesDecoded, framesDropped, qualityLimitation,
+ * timeToFirstFrame (ms, players), viewers (WebSocket publishers)}; numbers
+ * the browser does not know yet are null.
+ *
+ * Errors are WebRTCError: {code, status, reason, retryAfter}. code is
+ * 'server' (the server refused: status is the HTTP or WebSocket status,
+ * reason its one-line text), 'network' (server unreachable), 'timeout',
+ * 'closed' (the signaling socket closed), 'unsupported' (the browser
+ * cannot, e.g. no such codec), 'protocol' (a malformed answer) or 'aborted'
+ * (stop() during start()).
+ *
+ * Also exported: WebRTCError, parseLinkHeader(value) (Link headers to
+ * RTCIceServer[]), fetchStreamStatus(stream) (the server's webrtc_status).
+ *
+ * A page on another origin than the server needs CORS headers on the
+ * endpoints, including Access-Control-Expose-Headers: Location, ETag, Link
+ * (see the README).
+ *
+ * WebSocket messages: the client sends {type: 'publish'|'play', stream, sdp,
+ * token?}, {type: 'candidate', candidate, mid}, {type: 'end-of-candidates'},
+ * {type: 'ping'} every 20 s and {type: 'stop'}; the server sends
+ * {type: 'answer', sdp, session}, {type: 'error', status, reason},
+ * {type: 'event', event, stream}, {type: 'viewers', stream, count} and
+ * {type: 'pong'}.
+ *
+ * @module webrtc
+ */
+
+const DEFAULTS = {
+    transport: 'whip',
+    videoCodec: 'H264',
+    maxBitrate: 0,
+    timeout: 10000,
+    iceRestart: true,
+    statsInterval: 1000,
+    pingInterval: 20000,
+};
+
+const TRICKLE_DELAY = 30;       /* ms: gather candidates into one PATCH */
+const MAX_RESTARTS = 2;         /* ICE restarts in a row without success */
+
+
+/**
+ * An error of the signaling or of the browser.
+ */
+export class WebRTCError extends Error {
+    /**
+     * @param {string} code    'server'|'network'|'timeout'|'closed'|
+     *                         'unsupported'|'protocol'|'aborted'
+     * @param {string} reason  human readable, the server's text for 'server'
+     * @param {object} [extra] {status, retryAfter, cause}
+     */
+    constructor(code, reason, extra = {}) {
+        const status = extra.status || 0;
+        super(status ? `${status} ${reason}` : reason,
+              extra.cause ? { cause: extra.cause } : undefined);
+        this.name = 'WebRTCError';
+        this.code = code;
+        this.status = status;
+        this.reason = reason;
+        this.retryAfter = extra.retryAfter ?? null;
+    }
+}
+
+
+/**
+ * Parses Link header values (RFC 8288) into RTCIceServer objects: the links
+ * with rel="ice-server" (RFC 9725, 4.6).
+ *
+ * @param {string|null} value  one header value, or several joined by ", "
+ * @returns {RTCIceServer[]}
+ */
+export function parseLinkHeader(value) {
+    const servers = [];
+
+    if (!value) {
+        return servers;
+    }
+
+    for (const link of splitOutside(value, ',')) {
+        const m = /^\s*<([^>]*)>(.*)$/s.exec(link);
+        if (!m) {
+            continue;
+        }
+
+        const params = {};
+        for (const p of splitOutside(m[2], ';')) {
+            const kv = /^\s*([^=\s]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s]*)))?\s*$/s.exec(p);
+            if (kv) {
+                params[kv[1].toLowerCase()] =
+                    kv[2] !== undefined ? kv[2].replace(/\\(.)/g, '$1')
+                                        : (kv[3] ?? '');
+            }
+        }
+
+        if (!(params.rel || '').toLowerCase().split(/\s+/).includes('ice-server')) {
+            continue;
+        }
+
+        const server = { urls: m[1] };
+        if (params.username !== undefined) {
+            server.username = params.username;
+        }
+        if (params.credential !== undefined) {
+            server.credential = params.credential;
+        }
+        servers.push(server);
+    }
+
+    return servers;
+}
+
+
+/* splits s at sep, except inside <...> and "..." */
+
+function splitOutside(s, sep) {
+    const out = [];
+    let cur = '', quote = false, angle = false;
+
+    for (let i = 0; i < s.length; i++) {
+        const c = s[i];
+        if (quote) {
+            if (c === '\\' && i + 1 < s.length) {
+                cur += c + s[++i];
+                continue;
+            }
+            if (c === '"') {
+                quote = false;
+            }
+        } else if (c === '"') {
+            quote = true;
+        } else if (c === '<') {
+            angle = true;
+        } else if (c === '>') {
+            angle = false;
+        } else if (c === sep && !angle) {
+            out.push(cur);
+            cur = '';
+            continue;
+        }
+        cur += c;
+    }
+
+    if (cur.trim()) {
+        out.push(cur);
+    }
+
+    return out;
+}
+
+
+/**
+ * Asks the server's status endpoint about a stream (nginx-webrtc-module's
+ * `webrtc_status`): GET url?stream=NAME answering
+ * {"streams": [{"name", "live", "viewers"}]}.
+ *
+ * @param {string} stream
+ * @param {object} [opts]  {url: '/webrtc/status', timeout: 5000}
+ * @returns {Promise<{name: string, live: boolean, viewers: number}|null>}
+ *          null when the stream is not listed; rejects with a WebRTCError
+ *          (status 404 when the endpoint is not configured)
+ */
+export async function fetchStreamStatus(stream, opts = {}) {
+    const url = new URL(opts.url || '/webrtc/status', document.baseURI);
+    url.searchParams.set('stream', stream);
+
+    const res = await request(url.href, { cache: 'no-store' },
+                              opts.timeout || 5000);
+    if (!res.ok) {
+        throw await httpError(res);
+    }
+
+    let json;
+    try {
+        json = await res.json();
+    } catch (e) {
+        throw new WebRTCError('protocol', 'the status is not JSON', { cause: e });
+    }
+
+    const list = Array.isArray(json.streams) ? json.streams : [];
+    return list.find((s) => s && s.name === stream) || null;
+}
+
+
+/* fetch() with a timeout and errors turned into WebRTCError */
+
+async function request(url, init, timeout, abort) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort('timeout'), timeout);
+    const onAbort = () => ctl.abort('aborted');
+
+    abort?.addEventListener('abort', onAbort);
+
+    try {
+        return await fetch(url, { ...init, signal: ctl.signal });
+
+    } catch (e) {
+        if (ctl.signal.aborted) {
+            throw ctl.signal.reason === 'timeout'
+                ? new WebRTCError('timeout',
+                                  `no answer from ${url} in ${timeout / 1000} s`)
+                : new WebRTCError('aborted', 'stopped');
+        }
+        throw new WebRTCError('network', `cannot reach ${url}`, { cause: e });
+
+    } finally {
+        clearTimeout(timer);
+        abort?.removeEventListener('abort', onAbort);
+    }
+}
+
+
+async function httpError(res) {
+    let text = '';
+    try {
+        text = await res.text();
+    } catch (_) { /* no body */ }
+
+    if (/html/i.test(res.headers.get('Content-Type') || '')) {
+        /* not this server's one-line reason: an error page */
+        text = /<title>([^<]*)<\/title>/i.exec(text)?.[1] || '';
+    }
+
+    text = text.trim().split(/\r?\n/)[0].trim().slice(0, 300);
+
+    const ra = parseInt(res.headers.get('Retry-After'), 10);
+
+    return new WebRTCError('server', text || res.statusText || 'error', {
+        status: res.status,
+        retryAfter: Number.isFinite(ra) ? ra : null,
+    });
+}
+
+
+/* SDP helpers */
+
+function sdpAttr(sdp, name) {
+    const m = new RegExp(`^a=${name}:(.*)$`, 'm').exec(sdp);
+    return m ? m[1].trim() : null;
+}
+
+function sdpLines(sdp) {
+    return sdp.split(/\r?\n/).filter((l) => l !== '');
+}
+
+/*
+ * RFC 8840 sdpfrag: session-level ICE credentials, then one m= section per
+ * mid with its candidates; a=end-of-candidates closes the m= sections.
+ */
+
+function buildFragment(ufrag, pwd, groups, end) {
+    let s = `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\n`;
+
+    for (const [mid, cands] of groups) {
+        s += `m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:${mid}\r\n`;
+        for (const c of cands) {
+            s += `a=${c}\r\n`;
+        }
+        if (end) {
+            s += 'a=end-of-candidates\r\n';
+        }
+    }
+
+    return s;
+}
+
+/*
+ * Applies the server's ICE restart sdpfrag to the remote description:
+ * new a=ice-ufrag and a=ice-pwd everywhere and, if the fragment has
+ * candidates, they replace those of each m= section.
+ */
+
+function applyFragment(sdp, frag) {
+    const ufrag = sdpAttr(frag, 'ice-ufrag');
+    const pwd = sdpAttr(frag, 'ice-pwd');
+
+    if (!ufrag || !pwd) {
+        throw new WebRTCError('protocol',
+                              'ICE restart answer without ice-ufrag/ice-pwd');
+    }
+
+    const cands = sdpLines(frag).filter((l) => l.startsWith('a=candidate:'));
+    const out = [];
+    let media = false;
+
+    const closeSection = () => {
+        if (media && cands.length) {
+            out.push(...cands, 'a=end-of-candidates');
+        }
+    };
+
+    for (const line of sdpLines(sdp)) {
+        if (line.startsWith('m=')) {
+            closeSection();
+            media = true;
+        } else if (line.startsWith('a=ice-ufrag:')) {
+            out.push(`a=ice-ufrag:${ufrag}`);
+            continue;
+        } else if (line.startsWith('a=ice-pwd:')) {
+            out.push(`a=ice-pwd:${pwd}`);
+            continue;
+        } else if (cands.length && (line.startsWith('a=candidate:')
+                                    || line === 'a=end-of-candidates'))
+        {
+            continue;
+        }
+        out.push(line);
+    }
+
+    closeSection();
+
+    return out.join('\r\n') + '\r\n';
+}
+
+/*
+ * Puts the wanted codec first in a transceiver's preferences; for H.264
+ * packetization-mode=1 and Constrained Baseline first (what the server and
+ * every viewer decode), for VP9 profile 0.
+ */
+
+function preferCodec(transceiver, kind, name) {
+    const caps = RTCRtpReceiver.getCapabilities?.(kind)
+                 || RTCRtpSender.getCapabilities?.(kind);
+    const mime = `${kind}/${name}`.toLowerCase();
+
+    if (!caps || typeof transceiver.setCodecPreferences !== 'function') {
+        return false;
+    }
+
+    const senderCaps = RTCRtpSender.getCapabilities(kind).codecs;
+    if (!senderCaps.some((c) => c.mimeType.toLowerCase() === mime)) {
+        throw new WebRTCError('unsupported',
+                              `this browser cannot send ${name} video`);
+    }
+
+    const score = (c) => {
+        const f = c.sdpFmtpLine || '';
+        let s = 0;
+        if (/packetization-mode=1/.test(f)) s -= 4;
+        if (/profile-level-id=42e0/i.test(f)) s -= 2;
+        if (/profile-level-id=4200/i.test(f)) s -= 1;
+        if (/profile-id=0/.test(f) || (mime === 'video/vp9' && !f)) s -= 1;
+        return s;
+    };
+
+    const codecs = caps.codecs;
+    const wanted = codecs.filter((c) => c.mimeType.toLowerCase() === mime)
+                         .sort((a, b) => score(a) - score(b));
+    const rest = codecs.filter((c) => c.mimeType.toLowerCase() !== mime);
+
+    transceiver.setCodecPreferences([...wanted, ...rest]);
+    return true;
+}
+
+function wsUrl(url) {
+    const u = new URL(url, document.baseURI);
+    if (u.protocol === 'https:') {
+        u.protocol = 'wss:';
+    } else if (u.protocol === 'http:') {
+        u.protocol = 'ws:';
+    }
+    return u.href;
+}
+
+
+/*
+ * Stats: byte and frame deltas between two getStats() samples.
+ */
+
+class StatsTracker {
+    constructor(direction) {
+        this.direction = direction;     /* 'send' or 'recv' */
+        this.prev = null;
+    }
+
+    compute(report, now) {
+        const send = this.direction === 'send';
+        const rtp = send ? 'outbound-rtp' : 'inbound-rtp';
+        const cur = { audioBytes: 0, videoBytes: 0, frames: 0, t: now };
+        const st = {
+            bitrate: null, videoBitrate: null, audioBitrate: null,
+            fps: null, width: null, height: null, rtt: null, jitter: null,
+            packetsLost: null, codec: null, audioCodec: null,
+        };
+        let pairId = null, pairRtt = null, remoteRtt = null;
+        let videoJitter = null, audioJitter = null, video = null;
+
+        report.forEach((s) => {
+            if (s.type === rtp) {
+                const bytes = send ? s.bytesSent : s.bytesReceived;
+                const kind = s.kind || s.mediaType;
+
+                if (kind === 'video') {
+                    cur.videoBytes += bytes || 0;
+                    video = s;
+                    videoJitter = s.jitter ?? videoJitter;
+                } else {
+                    cur.audioBytes += bytes || 0;
+                    audioJitter = s.jitter ?? audioJitter;
+                    if (s.codecId && report.get(s.codecId)) {
+                        st.audioCodec = report.get(s.codecId).mimeType;
+                    }
+                }
+
+                if (!send && s.packetsLost !== undefined) {
+                    st.packetsLost = (st.packetsLost || 0) + s.packetsLost;
+                }
+
+            } else if (s.type === 'remote-inbound-rtp' && send) {
+                if (s.packetsLost !== undefined) {
+                    st.packetsLost = (st.packetsLost || 0) + s.packetsLost;
+                }
+                if (s.kind === 'video' && s.jitter !== undefined) {
+                    videoJitter = s.jitter;
+                }
+                if (s.roundTripTime !== undefined) {
+                    remoteRtt = s.roundTripTime;
+                }
+
+            } else if (s.type === 'transport' && s.selectedCandidatePairId) {
+                pairId = s.selectedCandidatePairId;
+
+            } else if (s.type === 'candidate-pair' && s.nominated
+                       && s.state === 'succeeded' && pairRtt === null)
+            {
+                pairRtt = s.currentRoundTripTime ?? null;
+            }
+        });
+
+        if (pairId && report.get(pairId)) {
+            pairRtt = report.get(pairId).currentRoundTripTime ?? pairRtt;
+        }
+
+        const rtt = pairRtt ?? remoteRtt;
+        st.rtt = rtt === null ? null : Math.round(rtt * 1000);
+
+        const jitter = videoJitter ?? audioJitter;
+        st.jitter = jitter === null ? null : Math.round(jitter * 10000) / 10;
+
+        if (video) {
+            st.width = video.frameWidth ?? null;
+            st.height = video.frameHeight ?? null;
+            cur.frames = (send ? video.framesEncoded : video.framesDecoded) || 0;
+
+            if (send) {
+                st.framesEncoded = video.framesEncoded ?? null;
+                st.framesSent = video.framesSent ?? null;
+                st.qualityLimitation = video.qualityLimitationReason ?? null;
+            } else {
+                st.framesDecoded = video.framesDecoded ?? 0;
+                st.framesDropped = video.framesDropped ?? null;
+                st.freezeCount = video.freezeCount ?? null;
+            }
+
+            if (video.codecId && report.get(video.codecId)) {
+                st.codec = report.get(video.codecId).mimeType;
+            }
+            st.fps = video.framesPerSecond ?? null;
+        } else if (!send) {
+            st.framesDecoded = 0;
+        }
+
+        const p = this.prev;
+        if (p && cur.t > p.t) {
+            const dt = cur.t - p.t;     /* ms; bits per ms = kbps */
+            const rate = (b, a) => Math.max(0, Math.round((b - a) * 8 / dt));
+
+            st.videoBitrate = rate(cur.videoBytes, p.videoBytes);
+            st.audioBitrate = rate(cur.audioBytes, p.audioBytes);
+            st.bitrate = st.videoBitrate + st.audioBitrate;
+
+            if (st.fps === null && video) {
+                st.fps = Math.round(Math.max(0, cur.frames - p.frames) * 1000 / dt);
+            }
+        }
+
+        this.prev = cur;
+        return st;
+    }
+}
+
+
+/**
+ * What Publisher and Player share: the peer connection, the signaling
+ * transport, trickle ICE, ICE restart, stats.
+ */
+class Session {
+    constructor(role, options = {}) {
+        this.role = role;
+        this.options = {
+            ...DEFAULTS,
+            url: options.transport === 'websocket'
+                ? '/ws' : role === 'publisher' ? '/whip/' : '/whep/',
+            ...options,
+        };
+
+        if (!['whip', 'websocket'].includes(this.options.transport)) {
+            throw new TypeError(`unknown transport "${this.options.transport}"`);
+        }
+
+        this.state = 'new';
+        this.pc = null;
+        this.resourceUrl = null;
+        this.sessionId = null;
+        this.viewers = null;
+
+        this._etag = null;
+        this._ws = null;
+        this._ping = null;
+        this._stopped = false;
+        this._abort = new AbortController();
+        this._answered = false;
+        this._pending = [];         /* candidates (null: end) to send */
+        this._trickleTimer = null;
+        this._trickle = true;
+        this._patches = Promise.resolve();
+        this._restarting = false;
+        this._restarts = 0;
+        this._statsTimer = null;
+        this._stats = new StatsTracker(role === 'publisher' ? 'send' : 'recv');
+        this._t0 = 0;
+    }
+
+    /** The endpoint URL: the base url with the stream name appended. */
+    get endpoint() {
+        const { url, stream, transport } = this.options;
+
+        if (transport === 'websocket') {
+            return wsUrl(url);
+        }
+
+        const full = url.endsWith('/') ? url + encodeURIComponent(stream) : url;
+        return new URL(full, document.baseURI).href;
+    }
+
+    async _start() {
+        if (this.state !== 'new') {
+            throw new Error('a session starts once: create a new one');
+        }
+
+        const { transport, url, stream } = this.options;
+        if (!stream && (transport === 'websocket' || url.endsWith('/'))) {
+            throw new TypeError('no stream name');
+        }
+
+        if (typeof RTCPeerConnection === 'undefined') {
+            throw new WebRTCError('unsupported', 'this browser has no WebRTC');
+        }
+
+        this._t0 = performance.now();
+        this._setState('connecting');
+
+        try {
+            await this._connect();
+
+        } catch (e) {
+            const err = this._stopped && !(e instanceof WebRTCError)
+                ? new WebRTCError('aborted', 'stopped') : e;
+            this._release();
+            this._close();
+            if (!this._stopped) {
+                this.state = 'failed';  /* the rejection reports it */
+            }
+            throw err;
+        }
+
+        if (this.options.onStats) {
+            this._statsTimer = setInterval(async () => {
+                const s = await this.getStats().catch(() => null);
+                if (s && this._statsTimer) {
+                    this._call('onStats', s);
+                }
+            }, this.options.statsInterval);
+        }
+    }
+
+    async _connect() {
+        const opts = this.options;
+        const pc = new RTCPeerConnection({
+            bundlePolicy: 'max-bundle',
+            iceServers: opts.iceServers || [],
+        });
+
+        this.pc = pc;
+
+        pc.addEventListener('icecandidate', (e) => this._onCandidate(e.candidate));
+        pc.addEventListener('iceconnectionstatechange', () => this._update());
+        pc.addEventListener('connectionstatechange', () => this._update());
+
+        this._addTransceivers(pc);
+
+        await pc.setLocalDescription(await pc.createOffer());
+        this._check();
+
+        const answer = opts.transport === 'websocket'
+            ? await this._wsOffer(pc.localDescription.sdp)
+            : await this._httpOffer(pc.localDescription.sdp);
+        this._check();
+
+        try {
+            await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+        } catch (e) {
+            throw new WebRTCError('protocol', `bad answer: ${e.message}`, { cause: e });
+        }
+        this._check();
+
+        this._answered = true;
+
+        if (this._linkServers?.length) {
+            try {
+                pc.setConfiguration({
+                    ...pc.getConfiguration(),
+                    iceServers: [...(opts.iceServers || []), ...this._linkServers],
+                });
+            } catch (e) {
+                this._warn(`cannot use the ICE servers of the answer: ${e.message}`);
+            }
+        }
+
+        this._call('onEvent', {
+            type: 'session',
+            id: this.sessionId,
+            url: this.resourceUrl,
+        });
+
+        this._flush();
+        await this._afterAnswer();
+        this._update();
+    }
+
+    /* subclasses: transceivers before the offer, work after the answer */
+    _addTransceivers() {}
+    async _afterAnswer() {}
+
+    _check() {
+        if (this._stopped) {
+            throw new WebRTCError('aborted', 'stopped');
+        }
+    }
+
+    _auth() {
+        return this.options.token
+            ? { Authorization: `Bearer ${this.options.token}` } : {};
+    }
+
+    /* WHIP/WHEP: POST the offer, RFC 9725, 4.2 */
+
+    async _httpOffer(sdp) {
+        const url = this.endpoint;
+        const res = await request(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/sdp', ...this._auth() },
+            body: sdp,
+        }, this.options.timeout, this._abort.signal);
+
+        if (!res.ok) {
+            throw await httpError(res);
+        }
+
+        const loc = res.headers.get('Location');
+        if (loc) {
+            this.resourceUrl = new URL(loc, res.url || url).href;
+            this.sessionId = this.resourceUrl.replace(/\/+$/, '').split('/').pop();
+        } else {
+            this._warn('no Location in the answer (a cross-origin server must '
+                       + 'expose it): the session cannot be stopped');
+        }
+
+        this._etag = res.headers.get('ETag');
+        this._linkServers = parseLinkHeader(res.headers.get('Link'));
+
+        const text = await res.text();
+        if (!/^v=0/m.test(text)) {
+            throw new WebRTCError('protocol', 'the answer is not SDP');
+        }
+        return text;
+    }
+
+    /* WebSocket: send the offer, resolve with the answer */
+
+    _wsOffer(sdp) {
+        const opts = this.options;
+        const url = this.endpoint;
+
+        return new Promise((resolve, reject) => {
+            let opened = false, done = false;
+            const ws = new WebSocket(url);
+
+            this._ws = ws;
+
+            const fail = (err) => {
+                if (!done) {
+                    done = true;
+                    clearTimeout(timer);
+                    reject(err);
+                }
+            };
+
+            const timer = setTimeout(() => {
+                fail(new WebRTCError('timeout',
+                                     `no answer from ${url} in ${opts.timeout / 1000} s`));
+                ws.close();
+            }, opts.timeout);
+
+            this._abort.signal.addEventListener('abort', () => {
+                fail(new WebRTCError('aborted', 'stopped'));
+            });
+
+            ws.addEventListener('open', () => {
+                opened = true;
+                const msg = {
+                    type: this.role === 'publisher' ? 'publish' : 'play',
+                    stream: opts.stream,
+                    sdp,
+                };
+                if (opts.token) {
+                    msg.token = opts.token;
+                }
+                this._send(msg);
+                this._ping = setInterval(() => this._send({ type: 'ping' }),
+                                         opts.pingInterval);
+            });
+
+            ws.addEventListener('message', (e) => {
+                let msg;
+                try {
+                    msg = JSON.parse(e.data);
+                } catch (_) {
+                    this._warn('a WebSocket message that is not JSON');
+                    return;
+                }
+
+                switch (msg.type) {
+                case 'answer':
+                    if (!done) {
+                        done = true;
+                        clearTimeout(timer);
+                        this.sessionId = msg.session ?? null;
+                        resolve(msg.sdp);
+                    }
+                    break;
+
+                case 'error': {
+                    const err = new WebRTCError('server', msg.reason || 'error',
+                                                { status: msg.status || 0 });
+                    if (done) {
+                        this._call('onEvent', { type: 'error', error: err });
+                    } else {
+                        fail(err);
+                    }
+                    break;
+                }
+
+                case 'event':
+                    this._call('onEvent', { type: msg.event, stream: msg.stream });
+                    break;
+
+                case 'viewers':
+                    this.viewers = msg.count;
+                    this._call('onEvent', {
+                        type: 'viewers', stream: msg.stream, count: msg.count,
+                    });
+                    break;
+
+                case 'pong':
+                    break;
+
+                default:
+                    this._warn(`unknown WebSocket message "${msg.type}"`);
+                }
+            });
+
+            ws.addEventListener('close', (e) => {
+                clearInterval(this._ping);
+                this._ping = null;
+
+                if (!done) {
+                    fail(opened
+                        ? new WebRTCError('closed',
+                                          `the server closed the connection (${e.code}${e.reason ? ' ' + e.reason : ''})`)
+                        : new WebRTCError('network', `cannot reach ${url}`));
+                    return;
+                }
+
+                if (!this._stopped) {
+                    this._call('onEvent', { type: 'close', code: e.code, reason: e.reason });
+                    this._fail(new WebRTCError('closed',
+                                               'the signaling connection closed'));
+                }
+            });
+        });
+    }
+
+    _send(msg) {
+        if (this._ws && this._ws.readyState === WebSocket.OPEN) {
+            this._ws.send(JSON.stringify(msg));
+        }
+    }
+
+    /* trickle ICE */
+
+    _onCandidate(c) {
+        if (c && !c.candidate) {
+            return;     /* Firefox's empty end-of-generation candidate */
+        }
+
+        this._pending.push(c);
+
+        if (this._answered) {
+            this._flush();
+        }
+    }
+
+    _flush() {
+        if (this.options.transport === 'websocket') {
+            for (const c of this._pending.splice(0)) {
+                this._send(c ? { type: 'candidate', candidate: c.candidate, mid: c.sdpMid }
+                             : { type: 'end-of-candidates' });
+            }
+            return;
+        }
+
+        if (!this._trickleTimer) {
+            this._trickleTimer = setTimeout(() => {
+                this._trickleTimer = null;
+                this._patches = this._patches.then(() => this._patchCandidates())
+                                             .catch(() => {});
+            }, TRICKLE_DELAY);
+        }
+    }
+
+    /* RFC 9725, 4.3.1: PATCH the candidates gathered since the last one */
+
+    async _patchCandidates() {
+        const list = this._pending.splice(0);
+
+        if (!this.resourceUrl || !this._trickle || this._stopped || !this.pc) {
+            return;
+        }
+
+        const sdp = this.pc.localDescription.sdp;
+        const ufrag = sdpAttr(sdp, 'ice-ufrag');
+        const pwd = sdpAttr(sdp, 'ice-pwd');
+        const groups = new Map();
+        let end = false;
+
+        for (const c of list) {
+            if (c === null) {
+                end = true;
+            } else if (!c.usernameFragment || c.usernameFragment === ufrag) {
+                const mid = c.sdpMid ?? '0';
+                if (!groups.has(mid)) {
+                    groups.set(mid, []);
+                }
+                groups.get(mid).push(c.candidate);
+            }
+        }
+
+        if (groups.size === 0) {
+            if (!end) {
+                return;
+            }
+            groups.set(sdpAttr(sdp, 'mid') ?? '0', []);
+        }
+
+        const headers = {
+            'Content-Type': 'application/trickle-ice-sdpfrag',
+            ...this._auth(),
+        };
+        if (this._etag) {
+            headers['If-Match'] = this._etag;
+        }
+
+        const res = await request(this.resourceUrl, {
+            method: 'PATCH',
+            headers,
+            body: buildFragment(ufrag, pwd, groups, end),
+        }, this.options.timeout, this._abort.signal).catch((e) => {
+            if (e.code !== 'aborted') {
+                this._warn(`could not send ICE candidates: ${e.message}`);
+            }
+            return null;
+        });
+
+        if (!res || res.ok) {
+            return;
+        }
+
+        if (res.status === 405 || res.status === 501) {
+            this._trickle = false;      /* the server does not trickle */
+            return;
+        }
+
+        const err = await httpError(res);
+        this._warn(`the server refused ICE candidates: ${err.message}`);
+    }
+
+    /**
+     * Restarts ICE (RFC 9725, 4.4): new local credentials PATCHed with
+     * If-Match: "*", the server's new credentials applied to the remote
+     * description. Called by itself when ICE fails (WHIP/WHEP); resolves to
+     * true when the restart was accepted.
+     *
+     * @returns {Promise<boolean>}
+     */
+    restartIce() {
+        if (this._restarting || !this.pc || this._stopped || !this._answered) {
+            return Promise.resolve(false);
+        }
+
+        if (this.options.transport !== 'whip' || !this.resourceUrl) {
+            return Promise.resolve(false);
+        }
+
+        this._restarting = true;
+        this._restarts++;
+        this._update();
+
+        const run = async () => {
+            const pc = this.pc;
+            let ok = false;
+
+            try {
+                pc.restartIce();
+                await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+                this._check();
+
+                const sdp = pc.localDescription.sdp;
+                const mid = sdpAttr(sdp, 'mid') ?? '0';
+                const body = buildFragment(sdpAttr(sdp, 'ice-ufrag'),
+                                           sdpAttr(sdp, 'ice-pwd'),
+                                           new Map([[mid, []]]), false);
+
+                const res = await request(this.resourceUrl, {
+                    method: 'PATCH',
+                    headers: {
+                        'Content-Type': 'application/trickle-ice-sdpfrag',
+                        'If-Match': '"*"',
+                        ...this._auth(),
+                    },
+                    body,
+                }, this.options.timeout, this._abort.signal);
+
+                if (res.status !== 200) {
+                    throw res.ok
+                        ? new WebRTCError('protocol', `ICE restart answered ${res.status}`)
+                        : await httpError(res);
+                }
+
+                this._etag = res.headers.get('ETag') || this._etag;
+                const frag = await res.text();
+                this._check();
+
+                await pc.setRemoteDescription({
+                    type: 'answer',
+                    sdp: applyFragment(pc.remoteDescription.sdp, frag),
+                });
+
+                this._call('onEvent', { type: 'ice-restart', ok: true });
+                ok = true;
+                return true;
+
+            } catch (e) {
+                if (pc.signalingState === 'have-local-offer') {
+                    await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+                }
+                if (!this._stopped) {
+                    this._call('onEvent', { type: 'ice-restart', ok: false, error: e });
+                    this._fail(e instanceof WebRTCError ? e
+                               : new WebRTCError('protocol', `ICE restart: ${e.message}`));
+                }
+                return false;
+
+            } finally {
+                this._restarting = false;
+                if (ok) {
+                    /* new checks are under way: no second restart yet */
+                    this._setState(pc.connectionState === 'connected'
+                                   ? 'connected' : 'connecting');
+                }
+            }
+        };
+
+        /* after the PATCHes of candidates already queued */
+        const p = this._patches.then(run);
+        this._patches = p.catch(() => {});
+        return p;
+    }
+
+    /* the session's state from the peer connection's */
+
+    _update() {
+        const pc = this.pc;
+
+        if (this._stopped || this.state === 'failed' || !pc) {
+            return;
+        }
+
+        if (this._restarting) {
+            this._setState('restarting');
+            return;
+        }
+
+        const ice = pc.iceConnectionState;
+        const conn = pc.connectionState;
+
+        if (ice === 'connected' || ice === 'completed') {
+            this._restarts = 0;
+        }
+
+        if (ice === 'failed' || conn === 'failed') {
+            if (this.options.iceRestart && this.options.transport === 'whip'
+                && this._answered && this._restarts < MAX_RESTARTS)
+            {
+                this.restartIce();
+                return;
+            }
+            this._fail(new WebRTCError('network', 'the media connection failed'));
+            return;
+        }
+
+        if (!this._answered) {
+            return;
+        }
+
+        if (conn === 'connected') {
+            this._setState('connected');
+        } else if (conn === 'disconnected') {
+            this._setState('disconnected');
+        } else if (conn === 'new' || conn === 'connecting') {
+            this._setState('connecting');
+        }
+    }
+
+    _fail(err) {
+        if (this._stopped || this.state === 'failed') {
+            return;
+        }
+        this._call('onEvent', { type: 'error', error: err });
+        this._setState('failed');
+        this._release();
+        this._close();
+    }
+
+    _setState(s) {
+        if (this.state !== s) {
+            this.state = s;
+            this._call('onState', s);
+        }
+    }
+
+    _warn(message) {
+        this._call('onEvent', { type: 'warning', message });
+    }
+
+    _call(name, arg) {
+        const f = this.options[name];
+        if (f) {
+            try {
+                f(arg, this);
+            } catch (e) {
+                setTimeout(() => { throw e; });
+            }
+        }
+    }
+
+    /**
+     * Numbers of the session, see the module documentation.
+     *
+     * @returns {Promise<object>}
+     */
+    async getStats() {
+        if (!this.pc || this.pc.connectionState === 'closed') {
+            return this._lastStats || null;
+        }
+        const report = await this.pc.getStats();
+        const st = this._stats.compute(report, performance.now());
+        this._extraStats(st);
+        this._lastStats = st;
+        return st;
+    }
+
+    _extraStats() {}
+
+    _clearTimers() {
+        clearInterval(this._statsTimer);
+        clearTimeout(this._trickleTimer);
+        clearInterval(this._ping);
+        this._statsTimer = this._trickleTimer = this._ping = null;
+    }
+
+    /* closes the peer connection and the socket; keeps the resource URL */
+
+    _close() {
+        this._clearTimers();
+
+        if (this._ws) {
+            this._send({ type: 'stop' });
+            this._ws.close(1000);
+            this._ws = null;
+        }
+
+        if (this.pc) {
+            this.pc.close();
+        }
+    }
+
+    /**
+     * Ends the session: DELETE of the WHIP/WHEP session (RFC 9725, 4.2),
+     * or "stop" and close over WebSocket; closes the peer connection.
+     * Never rejects; safe to call in any state and in a pagehide handler.
+     *
+     * @returns {Promise<void>}
+     */
+    async stop() {
+        if (this._stopped) {
+            return;
+        }
+
+        this._stopped = true;
+        this._abort.abort();
+        this._clearTimers();
+        this._setState('closed');
+
+        /*
+         * DELETE before closing the peer connection, whose DTLS
+         * close_notify would end the session first
+         */
+        await this._release();
+        this._close();
+    }
+
+    /* DELETE the WHIP/WHEP session, once; keepalive: it survives the page */
+
+    _release() {
+        const url = this.options.transport === 'whip' ? this.resourceUrl : null;
+        this.resourceUrl = null;
+
+        if (!url) {
+            return Promise.resolve();
+        }
+
+        return request(url, {
+            method: 'DELETE',
+            headers: this._auth(),
+            keepalive: true,
+        }, this.options.timeout).catch(() => {});
+    }
+}
+
+
+/**
+ * Publishes a MediaStream: WHIP or WebSocket "publish".
+ */
+export class Publisher extends Session {
+    /** @param {object} options  see the module documentation */
+    constructor(options) {
+        super('publisher', options);
+        this.media = null;
+        this._video = null;
+        this._audio = null;
+    }
+
+    /**
+     * Sends the offer and applies the answer; resolves once the server
+     * accepted the session (media then connects, see onState).
+     *
+     * @param {MediaStream} media  at most one audio and one video track
+     * @returns {Promise<void>}  rejects with a WebRTCError
+     */
+    start(media) {
+        if (!media || media.getTracks().length === 0) {
+            return Promise.reject(new TypeError('nothing to publish'));
+        }
+        this.media = media;
+        return this._start();
+    }
+
+    _addTransceivers(pc) {
+        const audio = this.media.getAudioTracks()[0];
+        const video = this.media.getVideoTracks()[0];
+
+        if (audio) {
+            this._audio = pc.addTransceiver(audio, {
+                direction: 'sendonly', streams: [this.media],
+            });
+        }
+
+        if (video) {
+            const init = { direction: 'sendonly', streams: [this.media] };
+            if (this.options.maxBitrate > 0) {
+                init.sendEncodings = [{ maxBitrate: this.options.maxBitrate }];
+            }
+
+            this._video = pc.addTransceiver(video, init);
+
+            if (!preferCodec(this._video, 'video', this.options.videoCodec)) {
+                this._warn('this browser cannot choose the codec');
+            }
+        }
+    }
+
+    async _afterAnswer() {
+        if (this.options.maxBitrate > 0) {
+            await this.setMaxBitrate(this.options.maxBitrate);
+        }
+    }
+
+    /**
+     * Caps the video bitrate (RTCRtpSender.setParameters).
+     *
+     * @param {number} bps  bits per second; 0 or null removes the cap
+     * @returns {Promise<void>}
+     */
+    async setMaxBitrate(bps) {
+        this.options.maxBitrate = bps || 0;
+
+        const sender = this._video?.sender;
+        if (!sender) {
+            return;
+        }
+
+        const params = sender.getParameters();
+        if (!params.encodings || params.encodings.length === 0) {
+            return;     /* before negotiation: sendEncodings has it */
+        }
+
+        if (bps > 0) {
+            params.encodings[0].maxBitrate = bps;
+        } else {
+            delete params.encodings[0].maxBitrate;
+        }
+
+        await sender.setParameters(params);
+    }
+
+    /**
+     * Replaces the published audio or video track (another camera or
+     * microphone) without new signaling.
+     *
+     * @param {MediaStreamTrack} track  of a kind that is being published
+     * @returns {Promise<boolean>}  false if nothing of that kind is published
+     */
+    async replaceTrack(track) {
+        const tr = track.kind === 'video' ? this._video : this._audio;
+        if (!tr) {
+            return false;
+        }
+        await tr.sender.replaceTrack(track);
+        return true;
+    }
+
+    _extraStats(st) {
+        st.viewers = this.viewers;
+    }
+}
+
+
+/**
+ * Plays a stream: WHEP or WebSocket "play".
+ */
+export class Player extends Session {
+    /** @param {object} options  see the module documentation */
+    constructor(options) {
+        super('player', options);
+        /** @type {MediaStream} the received tracks */
+        this.stream = new MediaStream();
+        this.timeToFirstFrame = null;
+    }
+
+    /**
+     * Sends the offer and applies the answer.
+     *
+     * @returns {Promise<MediaStream>}  to put into a video element's
+     *          srcObject; rejects with a WebRTCError (status 404: the
+     *          stream was never published)
+     */
+    async start() {
+        await this._start();
+        return this.stream;
+    }
+
+    _addTransceivers(pc) {
+        pc.addTransceiver('audio', { direction: 'recvonly' });
+        pc.addTransceiver('video', { direction: 'recvonly' });
+
+        pc.addEventListener('track', (e) => {
+            this.stream.addTrack(e.track);
+        });
+    }
+
+    async _afterAnswer() {
+        this._watchFirstFrame();
+    }
+
+    /* polls until the first decoded frame: time to first frame */
+
+    async _watchFirstFrame() {
+        const pc = this.pc;
+
+        for (;;) {
+            const elapsed = performance.now() - this._t0;
+            await new Promise((r) => setTimeout(r, elapsed < 5000 ? 40 : 250));
+
+            if (this._stopped || pc.connectionState === 'closed') {
+                return;
+            }
+
+            let frames = 0;
+            const report = await pc.getStats().catch(() => null);
+            report?.forEach((s) => {
+                if (s.type === 'inbound-rtp' && (s.kind || s.mediaType) === 'video') {
+                    frames += s.framesDecoded || 0;
+                }
+            });
+
+            if (frames > 0) {
+                this.timeToFirstFrame = Math.round(performance.now() - this._t0);
+                this._call('onEvent', { type: 'first-frame', ms: this.timeToFirstFrame });
+                return;
+            }
+        }
+    }
+
+    _extraStats(st) {
+        st.timeToFirstFrame = this.timeToFirstFrame;
+        st.viewers = this.viewers;
+    }
+}
