@@ -1335,32 +1335,7 @@ ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t
 ngx_http_webrtc_close_session(u_char *id)
 {
-    ngx_int_t                slot;
-    ngx_pid_t                pid;
-    ngx_webrtc_session_t    *s;
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
-
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
-
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    s = ngx_webrtc_session_lookup(shm, id, NGX_WEBRTC_ID_LEN);
-
-    if (s == NULL) {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
-        return NGX_DECLINED;
-    }
-
-    slot = s->owner_slot;
-    pid = s->owner_pid;
-
-    ngx_webrtc_session_close(shm, s);
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
-
-    ngx_webrtc_relay_close(slot, pid, id);
+    ngx_webrtc_relay_close_session(id);
 
     return NGX_OK;
 }

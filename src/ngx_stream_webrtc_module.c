@@ -32,6 +32,7 @@ typedef struct {
     ngx_stream_session_t       *session;
     ngx_webrtc_peer_t          *peer;
     u_char                      id[NGX_WEBRTC_ID_LEN];
+    ngx_int_t                   forward;        /* worker slot, or -1 */
     unsigned                    valid:1;        /* a valid check came */
     unsigned                    handling:1;
     unsigned                    close:1;
@@ -46,9 +47,16 @@ static void ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     size_t len);
 static void ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     size_t len);
-static void ngx_stream_webrtc_srtp(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+static void ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx,
+    u_char *p, size_t len);
+static void ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len);
 static ngx_int_t ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx);
+static void ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer,
+    ngx_connection_t *c);
+static void ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path,
+    ngx_connection_t *c);
+static ngx_int_t ngx_stream_webrtc_consent_left(ngx_stream_webrtc_ctx_t *ctx);
 static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
 
 static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
@@ -128,6 +136,7 @@ ngx_stream_webrtc_handler(ngx_stream_session_t *s)
     }
 
     ctx->session = s;
+    ctx->forward = -1;
     ngx_stream_set_ctx(s, ctx, ngx_stream_webrtc_module);
 
     c->log->action = "serving webrtc media";
@@ -177,10 +186,23 @@ ngx_stream_webrtc_read_handler(ngx_event_t *rev)
     }
 
     if (rev->timedout) {
+
+        if ((ctx->peer || ctx->forward >= 0)
+            && ngx_stream_webrtc_consent_left(ctx) == NGX_OK)
+        {
+            /* checks came on another address of the session */
+            return;
+        }
+
         /* RFC 7675, 5.1: no valid check for the consent timeout */
 
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "webrtc: ICE consent expired");
+
+        if (ctx->forward >= 0) {
+            ngx_webrtc_relay_close_session(ctx->id);
+            ctx->forward = -1;
+        }
 
         if (ctx->peer) {
             /* closes this connection too */
@@ -242,7 +264,7 @@ ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     }
 
     if (p[0] >= 128 && p[0] <= 191) {
-        ngx_stream_webrtc_srtp(ctx, p, len);
+        ngx_stream_webrtc_srtp_datagram(ctx, p, len);
         return;
     }
 
@@ -320,8 +342,10 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
 static void
 ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
 {
-    ngx_int_t           rc;
-    ngx_webrtc_peer_t  *peer;
+    if (ctx->forward >= 0) {
+        ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len);
+        return;
+    }
 
     if (ctx->peer == NULL) {
 
@@ -335,11 +359,38 @@ ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
         /* the full agent may start DTLS before it nominates */
 
         if (ngx_stream_webrtc_nominate(ctx) != NGX_OK) {
+
+            if (ctx->forward >= 0) {
+                ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len);
+            }
+
             return;
         }
     }
 
-    peer = ctx->peer;
+    ngx_webrtc_peer_input(ctx->peer, p, len);
+}
+
+
+/* a DTLS or SRTP datagram of a peer, from its path here or forwarded */
+
+void
+ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
+{
+    ngx_int_t  rc;
+
+    if (len == 0) {
+        return;
+    }
+
+    if (p[0] >= 128 && p[0] <= 191) {
+        ngx_stream_webrtc_srtp(peer, p, len);
+        return;
+    }
+
+    if (p[0] < 20 || p[0] > 63) {
+        return;
+    }
 
     rc = ngx_webrtc_dtls_input(peer, p, len);
 
@@ -364,15 +415,27 @@ ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
 
 
 static void
-ngx_stream_webrtc_srtp(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
+ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len)
+{
+    if (ctx->forward >= 0) {
+        ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len);
+        return;
+    }
+
+    if (ctx->peer) {
+        ngx_stream_webrtc_srtp(ctx->peer, p, len);
+    }
+}
+
+
+static void
+ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
     int                 n;
     srtp_err_status_t   err;
-    ngx_webrtc_peer_t  *peer;
 
-    peer = ctx->peer;
-
-    if (peer == NULL || !peer->srtp_ready || len > NGX_WEBRTC_MTU) {
+    if (!peer->srtp_ready || len > NGX_WEBRTC_MTU) {
         return;
     }
 
@@ -423,9 +486,14 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
     ngx_webrtc_session_t     *s;
     ngx_webrtc_shm_ctx_t     *shm;
     ngx_webrtc_core_conf_t   *ccf;
+    ngx_webrtc_path_t         path;
     ngx_stream_webrtc_ctx_t  *octx;
 
     c = ctx->session->connection;
+
+    if (ctx->forward >= 0) {
+        return NGX_DECLINED;
+    }
 
     peer = ngx_webrtc_peer_by_id(ctx->id);
 
@@ -438,7 +506,7 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
                 octx->peer = NULL;
             }
 
-            peer->connection = c;
+            ngx_stream_webrtc_set_path(peer, c);
             ctx->peer = peer;
 
             ngx_log_error(NGX_LOG_INFO, c->log, 0,
@@ -478,12 +546,22 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
     if (s->owner_pid && s->owner_pid != ngx_pid) {
 
         if (kill(s->owner_pid, 0) == 0) {
+            ctx->forward = s->owner_slot;
             ngx_shmtx_unlock(&shm->shpool->mutex);
             ngx_destroy_pool(pool);
 
+            /*
+             * the worker with the session's DTLS and SRTP state sends to
+             * this address from its own socket; what arrives here is
+             * passed to it
+             */
+
+            ngx_stream_webrtc_path_from(&path, c);
+            ngx_webrtc_relay_path(ctx->forward, ctx->id, &path);
+
             ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                          "webrtc session %*s is served by worker %P, "
-                          "its media path cannot move to this worker",
+                          "webrtc session %*s: media path moved to an "
+                          "address of worker %P's session",
                           (size_t) NGX_WEBRTC_ID_LEN, ctx->id, s->owner_pid);
             return NGX_DECLINED;
         }
@@ -526,7 +604,7 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
     peer->log.data = NULL;
     peer->log.action = NULL;
 
-    peer->connection = c;
+    ngx_stream_webrtc_set_path(peer, c);
 
     do {
         if (RAND_bytes((u_char *) &ssrc, sizeof(ssrc)) != 1) {
@@ -589,12 +667,150 @@ ngx_webrtc_peer_by_id(u_char *id)
 ssize_t
 ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
-    if (peer->connection == NULL || ngx_exiting || ngx_terminate) {
+    ssize_t        n;
+    struct iovec   iov;
+    struct msghdr  msg;
+    u_char         cmsg[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+
+    if (!peer->has_path || ngx_exiting || ngx_terminate) {
         /* on shutdown the listening sockets are already closed */
         return NGX_AGAIN;
     }
 
-    return peer->connection->send(peer->connection, p, len);
+    iov.iov_base = p;
+    iov.iov_len = len;
+
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+
+    ngx_webrtc_path_msghdr(&peer->path, &msg, cmsg);
+
+    n = sendmsg(peer->path.fd, &msg, MSG_DONTWAIT);
+
+    if (n == -1) {
+        ngx_log_debug0(NGX_LOG_DEBUG_STREAM, &peer->log, ngx_socket_errno,
+                       "webrtc: sendmsg() failed");
+        return NGX_ERROR;
+    }
+
+    return n;
+}
+
+
+static void
+ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path, ngx_connection_t *c)
+{
+    ngx_memzero(path, sizeof(ngx_webrtc_path_t));
+
+    path->fd = c->fd;
+    path->socklen = ngx_min(c->socklen, sizeof(ngx_sockaddr_t));
+    ngx_memcpy(&path->sockaddr, c->sockaddr, path->socklen);
+
+    if (c->local_sockaddr) {
+        path->local_socklen = ngx_min(c->local_socklen,
+                                      sizeof(ngx_sockaddr_t));
+        ngx_memcpy(&path->local, c->local_sockaddr, path->local_socklen);
+    }
+
+    if (c->listening) {
+        path->wildcard = c->listening->wildcard;
+        path->listen_socklen = ngx_min(c->listening->socklen,
+                                       sizeof(ngx_sockaddr_t));
+        ngx_memcpy(&path->listen, c->listening->sockaddr,
+                   path->listen_socklen);
+    }
+}
+
+
+/* the nominated 5-tuple in this worker carries the media */
+
+static void
+ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer, ngx_connection_t *c)
+{
+    peer->connection = c;
+    ngx_stream_webrtc_path_from(&peer->path, c);
+    peer->has_path = 1;
+}
+
+
+/*
+ * An address another worker receives: we send to it from our own socket
+ * of the same listen address, that worker passes us what arrives there
+ */
+
+void
+ngx_webrtc_peer_remote_path(ngx_webrtc_peer_t *peer, ngx_webrtc_path_t *path)
+{
+    ngx_uint_t                i;
+    ngx_listening_t          *ls;
+    ngx_stream_webrtc_ctx_t  *octx;
+
+    ls = ngx_cycle->listening.elts;
+
+    for (i = 0; i < ngx_cycle->listening.nelts; i++) {
+        if (ls[i].type == SOCK_DGRAM && ls[i].fd != (ngx_socket_t) -1
+            && ngx_cmp_sockaddr(ls[i].sockaddr, ls[i].socklen,
+                                &path->listen.sockaddr, path->listen_socklen,
+                                1)
+               == NGX_OK)
+        {
+            break;
+        }
+    }
+
+    if (i == ngx_cycle->listening.nelts) {
+        ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                      "webrtc session %*s: no socket for its new path",
+                      (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+        return;
+    }
+
+    if (peer->connection) {
+        octx = ngx_stream_get_module_ctx(
+                  (ngx_stream_session_t *) peer->connection->data,
+                                         ngx_stream_webrtc_module);
+        octx->peer = NULL;
+        peer->connection = NULL;
+    }
+
+    peer->path = *path;
+    peer->path.fd = ls[i].fd;
+    peer->has_path = 1;
+
+    ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                  "webrtc session %*s: media path moved to an address "
+                  "another worker receives",
+                  (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+}
+
+
+/* re-arms the consent timer if the session had checks elsewhere */
+
+static ngx_int_t
+ngx_stream_webrtc_consent_left(ngx_stream_webrtc_ctx_t *ctx)
+{
+    time_t                   left;
+    ngx_webrtc_session_t    *s;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
+    left = s ? s->expires - ngx_time() : 0;
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    if (left <= 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_add_timer(ctx->session->connection->read, (ngx_msec_t) left * 1000);
+
+    return NGX_OK;
 }
 
 

@@ -155,6 +155,7 @@ void ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s, time_t expires);
 ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
 void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id);
+void ngx_webrtc_relay_close_session(u_char *id);
 
 ngx_uint_t ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now,
     ngx_log_t *log);

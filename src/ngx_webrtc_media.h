@@ -30,6 +30,24 @@
 
 
 typedef struct ngx_webrtc_peer_s          ngx_webrtc_peer_t;
+
+
+/*
+ * Where a peer's media goes: our socket, its address, and the local
+ * address it sent to (for wildcard listens)
+ */
+
+typedef struct {
+    ngx_socket_t                fd;
+    socklen_t                   socklen;
+    socklen_t                   local_socklen;
+    ngx_uint_t                  wildcard;
+    ngx_sockaddr_t              sockaddr;
+    ngx_sockaddr_t              local;
+    ngx_sockaddr_t              listen;         /* the listen address */
+    socklen_t                   listen_socklen;
+} ngx_webrtc_path_t;
+
 typedef struct ngx_webrtc_local_stream_s  ngx_webrtc_local_stream_t;
 
 
@@ -68,6 +86,8 @@ struct ngx_webrtc_peer_s {
     ngx_pool_t                 *pool;
     ngx_log_t                   log;
     ngx_connection_t           *connection;     /* the nominated 5-tuple */
+    ngx_webrtc_path_t           path;
+    unsigned                    has_path:1;
     ngx_str_node_t              node;           /* in the worker's peers */
     ngx_webrtc_session_t       *session;        /* in the zone */
     ngx_webrtc_stream_t        *stream;         /* in the zone */
@@ -150,6 +170,12 @@ void ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
 void ngx_webrtc_relay_keyframe(ngx_webrtc_stream_t *stream,
     ngx_log_t *log);
 void ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer);
+void ngx_webrtc_relay_path(ngx_int_t slot, u_char *id,
+    ngx_webrtc_path_t *path);
+void ngx_webrtc_relay_forward(ngx_int_t slot, u_char *id, u_char *p,
+    size_t len);
+void ngx_webrtc_path_msghdr(ngx_webrtc_path_t *path, struct msghdr *msg,
+    u_char *cmsg);
 
 /* stream module */
 ssize_t ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
@@ -157,6 +183,9 @@ ngx_int_t ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len);
 void ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason);
 ngx_webrtc_peer_t *ngx_webrtc_peer_by_id(u_char *id);
+void ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
+void ngx_webrtc_peer_remote_path(ngx_webrtc_peer_t *peer,
+    ngx_webrtc_path_t *path);
 
 
 #endif /* _NGX_WEBRTC_MEDIA_H_INCLUDED_ */

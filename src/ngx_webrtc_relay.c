@@ -29,6 +29,8 @@
 #define NGX_WEBRTC_RELAY_KEYFRAME   3
 #define NGX_WEBRTC_RELAY_CLOSE      4
 #define NGX_WEBRTC_RELAY_NACK       5
+#define NGX_WEBRTC_RELAY_PATH       6
+#define NGX_WEBRTC_RELAY_FORWARD    7
 
 #define NGX_WEBRTC_RELAY_MAX_WORKERS  64
 
@@ -98,7 +100,7 @@ typedef struct {
 } ngx_webrtc_batch_t;
 
 
-static void ngx_webrtc_batch_add(ngx_connection_t *c, size_t len);
+static void ngx_webrtc_batch_add(ngx_webrtc_path_t *path, size_t len);
 static void ngx_webrtc_batch_flush(void);
 
 
@@ -565,7 +567,7 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
         out->last_time = ngx_current_msec;
     }
 
-    if (v->connection == NULL || ngx_exiting) {
+    if (!v->has_path || ngx_exiting) {
         return;
     }
 
@@ -585,69 +587,113 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
     out->octets += (uint32_t) (len - rtp->header_len);
     v->packets_out++;
 
-    ngx_webrtc_batch_add(v->connection, n);
+    ngx_webrtc_batch_add(&v->path, n);
 }
 
 
 static void
-ngx_webrtc_batch_add(ngx_connection_t *c, size_t len)
+ngx_webrtc_batch_add(ngx_webrtc_path_t *path, size_t len)
 {
     ngx_uint_t           i;
-    struct msghdr       *msg;
-    struct cmsghdr      *cmsg;
-    struct in_pktinfo   *pkt;
-    struct in6_pktinfo  *pkt6;
     ngx_webrtc_batch_t  *b;
 
     b = &ngx_webrtc_batch;
     i = b->n;
 
-    b->fds[i] = c->fd;
+    b->fds[i] = path->fd;
     b->iovs[i].iov_base = b->bufs[i];
     b->iovs[i].iov_len = len;
 
-    msg = &b->msgs[i].msg_hdr;
-    ngx_memzero(msg, sizeof(struct msghdr));
+    b->msgs[i].msg_hdr.msg_iov = &b->iovs[i];
+    b->msgs[i].msg_hdr.msg_iovlen = 1;
 
-    msg->msg_name = c->sockaddr;
-    msg->msg_namelen = c->socklen;
-    msg->msg_iov = &b->iovs[i];
-    msg->msg_iovlen = 1;
-
-    if (c->listening && c->listening->wildcard && c->local_sockaddr) {
-
-        msg->msg_control = b->cmsgs[i];
-        cmsg = (struct cmsghdr *) b->cmsgs[i];
-
-        if (c->local_sockaddr->sa_family == AF_INET) {
-            msg->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
-            cmsg->cmsg_level = IPPROTO_IP;
-            cmsg->cmsg_type = IP_PKTINFO;
-            cmsg->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-
-            pkt = (struct in_pktinfo *) CMSG_DATA(cmsg);
-            ngx_memzero(pkt, sizeof(struct in_pktinfo));
-            pkt->ipi_spec_dst =
-                ((struct sockaddr_in *) c->local_sockaddr)->sin_addr;
-
-        } else if (c->local_sockaddr->sa_family == AF_INET6) {
-            msg->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
-            cmsg->cmsg_level = IPPROTO_IPV6;
-            cmsg->cmsg_type = IPV6_PKTINFO;
-            cmsg->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-
-            pkt6 = (struct in6_pktinfo *) CMSG_DATA(cmsg);
-            ngx_memzero(pkt6, sizeof(struct in6_pktinfo));
-            pkt6->ipi6_addr =
-                ((struct sockaddr_in6 *) c->local_sockaddr)->sin6_addr;
-
-        } else {
-            msg->msg_control = NULL;
-        }
-    }
+    ngx_webrtc_path_msghdr(path, &b->msgs[i].msg_hdr, b->cmsgs[i]);
 
     if (++b->n == NGX_WEBRTC_BATCH) {
         ngx_webrtc_batch_flush();
+    }
+}
+
+
+/*
+ * the destination of a datagram on a path, and with a wildcard listen
+ * the local address as the source (IP_PKTINFO, IPV6_PKTINFO); cmsg has
+ * room for CMSG_SPACE(sizeof(struct in6_pktinfo))
+ */
+
+void
+ngx_webrtc_path_msghdr(ngx_webrtc_path_t *path, struct msghdr *msg,
+    u_char *buf)
+{
+    struct cmsghdr      *cmsg;
+    struct in_pktinfo   *pkt;
+    struct in6_pktinfo  *pkt6;
+
+    msg->msg_name = &path->sockaddr;
+    msg->msg_namelen = path->socklen;
+    msg->msg_control = NULL;
+    msg->msg_controllen = 0;
+    msg->msg_flags = 0;
+
+    if (!path->wildcard || path->local_socklen == 0) {
+        return;
+    }
+
+    cmsg = (struct cmsghdr *) buf;
+
+    if (path->local.sockaddr.sa_family == AF_INET) {
+        msg->msg_control = buf;
+        msg->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+        cmsg->cmsg_level = IPPROTO_IP;
+        cmsg->cmsg_type = IP_PKTINFO;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+
+        pkt = (struct in_pktinfo *) CMSG_DATA(cmsg);
+        ngx_memzero(pkt, sizeof(struct in_pktinfo));
+        pkt->ipi_spec_dst = path->local.sockaddr_in.sin_addr;
+
+#if (NGX_HAVE_INET6)
+    } else if (path->local.sockaddr.sa_family == AF_INET6) {
+        msg->msg_control = buf;
+        msg->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+        cmsg->cmsg_level = IPPROTO_IPV6;
+        cmsg->cmsg_type = IPV6_PKTINFO;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+
+        pkt6 = (struct in6_pktinfo *) CMSG_DATA(cmsg);
+        ngx_memzero(pkt6, sizeof(struct in6_pktinfo));
+        pkt6->ipi6_addr = path->local.sockaddr_in6.sin6_addr;
+#endif
+    }
+}
+
+
+/*
+ * A session's media path moved to an address another worker receives:
+ * that worker tells the one holding the session's DTLS and SRTP state,
+ * then passes it what arrives there
+ */
+
+void
+ngx_webrtc_relay_path(ngx_int_t slot, u_char *id, ngx_webrtc_path_t *path)
+{
+    if (ngx_webrtc_relay && slot >= 0
+        && (ngx_uint_t) slot < ngx_webrtc_relay->n)
+    {
+        ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_PATH, 0, NULL, id,
+                              (u_char *) path, sizeof(ngx_webrtc_path_t));
+    }
+}
+
+
+void
+ngx_webrtc_relay_forward(ngx_int_t slot, u_char *id, u_char *p, size_t len)
+{
+    if (ngx_webrtc_relay && slot >= 0
+        && (ngx_uint_t) slot < ngx_webrtc_relay->n)
+    {
+        ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_FORWARD, 0, NULL, id, p,
+                              len);
     }
 }
 
@@ -1087,6 +1133,40 @@ ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer)
 }
 
 
+/* closes a session by id, and its media on whichever worker serves it */
+
+void
+ngx_webrtc_relay_close_session(u_char *id)
+{
+    ngx_int_t                slot;
+    ngx_pid_t                pid;
+    ngx_webrtc_session_t    *s;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup(shm, id, NGX_WEBRTC_ID_LEN);
+
+    if (s == NULL) {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+        return;
+    }
+
+    slot = s->owner_slot;
+    pid = s->owner_pid;
+
+    ngx_webrtc_session_close(shm, s);
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    ngx_webrtc_relay_close(slot, pid, id);
+}
+
+
 /* closes a session's media wherever it is served; the zone is unlocked */
 
 void
@@ -1163,6 +1243,7 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
     ngx_webrtc_rtp_t            rtp;
     ngx_webrtc_relay_msg_t     *hdr;
     ngx_webrtc_local_stream_t  *ls;
+    ngx_webrtc_path_t           path;
     u_char                      buf[sizeof(ngx_webrtc_relay_msg_t)
                                     + NGX_WEBRTC_MTU];
 
@@ -1190,11 +1271,25 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
         p = buf + sizeof(ngx_webrtc_relay_msg_t);
         len = n - sizeof(ngx_webrtc_relay_msg_t);
 
-        if (hdr->type == NGX_WEBRTC_RELAY_CLOSE) {
+        if (hdr->type == NGX_WEBRTC_RELAY_CLOSE
+            || hdr->type == NGX_WEBRTC_RELAY_PATH
+            || hdr->type == NGX_WEBRTC_RELAY_FORWARD)
+        {
             peer = ngx_webrtc_peer_by_id(hdr->id);
 
-            if (peer) {
+            if (peer == NULL) {
+                continue;
+            }
+
+            if (hdr->type == NGX_WEBRTC_RELAY_CLOSE) {
                 ngx_webrtc_peer_close(peer, "deleted");
+
+            } else if (hdr->type == NGX_WEBRTC_RELAY_FORWARD) {
+                ngx_webrtc_peer_input(peer, p, len);
+
+            } else if (len == sizeof(ngx_webrtc_path_t)) {
+                ngx_memcpy(&path, p, sizeof(ngx_webrtc_path_t));
+                ngx_webrtc_peer_remote_path(peer, &path);
             }
 
             continue;
