@@ -81,7 +81,8 @@ function run(scenario) {
     },
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     now: () => Date.now() - t0,
-    async page() {
+    // a page of the origin (pagePath, or the given path), rtc installed
+    async page(where) {
       if (!launching) {
         // one browser, also for pages asked for at the same time
         launching = launch().then((b) => {
@@ -93,7 +94,7 @@ function run(scenario) {
       await launching;
       const page = await browser.context.newPage();
       page.on('pageerror', (e) => env.log('pageerror: ' + e.message));
-      await page.goto(base + pagePath);
+      await page.goto(base + (where || pagePath));
       await rtc.install(page);
       return page;
     },
