@@ -1,0 +1,212 @@
+#!/usr/bin/perl
+
+# Smoke test of the load generator tools/webrtc-load against a real nginx
+# with 2 workers: a synthetic WHIP publisher (VP8 + Opus) for 8 s, and 5
+# WHEP viewers for 5 s that do ICE, DTLS and SRTP themselves.  All viewers
+# connect, none fails, each decrypts a fair number of packets, loss stays
+# under 5 %, and every session is DELETEd.  Skipped if the tool is not
+# built (make tools).
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Test::More;
+use Test::Nginx qw/port/;
+use JSON::PP ();
+use POSIX qw/WNOHANG/;
+use Time::HiRes qw/sleep time/;
+
+my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
+
+plan(skip_all => 'tools/webrtc-load is not built (make tools)')
+	unless -x $TOOL;
+
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(15);
+
+# the harness's globals log at debug level: a log line per packet would
+# be the load; this run logs at info
+my $module = Test::Nginx::module_path();
+
+$t->write_file_expand('nginx.conf', <<"EOF")->run();
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+load_module $module;
+
+pid %%TESTDIR%%/nginx.pid;
+error_log %%TESTDIR%%/error.log info;
+
+worker_processes 2;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    server {
+        listen 127.0.0.1:%%PORT_8080%%;
+        server_name localhost;
+
+        webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;
+
+        location /whip/ {
+            webrtc_whip;
+        }
+
+        location /whep/ {
+            webrtc_whep;
+        }
+    }
+}
+
+stream {
+    server {
+        listen 127.0.0.1:%%PORT_8980_UDP%% udp reuseport;
+        webrtc;
+    }
+}
+EOF
+
+my $d = $t->testdir();
+my $base = 'http://127.0.0.1:' . port(8080);
+
+###########################################################################
+# the publisher, in the background
+
+my $pub = fork();
+die "fork: $!" unless defined $pub;
+
+if ($pub == 0) {
+	open STDIN, '<', '/dev/null';
+	open STDOUT, '>', "$d/publisher.json";
+	open STDERR, '>', "$d/publisher.log";
+	{ exec $TOOL, '--whip', "$base/whip/load", '--duration', '8',
+		'--bitrate', '1000k', '--fps', '30', '--gop', '2s', '--json' }
+	POSIX::_exit(127);
+}
+
+my $up = 0;
+
+for (1 .. 100) {
+	$up = 1, last if slurp("$d/publisher.log") =~ /publisher connected/;
+	last if waitpid($pub, WNOHANG) == $pub;
+	sleep 0.05;
+}
+
+ok($up, 'publisher connected') or diag(slurp("$d/publisher.log"));
+
+###########################################################################
+# five viewers, in the foreground (bounded)
+
+my @out = run_tool(20, '--whep', "$base/whep/load", '--viewers', '5',
+	'--duration', '5', '--json', '--pids', join(',', $t->worker_pids()));
+
+my ($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
+my @ticks = grep { $_ } map { decode($_) } grep { /"type":"tick"/ } @out;
+$sum //= {};
+
+ok(%$sum, 'viewers: a summary') or diag(join '', @out);
+is($sum->{connected}, 5, 'all 5 viewers connected');
+is($sum->{failed}, 0, 'no viewer failed')
+	or diag(JSON::PP->new->canonical->encode($sum->{fail} // {}), ' ',
+		JSON::PP->new->canonical->encode($sum->{http_status} // {}));
+cmp_ok($sum->{min_rtp_per_viewer} // 0, '>', 200,
+	'each viewer decrypted RTP packets: at least '
+	. ($sum->{min_rtp_per_viewer} // 0));
+is($sum->{decrypt_errors}, 0, 'no SRTP/SRTCP decryption errors');
+cmp_ok($sum->{loss_pct} // 100, '<', 5,
+	'loss ' . ($sum->{loss_pct} // '?') . ' %');
+cmp_ok($sum->{latency_samples} // 0, '>', 0,
+	'latency p50 ' . ($sum->{lat_p50_ms} // '?') . ' p99 '
+	. ($sum->{lat_p99_ms} // '?') . ' ms, first packet p50 '
+	. ($sum->{ttfp_p50_ms} // '?') . ' ms');
+is($sum->{deleted}, 5, 'all 5 viewer sessions deleted');
+ok(@ticks >= 3 && defined $ticks[-1]{server_cpu_ms},
+	'per-second reports with the workers\' CPU time');
+
+###########################################################################
+# the publisher ends by itself
+
+my $end = time() + 10;
+my $status;
+
+while (time() < $end) {
+	if (waitpid($pub, WNOHANG) == $pub) {
+		$status = $?;
+		last;
+	}
+
+	sleep 0.1;
+}
+
+if (!defined $status) {
+	kill 'KILL', $pub;
+	waitpid($pub, 0);
+}
+
+is($status, 0, 'publisher exited by itself, status 0');
+
+my ($ps) = map { decode($_) } grep { /"type":"summary"/ }
+	split /\n/, slurp("$d/publisher.json");
+$ps //= {};
+
+cmp_ok($ps->{pub_tx_packets} // 0, '>', 1000,
+	'publisher sent ' . ($ps->{pub_tx_packets} // 0) . ' packets, '
+	. ($ps->{pub_keyframes} // 0) . ' key frames');
+cmp_ok($ps->{pub_rtcp} // 0, '>', 0,
+	'publisher decrypted RTCP from the server: '
+	. ($ps->{pub_remb} // 0) . ' REMB, ' . ($ps->{pub_rr} // 0) . ' RR, '
+	. ($ps->{pub_pli} // 0) . ' PLI');
+
+my $sessions = () = $t->log_lines(qr/viewer session \w+ closed: deleted/);
+is($sessions, 5, 'nginx closed the 5 viewer sessions on DELETE');
+
+###########################################################################
+# helpers
+
+sub slurp {
+	my ($path) = @_;
+	open my $fh, '<', $path or return '';
+	local $/;
+	return <$fh> // '';
+}
+
+sub decode {
+	my ($line) = @_;
+	return eval { JSON::PP::decode_json($line) };
+}
+
+# runs the tool, returns its stdout lines; killed after $timeout seconds
+sub run_tool {
+	my ($timeout, @args) = @_;
+	my @lines;
+
+	my $pid = open(my $fh, '-|') // die "fork: $!";
+
+	if ($pid == 0) {
+		open STDERR, '>', "$d/viewers.log";
+		{ exec $TOOL, @args }
+		POSIX::_exit(127);
+	}
+
+	eval {
+		local $SIG{ALRM} = sub { die "timeout\n" };
+		alarm $timeout;
+		@lines = <$fh>;
+		alarm 0;
+	};
+	alarm 0;
+
+	if ($@) {
+		diag("webrtc-load: $@");
+		kill 'KILL', $pid;
+	}
+
+	close $fh;
+	diag(slurp("$d/viewers.log")) if $? >> 8;
+
+	return @lines;
+}

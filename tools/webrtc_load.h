@@ -1,0 +1,426 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#ifndef _WEBRTC_LOAD_H_INCLUDED_
+#define _WEBRTC_LOAD_H_INCLUDED_
+
+
+/*
+ * webrtc-load: a WHIP/WHEP load generator.  One process, epoll, no
+ * thread per peer: every viewer (and the publisher) is a connected UDP
+ * socket doing ICE as the controlling agent (libnice's STUN usage API),
+ * a DTLS 1.2 client handshake (OpenSSL) and SRTP (libsrtp2).  The pure
+ * SDP and RTP codecs of the module (src/) are compiled in.
+ */
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <openssl/ssl.h>
+#include <srtp2/srtp.h>
+#include <stun/stunagent.h>
+
+#include "ngx_webrtc_sdp.h"
+#include "ngx_webrtc_rtp.h"
+
+
+#define WL_MS                   1000000LL       /* in ns */
+#define WL_SEC                  1000000000LL
+
+#define WL_MTU                  1500
+#define WL_RTP_MAX              1200            /* plain RTP packets */
+#define WL_SRTP_ROOM            (SRTP_MAX_TRAILER_LEN + 16)
+#define WL_RTCP_MAX             512
+
+/*
+ * Every RTP packet of the publisher carries, at this offset of its
+ * payload (after the VP8 payload descriptor and the room of a VP8 key
+ * frame header), a magic number and the CLOCK_MONOTONIC time it was
+ * sent, so that viewers on the same host measure per-packet latency.
+ */
+#define WL_STAMP_OFFSET         14
+#define WL_STAMP_MAGIC          0x574c4431      /* "WLD1" */
+#define WL_STAMP_LEN            12
+
+#define WL_UFRAG_LEN            8
+#define WL_PWD_LEN              24
+#define WL_LOCATION_LEN         512
+#define WL_URL_LEN              1024
+
+/* 16 linear sub-buckets per power of two of microseconds: 6 % apart */
+#define WL_HIST_SUB             16
+#define WL_HIST_N               (WL_HIST_SUB * 29)
+
+
+typedef enum {
+    WL_EV_PEER = 1,
+    WL_EV_HTTP,
+    WL_EV_PIPE
+} wl_ev_type_e;
+
+
+typedef enum {
+    WL_ROLE_VIEWER = 0,
+    WL_ROLE_PUBLISHER
+} wl_role_e;
+
+
+/* why a peer failed: each is counted, none is hidden */
+typedef enum {
+    WL_FAIL_HTTP_STATUS = 0,    /* not 201 */
+    WL_FAIL_HTTP,               /* connect, TLS, malformed response */
+    WL_FAIL_HTTP_TIMEOUT,
+    WL_FAIL_SDP,                /* bad answer, no loopback candidate */
+    WL_FAIL_ICE_TIMEOUT,
+    WL_FAIL_ICE,                /* error response, role conflict */
+    WL_FAIL_DTLS_TIMEOUT,
+    WL_FAIL_DTLS,
+    WL_FAIL_FINGERPRINT,        /* certificate != a=fingerprint */
+    WL_FAIL_SRTP,
+    WL_FAIL_CLOSED,             /* close_notify or ICMP from the server */
+    WL_FAIL_LOCAL,              /* our own sockets, memory */
+    WL_FAIL_N
+} wl_fail_e;
+
+
+typedef enum {
+    WL_PEER_IDLE = 0,
+    WL_PEER_SIGNALING,
+    WL_PEER_ICE,
+    WL_PEER_DTLS,
+    WL_PEER_CONNECTED,
+    WL_PEER_FAILED,
+    WL_PEER_CLOSED
+} wl_peer_state_e;
+
+
+typedef struct {
+    uint64_t                    count;
+    uint64_t                    sum;            /* us */
+    uint64_t                    max;            /* us */
+    uint64_t                    bucket[WL_HIST_N];
+} wl_hist_t;
+
+
+/*
+ * Cumulative counters of one process.  With --procs each child sends
+ * its snapshot over a pipe every second; the parent sums them and
+ * reports the differences between seconds.  Everything from "viewers"
+ * up to http_status is a uint64_t that is summed.
+ */
+typedef struct {
+    uint64_t                    magic;
+    uint64_t                    done;           /* the process finished */
+    uint64_t                    min_rtp;        /* gauge: fewest, a viewer */
+
+    /* viewers */
+    uint64_t                    viewers;        /* to run */
+    uint64_t                    launched;
+    uint64_t                    connected_ever;
+    uint64_t                    connected_now;  /* gauge */
+    uint64_t                    waiting;        /* gauge: no media yet */
+    uint64_t                    failed;
+    uint64_t                    fail[WL_FAIL_N];
+
+    uint64_t                    rx_datagrams;
+    uint64_t                    rx_bytes;
+    uint64_t                    rtp_packets;    /* decrypted */
+    uint64_t                    rtp_bytes;
+    uint64_t                    rtcp_packets;
+    uint64_t                    decrypt_errors;
+    uint64_t                    client_drops;   /* our socket buffers */
+    uint64_t                    expected;       /* from sequence numbers */
+    uint64_t                    received;
+    uint64_t                    consent_sent;
+    uint64_t                    consent_ok;
+    uint64_t                    deleted;
+    uint64_t                    delete_failed;
+
+    /* publisher */
+    uint64_t                    pub_connected;  /* gauge */
+    uint64_t                    pub_failed;
+    uint64_t                    frames;
+    uint64_t                    keyframes;
+    uint64_t                    tx_packets;
+    uint64_t                    tx_bytes;
+    uint64_t                    tx_drops;
+    uint64_t                    pli;
+    uint64_t                    fir;
+    uint64_t                    nack;
+    uint64_t                    remb;
+    uint64_t                    rr;
+    uint64_t                    remb_bps;       /* gauge: last REMB */
+    uint64_t                    rx_rtcp_pub;
+
+    uint32_t                    http_status[600];
+
+    wl_hist_t                   latency;        /* send to arrival */
+    wl_hist_t                   queue;          /* arrival to decrypt */
+    wl_hist_t                   ttfp;           /* POST to first packet */
+    wl_hist_t                   setup_http;     /* POST to answer */
+    wl_hist_t                   setup_ice;      /* answer to ICE done */
+    wl_hist_t                   setup_dtls;     /* ICE to DTLS done */
+} wl_stats_t;
+
+
+typedef struct {
+    int                         https;
+    char                        host[256];      /* for Host: and SNI */
+    uint16_t                    port;
+    char                        path[WL_URL_LEN];
+    struct sockaddr_storage     addr;
+    socklen_t                   addrlen;
+} wl_url_t;
+
+
+typedef struct wl_http_s  wl_http_t;
+typedef struct wl_peer_s  wl_peer_t;
+
+typedef void (*wl_http_handler_pt)(wl_http_t *h, void *data);
+
+
+struct wl_http_s {
+    int                         type;           /* WL_EV_HTTP */
+    int                         fd;
+    int                         state;
+    uint32_t                    events;
+    SSL                        *ssl;
+    int64_t                     started;
+    int64_t                     deadline;
+
+    u_char                     *out;
+    size_t                      out_len;
+    size_t                      out_sent;
+
+    u_char                     *in;
+    size_t                      in_len;
+    size_t                      in_size;
+
+    /* the response */
+    int                         status;
+    int                         timed_out;
+    const char                 *error;          /* NULL: a response */
+    u_char                     *body;
+    size_t                      body_len;
+    char                        location[WL_LOCATION_LEN];
+
+    wl_http_handler_pt          handler;
+    void                       *data;
+    wl_http_t                  *prev;
+    wl_http_t                  *next;
+};
+
+
+/* sequence numbers of one received SSRC, for loss (RFC 3550, A.1) */
+typedef struct {
+    uint32_t                    ssrc;
+    unsigned                    started:1;
+    uint16_t                    max_seq;
+    uint32_t                    cycles;
+    uint32_t                    base;
+    uint64_t                    received;
+} wl_seq_t;
+
+
+typedef struct {
+    u_char                      data[WL_RTP_MAX];
+    uint16_t                    len;
+    uint8_t                     stamp;          /* has a send time slot */
+} wl_queued_t;
+
+
+#define WL_PACER_QUEUE          1024
+
+
+/* the synthetic stream of a publisher */
+typedef struct {
+    uint32_t                    video_ssrc;
+    uint32_t                    audio_ssrc;
+    uint32_t                    rtx_ssrc;       /* announced, unused */
+    uint16_t                    video_seq;
+    uint16_t                    audio_seq;
+    uint32_t                    video_ts0;
+    uint32_t                    audio_ts0;
+    uint16_t                    picture_id;
+
+    int64_t                     start;
+    uint64_t                    frame;          /* frames sent */
+    uint64_t                    audio_frame;
+    int64_t                     next_frame;
+    int64_t                     next_audio;
+    int64_t                     next_sr;
+    unsigned                    gop_pos;        /* frames since key frame */
+    unsigned                    key_requested:1;
+
+    /* RFC 3550 sender statistics */
+    uint32_t                    video_packets;
+    uint32_t                    video_octets;
+    uint32_t                    audio_packets;
+    uint32_t                    audio_octets;
+
+    /* pacer: video packets wait here, audio goes first */
+    int64_t                     pace_next;
+    unsigned                    qhead;
+    unsigned                    qlen;
+    wl_queued_t                 queue[WL_PACER_QUEUE];
+} wl_pub_t;
+
+
+struct wl_peer_s {
+    int                         type;           /* WL_EV_PEER */
+    int                         fd;
+    unsigned                    index;
+    wl_role_e                   role;
+    wl_peer_state_e             state;
+    wl_fail_e                   fail;
+
+    int64_t                     launched;       /* POST started */
+    int64_t                     answered;
+    int64_t                     ice_done;
+    int64_t                     deadline;       /* of the current state */
+    int64_t                     timer;          /* next wl_peer_timer() */
+
+    char                        ufrag[WL_UFRAG_LEN + 1];
+    char                        pwd[WL_PWD_LEN + 1];
+    char                        remote_ufrag[NGX_WEBRTC_SDP_ICE_MAX + 1];
+    char                        remote_pwd[NGX_WEBRTC_SDP_ICE_MAX + 1];
+    u_char                      remote_fp[32];  /* sha-256 */
+    char                        location[WL_LOCATION_LEN];
+
+    uint16_t                    local_port;
+    struct sockaddr_storage     remote;
+    socklen_t                   remote_len;
+
+    uint8_t                     audio_pt;       /* of the answer */
+    uint8_t                     video_pt;
+    uint8_t                     video_codec;
+
+    /* ICE, controlling (RFC 8445, 7.2) */
+    StunAgent                   agent;
+    uint64_t                    tie;
+    u_char                      stun[576];
+    size_t                      stun_len;
+    unsigned                    stun_pending:1;
+    unsigned                    stun_tries;
+    int64_t                     stun_next;
+    int64_t                     rto;
+    int64_t                     consent_next;
+    int64_t                     consent_ok;
+
+    /* DTLS, SRTP */
+    SSL                        *ssl;
+    BIO                        *rbio;
+    int64_t                     dtls_next;
+    srtp_t                      srtp_in;
+    srtp_t                      srtp_out;
+
+    wl_http_t                  *http;
+    unsigned                    deleting:1;
+    unsigned                    deleted:1;
+    unsigned                    got_first:1;
+    unsigned                    counted:1;      /* in connected_now */
+
+    /* received media */
+    uint64_t                    rtp_packets;
+    uint32_t                    drops;          /* SO_RXQ_OVFL */
+    wl_seq_t                    seq[2];         /* audio, video */
+
+    wl_pub_t                   *pub;
+};
+
+
+typedef struct {
+    const char                 *whep;
+    const char                 *whip;
+    wl_url_t                    whep_url;
+    wl_url_t                    whip_url;
+    unsigned                    viewers;
+    double                      ramp;           /* viewers/s, 0: no limit */
+    unsigned                    concurrency;    /* signaling in flight */
+    double                      duration;       /* s */
+    unsigned                    procs;
+    unsigned                    publish:1;
+    unsigned                    insecure:1;
+    unsigned                    json:1;
+    unsigned                    quiet:1;
+    const char                 *cacert;
+    const char                 *token;
+    const char                 *srtp_profiles;
+
+    uint64_t                    bitrate;        /* video, bit/s */
+    double                      fps;
+    double                      gop;            /* s */
+
+    double                      http_timeout;
+    double                      ice_timeout;
+    double                      dtls_timeout;
+    double                      consent_interval;
+
+    const char                 *pids;
+    const char                 *nginx_pid_file;
+} wl_conf_t;
+
+
+extern wl_conf_t    wl_conf;
+extern wl_stats_t   wl_stats;
+extern int          wl_epfd;
+extern unsigned     wl_http_active;
+extern int          wl_stopping;
+extern char         wl_fingerprint[];
+extern const char  *wl_fail_names[];
+extern pid_t       *wl_children;
+extern unsigned     wl_nchildren;
+
+
+int64_t wl_now(void);
+void wl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint32_t wl_random32(void);
+void wl_random_fill(u_char *p, size_t len);
+int wl_loopback(const struct sockaddr *sa);
+
+int wl_url_parse(wl_url_t *u, const char *s);
+int wl_http_init(void);
+wl_http_t *wl_http_request(const wl_url_t *u, const char *method,
+    const char *path, const char *ctype, const u_char *body, size_t len,
+    wl_http_handler_pt handler, void *data);
+void wl_http_event(wl_http_t *h);
+int64_t wl_http_timers(int64_t now);
+
+size_t wl_sdp_offer(wl_peer_t *p, u_char *buf, size_t size);
+const char *wl_sdp_answer(wl_peer_t *p, const u_char *body, size_t len);
+void wl_sdp_ice_chars(char *buf, size_t len);
+
+int wl_peer_init(void);
+wl_peer_t *wl_peer_create(wl_role_e role, unsigned index);
+void wl_peer_start(wl_peer_t *p);
+void wl_peer_event(wl_peer_t *p);
+void wl_peer_timer(wl_peer_t *p, int64_t now);
+int wl_peer_delete(wl_peer_t *p);
+void wl_peer_close(wl_peer_t *p);
+ssize_t wl_peer_send(wl_peer_t *p, const u_char *buf, size_t len);
+
+void wl_pub_start(wl_peer_t *p, int64_t now);
+int64_t wl_pub_timer(wl_peer_t *p, int64_t now);
+void wl_pub_rtcp(wl_peer_t *p, const u_char *buf, size_t len);
+void wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
+    int64_t arrived);
+uint64_t wl_seq_expected(const wl_seq_t *s);
+
+void wl_hist_add(wl_hist_t *h, uint64_t us);
+double wl_hist_pct(const wl_hist_t *h, double q);
+void wl_hist_sub(wl_hist_t *r, const wl_hist_t *a, const wl_hist_t *b);
+void wl_stats_add(wl_stats_t *r, const wl_stats_t *a);
+int wl_server_init(void);
+void wl_report_start(void);
+void wl_report(const wl_stats_t *now, const wl_stats_t *prev, double t,
+    double dt, int final);
+
+
+#endif /* _WEBRTC_LOAD_H_INCLUDED_ */
