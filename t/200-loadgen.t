@@ -74,8 +74,10 @@ my $d = $t->testdir();
 my $base = 'http://127.0.0.1:' . port(8080);
 
 ###########################################################################
-# the publisher, in the background
+# the publisher, in the background; all bounded: 5 s to connect, 15 s for
+# the viewers, the publisher gone 14 s after its start
 
+my $t0 = time();
 my $pub = fork();
 die "fork: $!" unless defined $pub;
 
@@ -84,7 +86,8 @@ if ($pub == 0) {
 	open STDOUT, '>', "$d/publisher.json";
 	open STDERR, '>', "$d/publisher.log";
 	{ exec $TOOL, '--whip', "$base/whip/load", '--duration', '8',
-		'--bitrate', '1000k', '--fps', '30', '--gop', '2s', '--json' }
+		'--bitrate', '1000k', '--fps', '30', '--gop', '2s',
+		'--http-timeout', '3', '--json' }
 	POSIX::_exit(127);
 }
 
@@ -101,8 +104,9 @@ ok($up, 'publisher connected') or diag(slurp("$d/publisher.log"));
 ###########################################################################
 # five viewers, in the foreground (bounded)
 
-my @out = run_tool(20, '--whep', "$base/whep/load", '--viewers', '5',
-	'--duration', '5', '--json', '--pids', join(',', $t->worker_pids()));
+my @out = run_tool(15, '--whep', "$base/whep/load", '--viewers', '5',
+	'--duration', '5', '--http-timeout', '3', '--json',
+	'--pids', join(',', $t->worker_pids()));
 
 my ($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
 my @ticks = grep { $_ } map { decode($_) } grep { /"type":"tick"/ } @out;
@@ -130,7 +134,7 @@ ok(@ticks >= 3 && defined $ticks[-1]{server_cpu_ms},
 ###########################################################################
 # the publisher ends by itself
 
-my $end = time() + 10;
+my $end = $t0 + 14;
 my $status;
 
 while (time() < $end) {

@@ -47,7 +47,6 @@ typedef struct {
     int                         go;
     pid_t                       pid;
     unsigned                    done:1;
-    unsigned                    eof:1;
     size_t                      got;
     wl_stats_t                  snap;
     wl_stats_t                  buf;
@@ -835,6 +834,7 @@ wl_loop(void)
 
     if (wl_report_fd != -1) {
         /* a child: the parent reports */
+        free(total);
         return (wl_stats.failed || wl_stats.pub_failed) ? 3 : 0;
     }
 
@@ -849,7 +849,11 @@ wl_loop(void)
     wl_total(total);
     wl_report(total, prev, (wl_now() - start) / 1e9, 0, 1);
 
-    return (total->failed || total->pub_failed) ? 3 : 0;
+    n = (total->failed || total->pub_failed) ? 3 : 0;
+
+    free(total);
+
+    return n;
 }
 
 

@@ -232,7 +232,6 @@ typedef struct {
 typedef struct {
     u_char                      data[WL_RTP_MAX];
     uint16_t                    len;
-    uint8_t                     stamp;          /* has a send time slot */
 } wl_queued_t;
 
 
@@ -312,7 +311,6 @@ struct wl_peer_s {
     int64_t                     stun_next;
     int64_t                     rto;
     int64_t                     consent_next;
-    int64_t                     consent_ok;
 
     /* DTLS, SRTP */
     SSL                        *ssl;
@@ -325,7 +323,6 @@ struct wl_peer_s {
     unsigned                    deleting:1;
     unsigned                    deleted:1;
     unsigned                    got_first:1;
-    unsigned                    counted:1;      /* in connected_now */
 
     /* received media */
     uint64_t                    rtp_packets;
@@ -349,7 +346,6 @@ typedef struct {
     unsigned                    publish:1;
     unsigned                    insecure:1;
     unsigned                    json:1;
-    unsigned                    quiet:1;
     const char                 *cacert;
     const char                 *token;
     const char                 *srtp_profiles;

@@ -46,6 +46,8 @@ static void wl_http_run(wl_http_t *h);
 static int wl_http_want(wl_http_t *h, uint32_t events);
 static int wl_http_parse(wl_http_t *h, int eof);
 static int wl_http_dechunk(wl_http_t *h, u_char *p, u_char *end);
+static int wl_http_chunk_size(wl_http_t *h, u_char **pos, u_char *end,
+    size_t *size);
 static void wl_http_finish(wl_http_t *h, const char *error);
 static void wl_http_deliver(wl_http_t *h, const char *error);
 static void wl_http_close(wl_http_t *h);
@@ -841,70 +843,125 @@ wl_http_parse(wl_http_t *h, int eof)
 }
 
 
-/* RFC 9112, 7.1: decodes in place, as each chunk moves left */
+/* RFC 9112, 7.1: once the last chunk is in, decodes in place */
 
 static int
 wl_http_dechunk(wl_http_t *h, u_char *p, u_char *end)
 {
+    int      rc;
     size_t   size;
-    u_char  *out, *start, *eol;
+    u_char  *q, *out, *eol;
 
-    start = p;
-    out = p;
+    /* the whole body first, without changing the buffer */
 
-    for ( ;; ) {
-        eol = memchr(p, '\n', end - p);
-        if (eol == NULL) {
-            return WL_HTTP_AGAIN;
+    for (q = p; /* void */ ; q += size) {
+        rc = wl_http_chunk_size(h, &q, end, &size);
+        if (rc != WL_HTTP_OK) {
+            return rc;
         }
-
-        size = 0;
-
-        for ( /* void */ ; p < eol; p++) {
-            if (*p >= '0' && *p <= '9') {
-                size = size * 16 + (*p - '0');
-
-            } else if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f') {
-                size = size * 16 + ((*p | 0x20) - 'a' + 10);
-
-            } else {
-                break;          /* chunk extensions, CR */
-            }
-
-            if (size > WL_HTTP_MAX_RESPONSE) {
-                h->error = "bad chunk size";
-                return WL_HTTP_ERROR;
-            }
-        }
-
-        p = eol + 1;
 
         if (size == 0) {
-            /* trailer fields are ignored: done at the empty line */
-            h->body = start;
-            h->body_len = out - start;
-            return WL_HTTP_OK;
+            break;
         }
 
-        if ((size_t) (end - p) < size + 2) {
+        if ((size_t) (end - q) < size + 2) {
             return WL_HTTP_AGAIN;
         }
 
-        memmove(out, p, size);
-        out += size;
-        p += size;
-
-        if (*p == '\r') {
-            p++;
+        if (q[size] == '\r') {
+            q++;
         }
 
-        if (*p != '\n') {
+        if (q[size] != '\n') {
             h->error = "malformed chunk";
             return WL_HTTP_ERROR;
         }
 
-        p++;
+        q++;
     }
+
+    /* trailer fields, ignored, up to an empty line */
+
+    for ( ;; ) {
+        eol = memchr(q, '\n', end - q);
+        if (eol == NULL) {
+            return WL_HTTP_AGAIN;
+        }
+
+        if (eol == q || (eol == q + 1 && *q == '\r')) {
+            break;
+        }
+
+        q = eol + 1;
+    }
+
+    for (q = p, out = p; /* void */ ; q += size) {
+        (void) wl_http_chunk_size(h, &q, end, &size);
+
+        if (size == 0) {
+            break;
+        }
+
+        memmove(out, q, size);
+        out += size;
+
+        if (q[size] == '\r') {
+            q++;
+        }
+
+        q++;
+    }
+
+    h->body = p;
+    h->body_len = out - p;
+
+    return WL_HTTP_OK;
+}
+
+
+/* the chunk-size line; *pos moves past it */
+
+static int
+wl_http_chunk_size(wl_http_t *h, u_char **pos, u_char *end, size_t *size)
+{
+    u_char  *p, *eol;
+    size_t   n;
+
+    p = *pos;
+
+    eol = memchr(p, '\n', end - p);
+    if (eol == NULL) {
+        return WL_HTTP_AGAIN;
+    }
+
+    n = 0;
+
+    if (p == eol || *p == '\r') {
+        h->error = "malformed chunk size";
+        return WL_HTTP_ERROR;
+    }
+
+    for ( /* void */ ; p < eol; p++) {
+        if (*p >= '0' && *p <= '9') {
+            n = n * 16 + (*p - '0');
+
+        } else if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f') {
+            n = n * 16 + ((*p | 0x20) - 'a' + 10);
+
+        } else {
+            break;          /* chunk extensions, CR */
+        }
+
+        if (n > WL_HTTP_MAX_RESPONSE) {
+            h->error = "bad chunk size";
+            return WL_HTTP_ERROR;
+        }
+    }
+
+    *pos = eol + 1;
+    *size = n;
+
+    return WL_HTTP_OK;
 }
 
 

@@ -264,7 +264,6 @@ wl_pub_frame(wl_peer_t *p, wl_pub_t *pub)
         }
 
         q->len = (uint16_t) (12 + WL_VP8_DESCRIPTOR + chunk);
-        q->stamp = 1;
     }
 
     wl_stats.frames++;

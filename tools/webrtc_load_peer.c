@@ -1058,13 +1058,10 @@ wl_ice_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now)
         return;
     }
 
-    if (p->state == WL_PEER_CONNECTED && rc == STUN_USAGE_ICE_RETURN_SUCCESS)
+    if (p->state == WL_PEER_CONNECTED && rc == STUN_USAGE_ICE_RETURN_SUCCESS
+        && p->role == WL_ROLE_VIEWER)
     {
-        p->consent_ok = now;
-
-        if (p->role == WL_ROLE_VIEWER) {
-            wl_stats.consent_ok++;
-        }
+        wl_stats.consent_ok++;
     }
 }
 
@@ -1247,7 +1244,6 @@ wl_dtls_established(wl_peer_t *p, int64_t now)
 
     p->state = WL_PEER_CONNECTED;
     p->dtls_next = 0;
-    p->consent_ok = now;
     p->consent_next = now + (int64_t) (wl_conf.consent_interval * WL_SEC);
 
     if (p->role == WL_ROLE_VIEWER) {

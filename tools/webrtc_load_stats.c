@@ -47,6 +47,7 @@ static double wl_cpu_sample(wl_cpu_set_t *set, pid_t *pids, unsigned n,
     uint64_t *rss_kb);
 static double wl_host_sample(void);
 static int wl_saturated(const wl_stats_t *s);
+static int wl_udp_sample(uint64_t *rcvbuf, uint64_t *sndbuf);
 static void wl_out(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 static void wl_out_ms(const char *name, double us);
@@ -76,6 +77,10 @@ static double           wl_host_total;
 static double           wl_host_max;         /* for the report only */
 static uint64_t         wl_host_busy;
 static uint64_t         wl_host_all;
+static uint64_t         wl_udp_rcvbuf;
+static uint64_t         wl_udp_sndbuf;
+static uint64_t         wl_udp_rcvbuf_total;
+static uint64_t         wl_udp_sndbuf_total;
 
 static char             wl_obuf[16384];
 static size_t           wl_olen;
@@ -247,10 +252,108 @@ wl_report_start(void)
     (void) wl_cpu_sample(&wl_server_cpu, pids, n, &rss);
 
     pids[0] = getpid();
-    memcpy(pids + 1, wl_children, wl_nchildren * sizeof(pid_t));
+    if (wl_nchildren) {
+        memcpy(pids + 1, wl_children, wl_nchildren * sizeof(pid_t));
+    }
     (void) wl_cpu_sample(&wl_self_cpu, pids, wl_nchildren + 1, &rss);
 
     (void) wl_host_sample();
+    (void) wl_udp_sample(&rss, &rss);
+}
+
+
+/*
+ * proc(5), /proc/net/snmp: the UDP datagrams dropped by full receive or
+ * send buffers in this network namespace since the last call, whoever
+ * the receiver: beyond our own drops, they are nginx's (or others')
+ */
+
+static int
+wl_udp_sample(uint64_t *rcvbuf, uint64_t *sndbuf)
+{
+    int                 fd, i, ri, si;
+    char                buf[4096], *names, *values, *p, *q, *end;
+    ssize_t             n;
+    unsigned long long  v, r, s;
+
+    fd = open("/proc/net/snmp", O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (n <= 0) {
+        return -1;
+    }
+
+    buf[n] = '\0';
+
+    names = strstr(buf, "\nUdp: ");
+    if (names == NULL) {
+        return -1;
+    }
+
+    names += 6;
+    values = strstr(names, "\nUdp: ");
+    if (values == NULL) {
+        return -1;
+    }
+
+    values += 6;
+
+    /* the header line names the columns */
+
+    ri = -1;
+    si = -1;
+
+    for (i = 0, p = names; *p != '\n' && *p; i++) {
+        q = p;
+        while (*q && *q != ' ' && *q != '\n') {
+            q++;
+        }
+
+        if (q - p == 12 && memcmp(p, "RcvbufErrors", 12) == 0) {
+            ri = i;
+
+        } else if (q - p == 12 && memcmp(p, "SndbufErrors", 12) == 0) {
+            si = i;
+        }
+
+        p = (*q == ' ') ? q + 1 : q;
+    }
+
+    if (ri < 0 || si < 0) {
+        return -1;
+    }
+
+    r = 0;
+    s = 0;
+
+    for (i = 0, p = values; i <= ri || i <= si; i++) {
+        v = strtoull(p, &end, 10);
+        if (end == p) {
+            return -1;
+        }
+
+        p = end;
+
+        if (i == ri) {
+            r = v;
+
+        } else if (i == si) {
+            s = v;
+        }
+    }
+
+    *rcvbuf = r - wl_udp_rcvbuf;
+    *sndbuf = s - wl_udp_sndbuf;
+
+    wl_udp_rcvbuf = r;
+    wl_udp_sndbuf = s;
+
+    return 0;
 }
 
 
@@ -653,7 +756,7 @@ wl_report(const wl_stats_t *s, const wl_stats_t *prev, double t, double dt,
     pid_t          pids[WL_MAX_PIDS + 1];
     double         srv_ms, self_ms, rss_mb, loss, sec, host;
     unsigned       n;
-    uint64_t       rss, dexp, drcv, lost, viewers;
+    uint64_t       rss, dexp, drcv, lost, viewers, udp_r, udp_s;
     wl_hist_t     *lat;
     static wl_hist_t  hist, qhist;
 
@@ -684,12 +787,22 @@ wl_report(const wl_stats_t *s, const wl_stats_t *prev, double t, double dt,
     }
 
     pids[0] = getpid();
-    memcpy(pids + 1, wl_children, wl_nchildren * sizeof(pid_t));
+    if (wl_nchildren) {
+        memcpy(pids + 1, wl_children, wl_nchildren * sizeof(pid_t));
+    }
     self_ms = wl_cpu_sample(&wl_self_cpu, pids, wl_nchildren + 1, &rss);
     wl_self_ms_total += self_ms;
     wl_seconds_total += dt;
 
     host = wl_host_sample();
+
+    if (wl_udp_sample(&udp_r, &udp_s) != 0) {
+        udp_r = 0;
+        udp_s = 0;
+    }
+
+    wl_udp_rcvbuf_total += udp_r;
+    wl_udp_sndbuf_total += udp_s;
 
     if (host >= 0) {
         wl_host_total += host * dt;
@@ -773,7 +886,8 @@ wl_report(const wl_stats_t *s, const wl_stats_t *prev, double t, double dt,
             wl_out(",\"host_cpu_pct\":%.1f", host);
         }
 
-        wl_out("}");
+        wl_out(",\"udp_rcvbuf_errors\":%llu,\"udp_sndbuf_errors\":%llu}",
+               (unsigned long long) udp_r, (unsigned long long) udp_s);
         wl_out_flush();
         return;
     }
@@ -828,6 +942,11 @@ wl_report(const wl_stats_t *s, const wl_stats_t *prev, double t, double dt,
 
     if (host >= 0) {
         wl_out(" | host %.0f%%", host);
+    }
+
+    if (udp_r || udp_s) {
+        wl_out(" | UDP buffer drops %llu in, %llu out",
+               (unsigned long long) udp_r, (unsigned long long) udp_s);
     }
 
     if (qhist.count && wl_hist_pct(&qhist, 0.99) > 10000) {
@@ -924,8 +1043,11 @@ summary:
         }
 
         wl_out(",\"self_cpu_pct_avg\":%.1f,\"host_cpu_pct_avg\":%.1f"
-               ",\"host_cpu_pct_max\":%.1f,\"saturated\":%s}",
+               ",\"host_cpu_pct_max\":%.1f,\"udp_rcvbuf_errors\":%llu"
+               ",\"udp_sndbuf_errors\":%llu,\"saturated\":%s}",
                wl_self_ms_total / sec / 10, wl_host_total / sec, wl_host_max,
+               (unsigned long long) wl_udp_rcvbuf_total,
+               (unsigned long long) wl_udp_sndbuf_total,
                wl_saturated(s) ? "true" : "false");
         wl_out_flush();
         return;
@@ -1008,8 +1130,12 @@ summary:
     }
 
     wl_out("  self       CPU avg %.1f%% of one core; host CPUs busy avg "
-           "%.0f%% max %.0f%%", wl_self_ms_total / sec / 10,
-           wl_host_total / sec, wl_host_max);
+           "%.0f%% max %.0f%%; UDP datagrams dropped by full buffers on the "
+           "host: %llu receive, %llu send (ours: %llu)",
+           wl_self_ms_total / sec / 10, wl_host_total / sec, wl_host_max,
+           (unsigned long long) wl_udp_rcvbuf_total,
+           (unsigned long long) wl_udp_sndbuf_total,
+           (unsigned long long) s->client_drops);
     wl_out_flush();
 
     if (wl_saturated(s)) {
