@@ -1100,13 +1100,10 @@ ngx_webrtc_sdp_parse_candidate(ngx_webrtc_sdp_t *sdp,
         goto failed;
     }
 
-    if (!ngx_webrtc_sdp_eq(&c.type, "host")
-        && !ngx_webrtc_sdp_eq(&c.type, "srflx")
-        && !ngx_webrtc_sdp_eq(&c.type, "prflx")
-        && !ngx_webrtc_sdp_eq(&c.type, "relay"))
-    {
-        goto failed;
-    }
+    /*
+     * RFC 8839, 5.1: cand-type is host, srflx, prflx, relay or a token of
+     * a future extension: kept, an ICE lite server uses none of them
+     */
 
     if (m->ncandidates < NGX_WEBRTC_SDP_MAX_CANDIDATES) {
         m->candidates[m->ncandidates++] = c;
@@ -1779,10 +1776,9 @@ size_t
 ngx_webrtc_sdp_write_answer(u_char *buf, size_t size, ngx_webrtc_sdp_t *offer,
     ngx_webrtc_answer_t *a)
 {
-    int                         first;
-    unsigned                    i, n;
+    unsigned                    i, n, tag;
+    ngx_webrtc_sdp_str_t        list, mid;
     ngx_webrtc_sdp_out_t        o;
-    ngx_webrtc_sdp_media_t     *m;
     ngx_webrtc_answer_media_t  *am;
 
     o.pos = buf;
@@ -1794,11 +1790,32 @@ ngx_webrtc_sdp_write_answer(u_char *buf, size_t size, ngx_webrtc_sdp_t *offer,
     ngx_webrtc_puts(&o, " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
                         "a=ice-lite\r\na=group:BUNDLE");
 
-    for (i = 0, n = 0; i < a->nmedia; i++) {
-        if (a->media[i].state == NGX_WEBRTC_ANSWER_ACCEPTED) {
-            ngx_webrtc_puts(&o, " ");
-            ngx_webrtc_put_str(&o, &offer->media[i].mid);
-            n++;
+    /*
+     * RFC 8843, 7.3.1: the accepted m= sections in the order of the
+     * offer's group; the first one is the answerer's BUNDLE-tag, the
+     * section that carries the candidates
+     */
+
+    tag = a->nmedia;
+    n = 0;
+    list = offer->bundle;
+
+    while (ngx_webrtc_sdp_token(&list, &mid) == NGX_WEBRTC_SDP_OK) {
+        for (i = 0; i < a->nmedia; i++) {
+            if (a->media[i].state == NGX_WEBRTC_ANSWER_ACCEPTED
+                && offer->media[i].mid.len == mid.len
+                && memcmp(offer->media[i].mid.data, mid.data, mid.len) == 0)
+            {
+                ngx_webrtc_puts(&o, " ");
+                ngx_webrtc_put_str(&o, &mid);
+
+                if (tag == a->nmedia) {
+                    tag = i;
+                }
+
+                n++;
+                break;
+            }
         }
     }
 
@@ -1811,17 +1828,9 @@ ngx_webrtc_sdp_write_answer(u_char *buf, size_t size, ngx_webrtc_sdp_t *offer,
 
     ngx_webrtc_puts(&o, "\r\n");
 
-    first = 1;
-
     for (i = 0; i < a->nmedia; i++) {
-        m = &offer->media[i];
         am = &a->media[i];
-
-        ngx_webrtc_put_media(&o, m, a, am, first);
-
-        if (am->state == NGX_WEBRTC_ANSWER_ACCEPTED) {
-            first = 0;
-        }
+        ngx_webrtc_put_media(&o, &offer->media[i], a, am, i == tag);
     }
 
     if (o.overflow || n == 0) {
