@@ -500,7 +500,8 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
 
-    rc = ngx_http_webrtc_offer(r, wlcf->role, &ctx->stream, body, &offer);
+    rc = ngx_http_webrtc_offer(r, r->pool, wlcf->role, &ctx->stream, body,
+                               &offer);
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -550,8 +551,9 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
  */
 
 ngx_int_t
-ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_uint_t role,
-    ngx_str_t *stream, ngx_str_t *body, ngx_http_webrtc_offer_t *out)
+ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
+    ngx_uint_t role, ngx_str_t *stream, ngx_str_t *body,
+    ngx_http_webrtc_offer_t *out)
 {
     int                          rc;
     u_char                      *answer_buf;
@@ -573,10 +575,10 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_uint_t role,
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
     shm = ccf->shm_zone->data;
 
-    sdp = ngx_palloc(r->pool, sizeof(ngx_webrtc_sdp_t));
-    answer = ngx_pcalloc(r->pool, sizeof(ngx_webrtc_answer_t));
-    answer_buf = ngx_pnalloc(r->pool, NGX_HTTP_WEBRTC_ANSWER_SIZE);
-    out->reason.data = ngx_pnalloc(r->pool, NGX_MAX_ERROR_STR);
+    sdp = ngx_palloc(pool, sizeof(ngx_webrtc_sdp_t));
+    answer = ngx_pcalloc(pool, sizeof(ngx_webrtc_answer_t));
+    answer_buf = ngx_pnalloc(pool, NGX_HTTP_WEBRTC_ANSWER_SIZE);
+    out->reason.data = ngx_pnalloc(pool, NGX_MAX_ERROR_STR);
 
     if (sdp == NULL || answer == NULL || answer_buf == NULL
         || out->reason.data == NULL)

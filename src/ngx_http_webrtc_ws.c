@@ -54,10 +54,13 @@ typedef struct {
     size_t                      out_pos;
     size_t                      out_len;
 
+    u_char                     *scratch;        /* a JSON message */
+
     ngx_event_t                 tick;
     time_t                      last_input;
 
     ngx_str_t                   stream;
+    u_char                      stream_name[NGX_WEBRTC_STREAM_LEN];
     ngx_uint_t                  role;
     u_char                      id[NGX_WEBRTC_ID_LEN];
     ngx_int_t                   live;           /* -1: not told yet */
@@ -91,6 +94,7 @@ static ngx_int_t ngx_http_webrtc_ws_error(ngx_http_webrtc_ws_ctx_t *ctx,
 static void ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx,
     uint16_t code, const char *reason);
 static void ngx_http_webrtc_ws_finalize(ngx_http_webrtc_ws_ctx_t *ctx);
+static void ngx_http_webrtc_ws_timer(ngx_event_t *ev);
 static void ngx_http_webrtc_ws_tick(ngx_event_t *ev);
 static void ngx_http_webrtc_ws_cleanup(void *data);
 
@@ -129,6 +133,7 @@ ngx_http_webrtc_ws_handler(ngx_http_request_t *r)
     ctx->in = ngx_pnalloc(r->pool, ctx->in_size);
     ctx->msg = ngx_pnalloc(r->pool, wlcf->max_message);
     ctx->out = ngx_pnalloc(r->pool, NGX_HTTP_WEBRTC_WS_OUT);
+    ctx->scratch = ngx_pnalloc(r->pool, NGX_HTTP_WEBRTC_WS_OUT);
     ctx->live = -1;
     ctx->viewers = -1;
     ctx->last_input = ngx_time();
@@ -136,7 +141,7 @@ ngx_http_webrtc_ws_handler(ngx_http_request_t *r)
     cln = ngx_pool_cleanup_add(r->pool, 0);
 
     if (ctx->in == NULL || ctx->msg == NULL || ctx->out == NULL
-        || cln == NULL)
+        || ctx->scratch == NULL || cln == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -179,7 +184,7 @@ ngx_http_webrtc_ws_handler(ngx_http_request_t *r)
      * it, and it closes the connection with 1001
      */
 
-    ctx->tick.handler = ngx_http_webrtc_ws_tick;
+    ctx->tick.handler = ngx_http_webrtc_ws_timer;
     ctx->tick.data = ctx;
     ctx->tick.log = c->log;
 
@@ -187,11 +192,8 @@ ngx_http_webrtc_ws_handler(ngx_http_request_t *r)
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0, "webrtc websocket open");
 
-    if (ctx->in_len && ngx_http_webrtc_ws_frames(ctx) != NGX_OK) {
-        return NGX_DONE;
-    }
-
-    ngx_http_webrtc_ws_read(r);
+    /* frames that came with the handshake are read in the event loop */
+    ngx_post_event(c->read, &ngx_posted_events);
 
     return NGX_DONE;
 }
@@ -450,6 +452,12 @@ ngx_http_webrtc_ws_read(ngx_http_request_t *r)
         return;
     }
 
+    if (ctx->in_len && !ctx->closing
+        && ngx_http_webrtc_ws_frames(ctx) != NGX_OK)
+    {
+        return;
+    }
+
     for ( ;; ) {
 
         if (ctx->in_len == ctx->in_size) {
@@ -585,6 +593,10 @@ ngx_http_webrtc_ws_frames(ngx_http_webrtc_ws_ctx_t *ctx)
             }
         }
 
+        if (ctx->finalized || ctx->closing) {
+            return NGX_DONE;
+        }
+
         ngx_memmove(ctx->in, ctx->in + f.header_len + f.payload_len,
                     ctx->in_len - f.header_len - f.payload_len);
         ctx->in_len -= f.header_len + f.payload_len;
@@ -683,6 +695,7 @@ ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
     u_char                      *p;
     ngx_int_t                    rc;
     ngx_str_t                    stream, sdp, token, given, reason;
+    ngx_pool_t                  *pool;
     ngx_http_request_t          *r;
     ngx_webrtc_json_str_t       *v;
     ngx_http_webrtc_offer_t      offer;
@@ -751,24 +764,32 @@ ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
 
     /* the stream name outlives the message buffer */
 
-    p = ngx_pnalloc(r->pool, stream.len);
-    if (p == NULL) {
+    ngx_memcpy(ctx->stream_name, stream.data, stream.len);
+    stream.data = ctx->stream_name;
+
+    /*
+     * the offer's parse and answer buffers live in a pool of their own:
+     * a connection may try again and again, its pool must not grow
+     */
+
+    pool = ngx_create_pool(4096, r->connection->log);
+    if (pool == NULL) {
         ngx_http_webrtc_ws_finalize(ctx);
         return NGX_DONE;
     }
 
-    ngx_memcpy(p, stream.data, stream.len);
-    stream.data = p;
-
-    rc = ngx_http_webrtc_offer(r, role, &stream, &sdp, &offer);
+    rc = ngx_http_webrtc_offer(r, pool, role, &stream, &sdp, &offer);
 
     if (rc != NGX_OK) {
+        ngx_destroy_pool(pool);
         ngx_http_webrtc_ws_finalize(ctx);
         return NGX_DONE;
     }
 
     if (offer.status) {
-        return ngx_http_webrtc_ws_error(ctx, offer.status, &offer.reason);
+        rc = ngx_http_webrtc_ws_error(ctx, offer.status, &offer.reason);
+        ngx_destroy_pool(pool);
+        return rc;
     }
 
     ctx->session = 1;
@@ -776,8 +797,9 @@ ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
     ctx->stream = stream;
     ngx_memcpy(ctx->id, offer.id, NGX_WEBRTC_ID_LEN);
 
-    p = ngx_pnalloc(r->pool, offer.answer.len * 6);
+    p = ngx_pnalloc(pool, offer.answer.len * 6);
     if (p == NULL) {
+        ngx_destroy_pool(pool);
         ngx_http_webrtc_ws_finalize(ctx);
         return NGX_DONE;
     }
@@ -789,6 +811,9 @@ ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
                                  "{\"type\":\"answer\",\"session\":\"%*s\","
                                  "\"sdp\":\"%V\"}",
                                  (size_t) NGX_WEBRTC_ID_LEN, ctx->id, &sdp);
+
+    ngx_destroy_pool(pool);
+
     if (rc != NGX_OK) {
         return rc;
     }
@@ -804,24 +829,19 @@ static ngx_int_t
 ngx_http_webrtc_ws_error(ngx_http_webrtc_ws_ctx_t *ctx, ngx_uint_t status,
     ngx_str_t *reason)
 {
-    u_char  *p;
-    size_t   len;
+    size_t  len;
+    u_char  buf[6 * 160];
 
     ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
                   "webrtc: %V", reason);
 
-    p = ngx_pnalloc(ctx->request->pool, reason->len * 6);
-    if (p == NULL) {
-        ngx_http_webrtc_ws_finalize(ctx);
-        return NGX_DONE;
-    }
-
-    len = ngx_webrtc_json_escape(p, reason->data, reason->len);
+    len = ngx_webrtc_json_escape(buf, reason->data,
+                                 ngx_min(reason->len, 160));
 
     return ngx_http_webrtc_ws_json(ctx,
                                    "{\"type\":\"error\",\"status\":%ui,"
                                    "\"reason\":\"%*s\"}",
-                                   status, len, p);
+                                   status, len, buf);
 }
 
 
@@ -830,23 +850,16 @@ ngx_http_webrtc_ws_error(ngx_http_webrtc_ws_ctx_t *ctx, ngx_uint_t status,
 static ngx_int_t
 ngx_http_webrtc_ws_json(ngx_http_webrtc_ws_ctx_t *ctx, const char *fmt, ...)
 {
-    u_char   *p, *last;
-    size_t    size;
+    u_char   *last;
     va_list   args;
 
-    size = NGX_HTTP_WEBRTC_WS_OUT - 16;
-
-    p = ngx_pnalloc(ctx->request->pool, size);
-    if (p == NULL) {
-        ngx_http_webrtc_ws_finalize(ctx);
-        return NGX_DONE;
-    }
-
     va_start(args, fmt);
-    last = ngx_vslprintf(p, p + size, fmt, args);
+    last = ngx_vslprintf(ctx->scratch, ctx->scratch + NGX_HTTP_WEBRTC_WS_OUT,
+                         fmt, args);
     va_end(args);
 
-    if (ngx_http_webrtc_ws_send(ctx, NGX_WEBRTC_WS_TEXT, p, last - p)
+    if (ngx_http_webrtc_ws_send(ctx, NGX_WEBRTC_WS_TEXT, ctx->scratch,
+                                last - ctx->scratch)
         != NGX_OK)
     {
         ngx_http_webrtc_ws_finalize(ctx);
@@ -883,7 +896,7 @@ ngx_http_webrtc_ws_send(ngx_http_webrtc_ws_ctx_t *ctx, unsigned opcode,
 
     ngx_http_webrtc_ws_write(ctx->request);
 
-    return NGX_OK;
+    return ctx->finalized ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -978,7 +991,6 @@ ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx, uint16_t code,
 static void
 ngx_http_webrtc_ws_finalize(ngx_http_webrtc_ws_ctx_t *ctx)
 {
-    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     r = ctx->request;
@@ -1006,11 +1018,26 @@ ngx_http_webrtc_ws_finalize(ngx_http_webrtc_ws_ctx_t *ctx)
         ngx_del_timer(&ctx->tick);
     }
 
-    c = r->connection;
-
+    /*
+     * posts the termination: the event handler that called us runs the
+     * posted requests once it is done with the request
+     */
     ngx_http_finalize_request(r, NGX_ERROR);
+}
 
-    /* from a timer, nothing else runs the termination nginx posted */
+
+static void
+ngx_http_webrtc_ws_timer(ngx_event_t *ev)
+{
+    ngx_connection_t          *c;
+    ngx_http_webrtc_ws_ctx_t  *ctx;
+
+    ctx = ev->data;
+    c = ctx->request->connection;
+
+    ngx_http_webrtc_ws_tick(ev);
+
+    /* a timer: nothing else runs a termination the tick posted */
     ngx_http_run_posted_requests(c);
 }
 

@@ -34,6 +34,7 @@ typedef struct {
     u_char                      id[NGX_WEBRTC_ID_LEN];
     ngx_int_t                   forward;        /* worker slot, or -1 */
     unsigned                    valid:1;        /* a valid check came */
+    unsigned                    logged:1;       /* a bad datagram, once */
     unsigned                    handling:1;
     unsigned                    close:1;
 } ngx_stream_webrtc_ctx_t;
@@ -57,6 +58,8 @@ static void ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer,
 static void ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path,
     ngx_connection_t *c);
 static ngx_int_t ngx_stream_webrtc_consent_left(ngx_stream_webrtc_ctx_t *ctx);
+static void ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p,
+    size_t len);
 static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
 
 static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
@@ -153,7 +156,7 @@ ngx_stream_webrtc_handler(ngx_stream_session_t *s)
 
         /* the first datagram of an address must be a valid check */
 
-        if (b->last > b->pos && b->pos[0] > 3) {
+        if (b->last > b->pos && b->pos[0] > 3 && !ctx->logged) {
             ngx_log_error(NGX_LOG_INFO, c->log, 0,
                           "webrtc: datagram from an address without a "
                           "valid ICE check dropped");
@@ -186,6 +189,8 @@ ngx_stream_webrtc_read_handler(ngx_event_t *rev)
     }
 
     if (rev->timedout) {
+
+        rev->timedout = 0;
 
         if ((ctx->peer || ctx->forward >= 0)
             && ngx_stream_webrtc_consent_left(ctx) == NGX_OK)
@@ -297,19 +302,37 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
                                 c->socklen, out, &outlen, &res);
 
     if ((rc == NGX_OK || rc == NGX_ABORT) && outlen) {
-        (void) c->send(c, out, outlen);
+        ngx_stream_webrtc_send(c, out, outlen);
     }
 
     if (rc != NGX_OK) {
+        if (res.error) {
+            /* at info once per address: spoofed checks come at line rate */
+            if (ctx->logged) {
+                ngx_log_debug1(NGX_LOG_DEBUG_STREAM, c->log, 0,
+                               "webrtc: %s", res.error);
+
+            } else {
+                ngx_log_error(NGX_LOG_INFO, c->log, 0, "webrtc: %s",
+                              res.error);
+                ctx->logged = 1;
+            }
+        }
+
         return;
     }
 
     if (ctx->valid && ngx_memcmp(ctx->id, res.id, NGX_WEBRTC_ID_LEN) != 0) {
-        /* another session from the same address */
+
+        /* another session from the same address: the old one leaves it */
 
         if (ctx->peer) {
-            ngx_webrtc_peer_close(ctx->peer, "address taken by a new session");
+            ctx->peer->connection = NULL;
+            ctx->peer->has_path = 0;
+            ctx->peer = NULL;
         }
+
+        ctx->forward = -1;
     }
 
     ctx->valid = 1;
@@ -321,6 +344,19 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
 
     s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
 
+    if (s && s->owner_pid && s->owner_pid != ngx_pid
+        && kill(s->owner_pid, 0) == -1)
+    {
+        /* the worker with its DTLS state exited: the client reconnects */
+
+        ngx_webrtc_session_close(shm, s);
+        s = NULL;
+
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "webrtc session %*s closed: its worker exited",
+                      (size_t) NGX_WEBRTC_ID_LEN, ctx->id);
+    }
+
     if (s) {
         ngx_webrtc_session_touch(shm, s, ngx_time() + ccf->consent_timeout);
     }
@@ -328,6 +364,7 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
     ngx_shmtx_unlock(&shm->shpool->mutex);
 
     if (s == NULL) {
+        ctx->forward = -1;
         return;
     }
 
@@ -722,6 +759,33 @@ ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path, ngx_connection_t *c)
 }
 
 
+/* a reply from the address the peer sent to (wildcard listens) */
+
+static void
+ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p, size_t len)
+{
+    struct iovec       iov;
+    struct msghdr      msg;
+    ngx_webrtc_path_t  path;
+    u_char             cmsg[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+
+    ngx_stream_webrtc_path_from(&path, c);
+
+    iov.iov_base = p;
+    iov.iov_len = len;
+
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+
+    ngx_webrtc_path_msghdr(&path, &msg, cmsg);
+
+    if (sendmsg(c->fd, &msg, MSG_DONTWAIT) == -1) {
+        ngx_log_debug0(NGX_LOG_DEBUG_STREAM, c->log, ngx_socket_errno,
+                       "webrtc: sendmsg() failed");
+    }
+}
+
+
 /* the nominated 5-tuple in this worker carries the media */
 
 static void
@@ -910,7 +974,12 @@ ngx_stream_webrtc_init_process(ngx_cycle_t *cycle)
 
     ccf = ngx_webrtc_core_conf(cycle);
 
-    if (ccf == NULL || !ccf->media) {
+    /* not in the cache manager and loader: they have ngx_worker 0 too */
+
+    if (ccf == NULL || !ccf->media
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
+    {
         return NGX_OK;
     }
 

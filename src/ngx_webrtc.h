@@ -107,6 +107,7 @@ typedef struct {
     u_char                        id[NGX_WEBRTC_ID_LEN];
     ngx_uint_t                    use_candidate;
     uint32_t                      priority;
+    const char                   *error;
 } ngx_webrtc_ice_result_t;
 
 

@@ -430,7 +430,10 @@ ngx_webrtc_core_init_process(ngx_cycle_t *cycle)
 
     ccf = ngx_webrtc_core_conf(cycle);
 
-    if (ccf == NULL || ccf->shm_zone == NULL) {
+    if (ccf == NULL || ccf->shm_zone == NULL
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
+    {
         return NGX_OK;
     }
 

@@ -67,6 +67,13 @@ ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
 
     ngx_memzero(result, sizeof(ngx_webrtc_ice_result_t));
 
+    /* a USERNAME must be there to look up: no lock for what has none */
+
+    if (len < 20 || ngx_strlchr(in + 20, in + len, ':') == NULL) {
+        result->error = "STUN message without a USERNAME ignored";
+        return NGX_DECLINED;
+    }
+
     stun_agent_init(&agent, ngx_webrtc_ice_attrs, STUN_COMPATIBILITY_RFC5389,
                     STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS
                     | STUN_AGENT_USAGE_USE_FINGERPRINT);
@@ -83,18 +90,13 @@ ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
 
         result->session = NULL;
 
-        if (valid == STUN_VALIDATION_UNAUTHORIZED
-            || valid == STUN_VALIDATION_UNAUTHORIZED_BAD_REQUEST)
-        {
-            ngx_log_error(NGX_LOG_INFO, log, 0,
-                          "webrtc: STUN check with unknown username or bad "
-                          "MESSAGE-INTEGRITY ignored");
+        /* the caller logs it, at info once per address */
 
-        } else {
-            ngx_log_error(NGX_LOG_INFO, log, 0,
-                          "webrtc: invalid STUN message ignored (%d)",
-                          (int) valid);
-        }
+        result->error = (valid == STUN_VALIDATION_UNAUTHORIZED
+                         || valid == STUN_VALIDATION_UNAUTHORIZED_BAD_REQUEST)
+                        ? "STUN check with an unknown username or a bad "
+                          "MESSAGE-INTEGRITY ignored"
+                        : "invalid STUN message ignored";
 
         return NGX_DECLINED;
     }
@@ -115,21 +117,26 @@ ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
     ngx_memzero(&src, sizeof(src));
     ngx_memcpy(&src, sa, socklen);
 
-    /* a lite agent is always controlled, RFC 8445, 6.1.1 */
+    /*
+     * RFC 8445, 6.1.1 and 7.3.1.1: a lite agent is always controlled; the
+     * largest tie-breaker makes a check from another controlled agent a
+     * 487 Role Conflict, never a role switch
+     */
 
     control = false;
-    tie = 0;
+    tie = UINT64_MAX;
 
     rc = stun_usage_ice_conncheck_create_reply(&agent, &req, &resp, out,
                                                outlen, &src, socklen,
                                                &control, tie,
                                           STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
 
-    if (rc != STUN_USAGE_ICE_RETURN_SUCCESS) {
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "webrtc: STUN check rejected (%d)", (int) rc);
+    if (rc != STUN_USAGE_ICE_RETURN_SUCCESS || control
+        || stun_message_get_class(&resp) != STUN_RESPONSE)
+    {
+        result->error = "STUN check refused, role conflict";
 
-        /* an error response, e.g. 487 Role Conflict, may still be due */
+        /* an error response (487) is still due */
         return *outlen ? NGX_ABORT : NGX_DECLINED;
     }
 

@@ -27,6 +27,7 @@
 #define NGX_WEBRTC_REMB_INTERVAL    1000
 #define NGX_WEBRTC_REMB_BITRATE     4000000
 #define NGX_WEBRTC_CACHE_SIZE       256         /* video packets, 2^n */
+#define NGX_WEBRTC_RESEND_MAX       300         /* per viewer and second */
 
 
 typedef struct ngx_webrtc_peer_s          ngx_webrtc_peer_t;
@@ -61,6 +62,7 @@ typedef struct {
     uint16_t                    last_seq;
     ngx_msec_t                  last_time;
     unsigned                    started:1;
+    unsigned                    blocked:1;      /* codec differs */
     uint8_t                     ext_map[16];
     uint32_t                    packets;
     uint32_t                    octets;
@@ -117,6 +119,9 @@ struct ngx_webrtc_peer_s {
     ngx_uint_t                  packets_in;
     ngx_uint_t                  packets_out;
 
+    ngx_msec_t                  resend_start;   /* a viewer's NACK budget */
+    ngx_uint_t                  resent;
+
     unsigned                    dtls_done:1;
     unsigned                    srtp_ready:1;
     unsigned                    closed:1;
@@ -144,6 +149,9 @@ struct ngx_webrtc_local_stream_s {
     ngx_msec_t                  last_pli;
     ngx_webrtc_cached_t        *cache;          /* [NGX_WEBRTC_CACHE_SIZE] */
     ngx_uint_t                  nacks;          /* answered from the cache */
+    ngx_msec_t                  last_nack;      /* sent upstream */
+    size_t                      name_len;
+    u_char                      name[NGX_WEBRTC_STREAM_LEN];
 };
 
 

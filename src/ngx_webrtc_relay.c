@@ -33,6 +33,7 @@
 #define NGX_WEBRTC_RELAY_FORWARD    7
 
 #define NGX_WEBRTC_RELAY_MAX_WORKERS  64
+#define NGX_WEBRTC_RELAY_BATCH        256
 
 #define NGX_WEBRTC_BATCH            64
 #define NGX_WEBRTC_BATCH_BUF        (NGX_WEBRTC_MTU + NGX_WEBRTC_SRTP_OVERHEAD)
@@ -129,8 +130,14 @@ ngx_webrtc_relay_init(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    relay->n = ngx_min((ngx_uint_t) ccf->worker_processes,
-                       NGX_WEBRTC_RELAY_MAX_WORKERS);
+    if ((ngx_uint_t) ccf->worker_processes > NGX_WEBRTC_RELAY_MAX_WORKERS) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "webrtc media supports at most %d worker processes",
+                      NGX_WEBRTC_RELAY_MAX_WORKERS);
+        return NGX_ERROR;
+    }
+
+    relay->n = ccf->worker_processes;
 
     relay->fds = ngx_palloc(cycle->pool, 2 * relay->n * sizeof(ngx_socket_t));
     if (relay->fds == NULL) {
@@ -295,6 +302,10 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
 
         ls->stream = peer->stream;
         ls->node.key = (ngx_rbtree_key_t) (uintptr_t) peer->stream;
+
+        /* the stream is alive: its peer's session was just found */
+        ls->name_len = peer->stream->node.str.len;
+        ngx_memcpy(ls->name, peer->stream->name, ls->name_len);
         ngx_queue_init(&ls->viewers);
 
         ngx_rbtree_insert(&ngx_webrtc_local_streams, &ls->node);
@@ -336,9 +347,9 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
 void
 ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
 {
+    ngx_str_t                   name;
     ngx_webrtc_shm_ctx_t       *shm;
     ngx_webrtc_core_conf_t     *ccf;
-    ngx_webrtc_session_t       *s;
     ngx_webrtc_local_stream_t  *ls;
 
     ls = peer->local;
@@ -367,9 +378,12 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
 
             ngx_shmtx_lock(&shm->shpool->mutex);
 
-            s = ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN);
+            /* the stream by its name: its viewer's session may be gone */
 
-            if (s && s->stream == peer->stream) {
+            name.data = ls->name;
+            name.len = ls->name_len;
+
+            if (ngx_webrtc_stream_lookup(shm, &name) == peer->stream) {
                 peer->stream->workers &=
                     ~((ngx_atomic_uint_t) 1 << ngx_worker);
             }
@@ -551,11 +565,31 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
         src = &v->stream->tracks[kind];
         ngx_memzero(out->ext_map, sizeof(out->ext_map));
 
+        /*
+         * a new publisher whose codec the viewer did not negotiate: its
+         * packets would be mislabelled, none is sent
+         */
+
+        out->blocked = (src->codec != tr->codec);
+
+        if (out->blocked) {
+            ngx_log_error(NGX_LOG_INFO, &v->log, 0,
+                          "webrtc viewer session %*s negotiated %s, the "
+                          "stream now sends %s: not forwarded",
+                          (size_t) NGX_WEBRTC_ID_LEN, v->id,
+                          ngx_webrtc_codec_name(tr->codec),
+                          ngx_webrtc_codec_name(src->codec));
+        }
+
         for (e = 0; e < NGX_WEBRTC_EXT_N; e++) {
             if (src->ext[e] && src->ext[e] < 15) {
                 out->ext_map[src->ext[e]] = tr->ext[e];
             }
         }
+    }
+
+    if (out->blocked) {
+        return;
     }
 
     seq = (uint16_t) (rtp->seq + out->seq_offset);
@@ -806,10 +840,25 @@ ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v, const u_char *fci, size_t len)
     ngx_webrtc_cached_t        *slot;
     ngx_webrtc_local_stream_t  *ls;
     u_char                      up[256];
+    u_char                      seen[NGX_WEBRTC_CACHE_SIZE / 8];
+    ngx_uint_t                  k;
 
     out = &v->out[1];
     ls = v->local;
     n = 0;
+
+    /*
+     * each sequence number once per NACK, and a budget per viewer and
+     * second: a NACK naming every packet of the cache thousands of times
+     * must not turn into thousands of retransmissions
+     */
+
+    ngx_memzero(seen, sizeof(seen));
+
+    if (ngx_current_msec - v->resend_start >= 1000) {
+        v->resend_start = ngx_current_msec;
+        v->resent = 0;
+    }
 
     for (i = 0; i + 4 <= len; i += 4) {
 
@@ -821,6 +870,20 @@ ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v, const u_char *fci, size_t len)
             if (bit && !(blp & (1 << (bit - 1)))) {
                 continue;
             }
+
+            k = (uint16_t) (seq + bit) & (NGX_WEBRTC_CACHE_SIZE - 1);
+
+            if (seen[k / 8] & (1 << (k % 8))) {
+                continue;
+            }
+
+            seen[k / 8] |= (u_char) (1 << (k % 8));
+
+            if (v->resent >= NGX_WEBRTC_RESEND_MAX) {
+                goto done;
+            }
+
+            v->resent++;
 
             slot = ls && ls->cache
                    ? &ls->cache[(uint16_t) (seq + bit)
@@ -844,9 +907,14 @@ ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v, const u_char *fci, size_t len)
         }
     }
 
+done:
+
     ngx_webrtc_batch_flush();
 
-    if (n) {
+    /* misses go upstream at most every 20 ms per stream in this worker */
+
+    if (n && ls && ngx_current_msec - ls->last_nack >= 20) {
+        ls->last_nack = ngx_current_msec;
         ngx_webrtc_relay_upstream(v->stream, NGX_WEBRTC_RELAY_NACK, up, n,
                                   &v->log);
     }
@@ -1236,6 +1304,7 @@ static void
 ngx_webrtc_relay_read_handler(ngx_event_t *ev)
 {
     ssize_t                     n;
+    ngx_uint_t                  i;
     size_t                      len;
     u_char                     *p;
     ngx_connection_t           *c;
@@ -1249,7 +1318,9 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
 
     c = ev->data;
 
-    for ( ;; ) {
+    /* a bounded batch: the socket is level-triggered, the rest follows */
+
+    for (i = 0; i < NGX_WEBRTC_RELAY_BATCH; i++) {
         n = recv(c->fd, buf, sizeof(buf), 0);
 
         if (n == -1) {

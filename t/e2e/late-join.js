@@ -25,7 +25,10 @@ async function one(env, codec, stream, delay) {
     return res;
   }
 
-  await env.sleep(Math.max(0, delay - (env.now() - tPub)));
+  // timers may fire a millisecond early: wait until the delay has passed
+  while (env.now() - tPub < delay) {
+    await env.sleep(Math.max(1, delay - (env.now() - tPub)));
+  }
   res.publisher.joinAfterMs = env.now() - tPub;
   res.publisher.stats = await rtc.stats(pubPage, 'pub');
 
