@@ -28,6 +28,8 @@
 /*
  * webrtc-load --whep URL --viewers N [--ramp R/s] --duration S
  * webrtc-load --whip URL --publish --duration S [--bitrate 2000k] ...
+ * webrtc-load --janus URL --mountpoint ID --viewers N ...   (Janus)
+ * webrtc-load --publish --rtp HOST:APORT:VPORT ...          (Janus)
  *
  * The main loop: epoll over the peers' UDP sockets, the signaling
  * requests and the children's pipes; timers are scanned every
@@ -168,6 +170,9 @@ wl_options(int argc, char **argv)
         { "token", required_argument, NULL, 't' },
         { "cacert", required_argument, NULL, 'A' },
         { "srtp", required_argument, NULL, 'S' },
+        { "janus", required_argument, NULL, 'J' },
+        { "mountpoint", required_argument, NULL, 'M' },
+        { "rtp", required_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -341,6 +346,19 @@ wl_options(int argc, char **argv)
             }
             break;
 
+        case 'J':
+            wl_conf.janus = optarg;
+            break;
+
+        case 'M':
+            wl_conf.mountpoint = optarg;
+            break;
+
+        case 'R':
+            wl_conf.rtp = optarg;
+            wl_conf.publish = 1;
+            break;
+
         case 'h':
             wl_usage();
             exit(0);
@@ -357,18 +375,24 @@ wl_options(int argc, char **argv)
     }
 
     if (wl_conf.viewers == 0 && !wl_conf.publish) {
-        wl_log("webrtc-load: nothing to do: --viewers N with --whep, or "
-               "--publish with --whip");
+        wl_log("webrtc-load: nothing to do: --viewers N with --whep or "
+               "--janus, or --publish with --whip or --rtp");
         return -1;
     }
 
-    if (wl_conf.viewers && wl_conf.whep == NULL) {
-        wl_log("webrtc-load: --viewers needs --whep URL");
+    if (wl_conf.viewers && (wl_conf.whep == NULL) == (wl_conf.janus == NULL))
+    {
+        wl_log("webrtc-load: --viewers needs --whep URL or --janus URL");
         return -1;
     }
 
-    if (wl_conf.publish && wl_conf.whip == NULL) {
-        wl_log("webrtc-load: --publish needs --whip URL");
+    if (wl_conf.publish && (wl_conf.whip == NULL) == (wl_conf.rtp == NULL)) {
+        wl_log("webrtc-load: --publish needs --whip URL or --rtp "
+               "HOST:AUDIO_PORT:VIDEO_PORT");
+        return -1;
+    }
+
+    if (wl_janus_conf() != 0) {
         return -1;
     }
 
@@ -455,9 +479,20 @@ wl_usage(void)
         "  --ice-timeout S       ICE timeout (10)\n"
         "  --dtls-timeout S      DTLS handshake timeout (10)\n"
         "  --consent-interval S  ICE consent checks (5)\n"
-        "  --pids P,P            nginx processes to measure\n"
+        "  --pids P,P            server processes to measure (nginx, "
+        "Janus)\n"
         "  --nginx-pid-file F    measure the children of this master\n"
         "  --json                JSON lines on stdout\n"
+        "\n"
+        "  Janus (its streaming plugin):\n"
+        "  --janus URL           viewers through the HTTP API, e.g.\n"
+        "                        http://127.0.0.1:18088/janus\n"
+        "  --mountpoint ID       the mountpoint they watch (1)\n"
+        "  --rtp HOST:AP:VP      publish as plain RTP to the mountpoint's "
+        "ports\n"
+        "                        (Opus pt 111 to AP, VP8 pt 96 to VP); "
+        "implies\n"
+        "                        --publish\n"
         "\n"
         "Only loopback addresses are used.  Exit status: 0, or 3 if a peer "
         "failed.\n");
@@ -679,7 +714,12 @@ wl_loop(void)
     }
 
     if (wl_publisher) {
-        wl_peer_start(wl_publisher);
+        if (wl_conf.rtp) {
+            (void) wl_janus_rtp_start(wl_publisher);
+
+        } else {
+            wl_peer_start(wl_publisher);
+        }
     }
 
     for ( ;; ) {
@@ -728,6 +768,10 @@ wl_loop(void)
             case WL_EV_PIPE:
                 wl_child_read(ptr);
                 break;
+
+            case WL_EV_JANUS:
+                wl_janus_event(ptr);
+                break;
             }
         }
 
@@ -757,7 +801,12 @@ wl_loop(void)
                    || now >= go_time + (int64_t) (launch * WL_SEC
                                                   / wl_conf.ramp)))
         {
-            wl_peer_start(wl_viewers[launch++]);
+            if (wl_conf.janus) {
+                wl_janus_start(wl_viewers[launch++]);
+
+            } else {
+                wl_peer_start(wl_viewers[launch++]);
+            }
         }
 
         if (wl_publisher && wl_publisher->timer
@@ -768,6 +817,10 @@ wl_loop(void)
 
         if (now - last_scan >= WL_TICK) {
             last_scan = now;
+
+            if (wl_conf.janus) {
+                wl_janus_timers(now);
+            }
 
             for (i = 0; i < (int) wl_nviewers; i++) {
                 p = wl_viewers[i];
@@ -920,7 +973,7 @@ wl_teardown(void)
     unsigned    i;
     wl_peer_t  *p;
 
-    busy = 0;
+    busy = (wl_conf.janus || wl_conf.rtp) ? !wl_janus_teardown() : 0;
 
     for (i = 0; i <= wl_nviewers; i++) {
         p = (i < wl_nviewers) ? wl_viewers[i] : wl_publisher;

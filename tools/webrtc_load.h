@@ -62,7 +62,8 @@
 typedef enum {
     WL_EV_PEER = 1,
     WL_EV_HTTP,
-    WL_EV_PIPE
+    WL_EV_PIPE,
+    WL_EV_JANUS                                 /* webrtc_load_janus.c */
 } wl_ev_type_e;
 
 
@@ -361,6 +362,12 @@ typedef struct {
 
     const char                 *pids;
     const char                 *nginx_pid_file;
+
+    /* Janus: webrtc_load_janus.c */
+    const char                 *janus;          /* --janus URL */
+    wl_url_t                    janus_url;
+    const char                 *mountpoint;
+    const char                 *rtp;            /* --rtp HOST:PORT:PORT */
 } wl_conf_t;
 
 
@@ -408,6 +415,15 @@ void wl_pub_rtcp(wl_peer_t *p, const u_char *buf, size_t len);
 void wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
     int64_t arrived);
 uint64_t wl_seq_expected(const wl_seq_t *s);
+
+int wl_janus_conf(void);
+int wl_janus_rtp_start(wl_peer_t *p);
+void wl_janus_start(wl_peer_t *p);
+void wl_janus_event(void *data);
+int wl_janus_stun_request(wl_peer_t *p, u_char *buf, size_t len);
+void wl_janus_dtls_timer(SSL *ssl);
+void wl_janus_timers(int64_t now);
+int wl_janus_teardown(void);
 
 void wl_hist_add(wl_hist_t *h, uint64_t us);
 double wl_hist_pct(const wl_hist_t *h, double q);

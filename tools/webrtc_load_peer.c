@@ -1015,6 +1015,12 @@ wl_ice_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now)
     StunValidationStatus      valid;
     struct sockaddr_storage   addr;
 
+    /* the checks of a full ICE agent (Janus) */
+
+    if (wl_janus_stun_request(p, buf, len)) {
+        return;
+    }
+
     /*
      * responses are matched to our transactions and checked with the
      * server's password; late answers to retransmissions are unmatched
@@ -1099,6 +1105,9 @@ wl_dtls_start(wl_peer_t *p, int64_t now)
     SSL_set_bio(p->ssl, p->rbio, wbio);
     SSL_set_connect_state(p->ssl);
     SSL_set_mtu(p->ssl, WL_DTLS_MTU);
+
+    /* Janus: a browser's first DTLS retransmission timeout */
+    wl_janus_dtls_timer(p->ssl);
 
     p->state = WL_PEER_DTLS;
     p->deadline = now + (int64_t) (wl_conf.dtls_timeout * WL_SEC);
