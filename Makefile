@@ -7,6 +7,8 @@
 #   make test       install what is missing, build, run every test
 #   make unit       C unit tests only
 #   make tools      build tools/webrtc-load, the WHIP/WHEP load generator
+#   make bench      install what is missing, build, run the benchmark
+#                   (bench/run; results in bench/results/)
 #   make clean
 
 SHELL      := /bin/bash
@@ -32,7 +34,8 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UNIT_CFLAGS := -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                -fsanitize=address,undefined -fno-omit-frame-pointer
 
-.PHONY: all build deps deps-test demo test unit tools e2e-deps clean
+.PHONY: all build deps deps-test demo test unit tools e2e-deps bench \
+        baseline clean
 
 all: build
 
@@ -112,6 +115,21 @@ $(TOOL): $(TOOL_DEPS)
 	$(CC) $(TOOL_CFLAGS) -I$(TOP)/src -o $@ $(TOOL_SRCS) $(TOOL_LIBS)
 
 tools: $(TOOL)
+
+
+# the benchmark: the module against Janus and a raw UDP forwarder
+
+BASELINE   := $(BUILD)/bench/udp-baseline
+
+$(BASELINE): $(TOP)/bench/udp_baseline.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lm
+
+baseline: $(BASELINE)
+
+bench: deps-test
+	@$(MAKE) --no-print-directory build tools baseline
+	cd $(TOP) && BUILD=$(BUILD) NGINX=$(NGINX) MODULE=$(MODULE) bench/run
 
 
 e2e-deps:
