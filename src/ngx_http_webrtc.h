@@ -57,7 +57,6 @@ ngx_int_t ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     ngx_uint_t role, ngx_str_t *stream, ngx_str_t *body,
     ngx_http_webrtc_offer_t *out);
 ngx_int_t ngx_http_webrtc_stream_name_valid(ngx_str_t *name);
-ngx_int_t ngx_http_webrtc_close_session(u_char *id);
 ngx_int_t ngx_http_webrtc_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, u_char *body, size_t len);
 ngx_int_t ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,

@@ -1332,17 +1332,6 @@ ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-/* closes a session by id, and its media on whichever worker serves it */
-
-ngx_int_t
-ngx_http_webrtc_close_session(u_char *id)
-{
-    ngx_webrtc_relay_close_session(id);
-
-    return NGX_OK;
-}
-
-
 /*
  * GET: {"streams":[{"name":S,"live":true,"viewers":N},...]}, or only
  * the stream of "?stream=NAME"
