@@ -487,6 +487,10 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
             return;
         }
 
+        if (peer->ssl && !peer->dtls_kept) {
+            ngx_webrtc_dtls_park(peer);
+        }
+
         ngx_webrtc_relay_rtcp(peer, p, n);
         return;
     }
@@ -501,6 +505,10 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
         ngx_log_debug1(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
                        "webrtc: SRTP unprotect failed: %d", (int) err);
         return;
+    }
+
+    if (peer->ssl && !peer->dtls_kept) {
+        ngx_webrtc_dtls_park(peer);
     }
 
     ngx_webrtc_relay_rtp(peer, p, n);

@@ -9,6 +9,12 @@
 #include <ngx_event.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+#if (__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "ngx_webrtc_media.h"
 
@@ -35,7 +41,19 @@ static void ngx_webrtc_dtls_set_timer(ngx_webrtc_peer_t *peer);
 static ngx_int_t ngx_webrtc_dtls_established(ngx_webrtc_peer_t *peer);
 static ngx_int_t ngx_webrtc_dtls_check_fingerprint(ngx_webrtc_peer_t *peer,
     X509 *cert);
+static ngx_int_t ngx_webrtc_dtls_park_keys(ngx_webrtc_peer_t *peer);
+static ngx_int_t ngx_webrtc_dtls_parked_input(ngx_webrtc_peer_t *peer,
+    u_char *p, size_t len);
+static ngx_int_t ngx_webrtc_dtls_parked_alert(ngx_webrtc_peer_t *peer,
+    u_char *rec);
 
+
+#if (__GLIBC__)
+static void ngx_webrtc_dtls_trim_handler(ngx_event_t *ev);
+
+static ngx_event_t       ngx_webrtc_dtls_trim;
+static ngx_connection_t  ngx_webrtc_dtls_dumb;
+#endif
 
 static SSL_CTX     *ngx_webrtc_dtls_ctx;
 static BIO_METHOD  *ngx_webrtc_bio_method;
@@ -98,7 +116,9 @@ ngx_webrtc_dtls_init(ngx_cycle_t *cycle)
                        SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        ngx_webrtc_dtls_verify_cb);
 
-    SSL_CTX_set_options(ngx_webrtc_dtls_ctx, SSL_OP_NO_QUERY_MTU);
+    SSL_CTX_set_options(ngx_webrtc_dtls_ctx,
+                        SSL_OP_NO_QUERY_MTU|SSL_OP_NO_RENEGOTIATION
+                        |SSL_OP_NO_TICKET);
     SSL_CTX_set_read_ahead(ngx_webrtc_dtls_ctx, 1);
 
     ngx_webrtc_bio_method = BIO_meth_new(BIO_get_new_index()
@@ -214,6 +234,11 @@ ngx_webrtc_dtls_input(ngx_webrtc_peer_t *peer, u_char *data, size_t len)
     u_char      buf[NGX_WEBRTC_MTU];
 
     log = &peer->log;
+
+    if (peer->ssl == NULL) {
+        return peer->dtls_parked ? ngx_webrtc_dtls_parked_input(peer, data, len)
+                                 : NGX_AGAIN;
+    }
 
     if (BIO_write(peer->rbio, data, len) != (int) len) {
         return NGX_ERROR;
@@ -426,6 +451,288 @@ ngx_webrtc_dtls_timer_handler(ngx_event_t *ev)
 }
 
 
+/*
+ * After the handshake the SSL object, some 70 KB with its buffers, only
+ * serves two records: the peer's close_notify and ours.  Once the peer has
+ * shown it holds the keys (an authenticated SRTP or SRTCP packet: it got
+ * our Finished and will not retransmit its last flight), a DTLS 1.2
+ * AES-GCM session keeps just what these need: the peer's record key
+ * and salt to authenticate its alerts, and our close_notify, written now
+ * (we send no other record after the handshake, so its sequence number
+ * stays right).  Other ciphers keep the SSL object.
+ */
+
+void
+ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer)
+{
+    if (peer->ssl == NULL || !peer->dtls_done || peer->dtls_kept) {
+        return;
+    }
+
+    if (ngx_webrtc_dtls_park_keys(peer) != NGX_OK) {
+        /*
+         * tried once; note: SSL_free_buffers() is not an option, the next
+         * record written crashes OpenSSL 3.0's DTLS
+         */
+        peer->dtls_kept = 1;
+        return;
+    }
+
+    peer->dtls_parked = 1;
+    peer->dtls_capture = 1;
+    peer->dtls_close_len = 0;
+
+    ERR_clear_error();
+    (void) SSL_shutdown(peer->ssl);
+
+    peer->dtls_capture = 0;
+
+    SSL_free(peer->ssl);
+    peer->ssl = NULL;
+    peer->rbio = NULL;
+
+#if (__GLIBC__)
+
+    /*
+     * viewers joining together handshake together: what their SSL
+     * objects leave is holes in the heap that glibc keeps; a second
+     * after the last release the free pages go back to the system
+     */
+
+    if (ngx_webrtc_dtls_trim.handler == NULL) {
+        /* as the cache manager: the event's data is a connection */
+        ngx_webrtc_dtls_dumb.fd = (ngx_socket_t) -1;
+        ngx_webrtc_dtls_trim.data = &ngx_webrtc_dtls_dumb;
+        ngx_webrtc_dtls_trim.handler = ngx_webrtc_dtls_trim_handler;
+        ngx_webrtc_dtls_trim.log = ngx_cycle->log;
+        ngx_webrtc_dtls_trim.cancelable = 1;
+    }
+
+    ngx_add_timer(&ngx_webrtc_dtls_trim, 1000);
+
+#endif
+
+    ngx_log_debug3(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
+                   "webrtc session %*s: DTLS state released, "
+                   "close_notify of %uz bytes kept",
+                   (size_t) NGX_WEBRTC_ID_LEN, peer->id,
+                   (size_t) peer->dtls_close_len);
+}
+
+
+#if (__GLIBC__)
+
+static void
+ngx_webrtc_dtls_trim_handler(ngx_event_t *ev)
+{
+    (void) malloc_trim(0);
+}
+
+#endif
+
+
+/*
+ * RFC 5246, 6.3 and RFC 5288, 3: the key block is PRF(master_secret,
+ * "key expansion", server_random + client_random); for AES-GCM it is
+ * client_write_key server_write_key client_write_IV[4] server_write_IV[4].
+ * The peer is the DTLS client.
+ */
+
+static ngx_int_t
+ngx_webrtc_dtls_park_keys(ngx_webrtc_peer_t *peer)
+{
+    size_t              len, klen;
+    ngx_int_t           rc;
+    unsigned long       id;
+    SSL_SESSION        *session;
+    const EVP_MD       *md;
+    EVP_PKEY_CTX       *pctx;
+    const SSL_CIPHER   *cipher;
+    u_char              master[SSL_MAX_MASTER_KEY_LENGTH];
+    u_char              server_random[SSL3_RANDOM_SIZE];
+    u_char              client_random[SSL3_RANDOM_SIZE];
+    u_char              block[2 * 32 + 2 * 4];
+
+    if (SSL_version(peer->ssl) != DTLS1_2_VERSION) {
+        return NGX_DECLINED;
+    }
+
+    cipher = SSL_get_current_cipher(peer->ssl);
+    id = cipher ? SSL_CIPHER_get_id(cipher) : 0;
+
+    switch (id) {
+
+    case TLS1_CK_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:
+    case TLS1_CK_ECDHE_RSA_WITH_AES_128_GCM_SHA256:
+        klen = 16;
+        md = EVP_sha256();
+        break;
+
+    case TLS1_CK_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:
+    case TLS1_CK_ECDHE_RSA_WITH_AES_256_GCM_SHA384:
+        klen = 32;
+        md = EVP_sha384();
+        break;
+
+    default:
+        return NGX_DECLINED;
+    }
+
+    session = SSL_get_session(peer->ssl);
+    if (session == NULL) {
+        return NGX_DECLINED;
+    }
+
+    len = SSL_SESSION_get_master_key(session, master, sizeof(master));
+
+    if (len != SSL_MAX_MASTER_KEY_LENGTH
+        || SSL_get_server_random(peer->ssl, server_random,
+                                 sizeof(server_random))
+           != sizeof(server_random)
+        || SSL_get_client_random(peer->ssl, client_random,
+                                 sizeof(client_random))
+           != sizeof(client_random))
+    {
+        ngx_explicit_memzero(master, sizeof(master));
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_DECLINED;
+    len = 2 * klen + 2 * 4;
+
+    pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_TLS1_PRF, NULL);
+
+    if (pctx != NULL
+        && EVP_PKEY_derive_init(pctx) == 1
+        && EVP_PKEY_CTX_set_tls1_prf_md(pctx, md) == 1
+        && EVP_PKEY_CTX_set1_tls1_prf_secret(pctx, master,
+                                             SSL_MAX_MASTER_KEY_LENGTH)
+           == 1
+        && EVP_PKEY_CTX_add1_tls1_prf_seed(pctx,
+                                           (u_char *) "key expansion", 13)
+           == 1
+        && EVP_PKEY_CTX_add1_tls1_prf_seed(pctx, server_random,
+                                           sizeof(server_random))
+           == 1
+        && EVP_PKEY_CTX_add1_tls1_prf_seed(pctx, client_random,
+                                           sizeof(client_random))
+           == 1
+        && EVP_PKEY_derive(pctx, block, &len) == 1
+        && len == 2 * klen + 2 * 4)
+    {
+        /* client_write_key, client_write_IV */
+        ngx_memcpy(peer->dtls_key, block, klen);
+        ngx_memcpy(peer->dtls_key + klen, block + 2 * klen, 4);
+        peer->dtls_key_len = klen;
+        rc = NGX_OK;
+
+    } else {
+        ngx_ssl_error(NGX_LOG_INFO, &peer->log, 0,
+                      "webrtc: DTLS key block not derived, "
+                      "keeping the DTLS state");
+    }
+
+    if (pctx) {
+        EVP_PKEY_CTX_free(pctx);
+    }
+
+    ngx_explicit_memzero(master, sizeof(master));
+    ngx_explicit_memzero(block, sizeof(block));
+
+    return rc;
+}
+
+
+/* a parked session's datagram: only the peer's alerts are of interest */
+
+static ngx_int_t
+ngx_webrtc_dtls_parked_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
+{
+    size_t  n;
+
+    /* RFC 6347, 4.1: type, version, epoch, sequence_number, length */
+
+    while (len >= 13) {
+        n = ((size_t) p[11] << 8) + p[12];
+
+        if (n > len - 13) {
+            break;
+        }
+
+        /* epoch 1, an alert: explicit nonce, level, description, tag */
+
+        if (p[0] == 21 && p[3] == 0 && p[4] == 1 && n == 8 + 2 + 16) {
+            if (ngx_webrtc_dtls_parked_alert(peer, p) == NGX_DONE) {
+                return NGX_DONE;
+            }
+        }
+
+        p += 13 + n;
+        len -= 13 + n;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
+                   "webrtc: DTLS record after the handshake ignored");
+
+    return NGX_AGAIN;
+}
+
+
+static ngx_int_t
+ngx_webrtc_dtls_parked_alert(ngx_webrtc_peer_t *peer, u_char *rec)
+{
+    int               n, ok;
+    EVP_CIPHER_CTX   *ctx;
+    u_char            nonce[12], aad[13], alert[2];
+
+    /* RFC 5288, 3 and RFC 6347, 4.1.2.1: the nonce and additional data */
+
+    ngx_memcpy(nonce, peer->dtls_key + peer->dtls_key_len, 4);
+    ngx_memcpy(nonce + 4, rec + 13, 8);
+
+    ngx_memcpy(aad, rec + 3, 8);
+    aad[8] = rec[0];
+    aad[9] = rec[1];
+    aad[10] = rec[2];
+    aad[11] = 0;
+    aad[12] = 2;
+
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ok = EVP_DecryptInit_ex(ctx, peer->dtls_key_len == 16 ? EVP_aes_128_gcm()
+                                                          : EVP_aes_256_gcm(),
+                            NULL, NULL, NULL) == 1
+         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1
+         && EVP_DecryptInit_ex(ctx, NULL, NULL, peer->dtls_key, nonce) == 1
+         && EVP_DecryptUpdate(ctx, NULL, &n, aad, sizeof(aad)) == 1
+         && EVP_DecryptUpdate(ctx, alert, &n, rec + 13 + 8, 2) == 1
+         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
+                                rec + 13 + 8 + 2) == 1
+         && EVP_DecryptFinal_ex(ctx, alert + n, &n) == 1;
+
+    EVP_CIPHER_CTX_free(ctx);
+
+    if (!ok) {
+        ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                      "webrtc session %*s: DTLS alert failed "
+                      "authentication, ignored",
+                      (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+        return NGX_DECLINED;
+    }
+
+    /* RFC 5246, 7.2: close_notify, or any fatal alert, ends it */
+
+    if (alert[1] == 0 || alert[0] == 2) {
+        return NGX_DONE;
+    }
+
+    return NGX_DECLINED;
+}
+
+
 void
 ngx_webrtc_dtls_free(ngx_webrtc_peer_t *peer)
 {
@@ -442,6 +749,15 @@ ngx_webrtc_dtls_free(ngx_webrtc_peer_t *peer)
         SSL_free(peer->ssl);
         peer->ssl = NULL;
         peer->rbio = NULL;
+
+    } else if (peer->dtls_parked) {
+        if (peer->dtls_close_len) {
+            (void) ngx_webrtc_peer_send(peer, peer->dtls_close,
+                                        peer->dtls_close_len);
+        }
+
+        ngx_explicit_memzero(peer->dtls_key, sizeof(peer->dtls_key));
+        peer->dtls_parked = 0;
     }
 }
 
@@ -454,6 +770,18 @@ ngx_webrtc_bio_write(BIO *b, const char *data, int len)
     ngx_webrtc_peer_t  *peer;
 
     peer = BIO_get_data(b);
+
+    if (peer->dtls_capture) {
+        /* parking: our close_notify is kept for the end */
+
+        if (peer->dtls_close_len == 0 && len <= (int) sizeof(peer->dtls_close))
+        {
+            ngx_memcpy(peer->dtls_close, data, len);
+            peer->dtls_close_len = len;
+        }
+
+        return len;
+    }
 
     (void) ngx_webrtc_peer_send(peer, (u_char *) data, len);
 

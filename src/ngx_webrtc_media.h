@@ -103,8 +103,12 @@ struct ngx_webrtc_peer_s {
     ngx_uint_t                  nfingerprints;
     ngx_webrtc_fingerprint_t    fingerprints[NGX_WEBRTC_SDP_MAX_FINGERPRINTS];
 
-    SSL                        *ssl;
+    SSL                        *ssl;            /* NULL once parked */
     BIO                        *rbio;
+    u_char                      dtls_key[36];   /* parked: peer's key, salt */
+    u_char                      dtls_close[48]; /* parked: our close_notify */
+    uint8_t                     dtls_key_len;
+    uint8_t                     dtls_close_len;
     ngx_event_t                 dtls_timer;
     ngx_event_t                 remb_timer;
 
@@ -123,6 +127,9 @@ struct ngx_webrtc_peer_s {
     ngx_uint_t                  resent;
 
     unsigned                    dtls_done:1;
+    unsigned                    dtls_parked:1;
+    unsigned                    dtls_kept:1;
+    unsigned                    dtls_capture:1;
     unsigned                    srtp_ready:1;
     unsigned                    closed:1;
 };
@@ -160,6 +167,7 @@ ngx_int_t ngx_webrtc_dtls_init(ngx_cycle_t *cycle);
 ngx_int_t ngx_webrtc_dtls_create(ngx_webrtc_peer_t *peer);
 ngx_int_t ngx_webrtc_dtls_input(ngx_webrtc_peer_t *peer, u_char *data,
     size_t len);
+void ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_dtls_free(ngx_webrtc_peer_t *peer);
 
 /* srtp */

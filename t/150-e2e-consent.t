@@ -5,7 +5,8 @@
 # session after the consent timeout (a DELETE of its Location then gets
 # 404), while the publisher and another viewer, whose browser keeps
 # sending checks, stay.  Then a viewer whose pc.close() sends a DTLS
-# close_notify: its session is gone at once.
+# close_notify: its session is gone at once, though the server had
+# released its DTLS state (the alert is authenticated with the key kept).
 
 use strict;
 use warnings;
@@ -17,7 +18,7 @@ use Test::More;
 use Test::Nginx;
 use E2E;
 
-my $t = E2E::start(plan => 2 * 10 + 2, main => 'webrtc_consent_timeout 3s;');
+my $t = E2E::start(plan => 2 * 10 + 3, main => 'webrtc_consent_timeout 3s;');
 
 for my $mode (qw/page pc/) {
 	my $r = E2E::scenario($t, 'consent', timeout => 45,
@@ -40,6 +41,11 @@ for my $mode (qw/page pc/) {
 	} else {
 		like($line, qr/closed: DTLS close_notify/,
 			"$n: session closed by close_notify") or diag $line;
+
+		my $id = E2E::session_id($g->{location}) // 'none';
+		ok(scalar $t->log_lines(
+			qr/session \Q$id\E: DTLS state released/),
+			"$n: its DTLS state had been released before");
 	}
 	ok(defined $gone->{ms} && $gone->{ms} <= 10000,
 		"$n: session gone after " . ($gone->{ms} // 'never') . ' ms');

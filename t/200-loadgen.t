@@ -4,8 +4,11 @@
 # with 2 workers: a synthetic WHIP publisher (VP8 + Opus) for 8 s, and 5
 # WHEP viewers for 5 s that do ICE, DTLS and SRTP themselves.  All viewers
 # connect, none fails, each decrypts a fair number of packets, loss stays
-# under 5 %, and every session is DELETEd.  Skipped if the tool is not
-# built (make tools).
+# under 5 %, and every session is DELETEd.  Then 3 viewers that send
+# receiver reports (the server releases their DTLS state on the first) and
+# end with a close_notify, a forged copy first: the server ignores the
+# forgery, authenticated with the key it kept, and closes on the real one.
+# Skipped if the tool is not built (make tools).
 
 use strict;
 use warnings;
@@ -24,7 +27,7 @@ my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x $TOOL;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(15);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(20);
 
 # the harness's globals log at debug level: a log line per packet would
 # be the load; this run logs at info
@@ -75,7 +78,7 @@ my $base = 'http://127.0.0.1:' . port(8080);
 
 ###########################################################################
 # the publisher, in the background; all bounded: 5 s to connect, 15 s for
-# the viewers, the publisher gone 14 s after its start
+# the viewers, the publisher gone 18 s after its start
 
 my $t0 = time();
 my $pub = fork();
@@ -85,7 +88,7 @@ if ($pub == 0) {
 	open STDIN, '<', '/dev/null';
 	open STDOUT, '>', "$d/publisher.json";
 	open STDERR, '>', "$d/publisher.log";
-	{ exec $TOOL, '--whip', "$base/whip/load", '--duration', '8',
+	{ exec $TOOL, '--whip', "$base/whip/load", '--duration', '12',
 		'--bitrate', '1000k', '--fps', '30', '--gop', '2s',
 		'--http-timeout', '3', '--json' }
 	POSIX::_exit(127);
@@ -130,11 +133,41 @@ cmp_ok($sum->{latency_samples} // 0, '>', 0,
 is($sum->{deleted}, 5, 'all 5 viewer sessions deleted');
 ok(@ticks >= 3 && defined $ticks[-1]{server_cpu_ms},
 	'per-second reports with the workers\' CPU time');
+cmp_ok($sum->{rr_sent} // 0, '>=', 5 * 3,
+	'viewers sent receiver reports: ' . ($sum->{rr_sent} // 0));
+
+###########################################################################
+# three viewers that end with a DTLS close_notify, not a DELETE
+
+@out = run_tool(12, '--whep', "$base/whep/load", '--viewers', '3',
+	'--duration', '3', '--http-timeout', '3', '--json', '--close-notify');
+
+($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
+$sum //= {};
+
+is($sum->{connected}, 3, 'close_notify: 3 viewers connected')
+	or diag(join '', @out);
+is($sum->{close_notify}, 3, 'close_notify: sent by all 3, no DELETE');
+
+my $closed;
+
+for (1 .. 40) {
+	$closed = () = $t->log_lines(
+		qr/viewer session \w+ closed: DTLS close_notify/);
+	last if $closed >= 3;
+	sleep 0.05;
+}
+
+is($closed, 3, 'close_notify: nginx closed the 3 sessions on it');
+
+my $forged = () = $t->log_lines(qr/DTLS alert failed authentication/);
+is($forged, 3, 'close_notify: the forged copies were ignored, '
+	. 'authenticated with the kept key after the DTLS state was released');
 
 ###########################################################################
 # the publisher ends by itself
 
-my $end = $t0 + 14;
+my $end = $t0 + 18;
 my $status;
 
 while (time() < $end) {

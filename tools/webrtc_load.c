@@ -154,6 +154,7 @@ wl_options(int argc, char **argv)
         { "ramp", required_argument, NULL, 'r' },
         { "duration", required_argument, NULL, 'd' },
         { "insecure", no_argument, NULL, 'k' },
+        { "close-notify", no_argument, NULL, 'Q' },
         { "json", no_argument, NULL, 'j' },
         { "publish", no_argument, NULL, 'P' },
         { "bitrate", required_argument, NULL, 'b' },
@@ -228,6 +229,10 @@ wl_options(int argc, char **argv)
 
         case 'k':
             wl_conf.insecure = 1;
+            break;
+
+        case 'Q':
+            wl_conf.close_notify = 1;
             break;
 
         case 'j':
@@ -472,6 +477,9 @@ wl_usage(void)
         "  --gop S               key frame interval (2s)\n"
         "  --duration S          run this long, then DELETE and exit (30)\n"
         "  --insecure            do not verify the HTTPS certificate\n"
+        "  --close-notify        viewers end with a DTLS close_notify, as\n"
+        "                        a browser's pc.close(), not a DELETE; a\n"
+        "                        copy with a broken tag goes first\n"
         "  --cacert FILE         verify it with these CA certificates\n"
         "  --token T             Authorization: Bearer T\n"
         "  --srtp gcm|cm|both    SRTP profiles to offer (both)\n"
@@ -913,7 +921,20 @@ wl_loop(void)
 static void
 wl_stop(void)
 {
-    unsigned  i;
+    unsigned    i;
+    wl_peer_t  *p;
+
+    /* the server ends a session on its close_notify: nothing to DELETE */
+
+    for (i = 0; wl_conf.close_notify && i < wl_nviewers; i++) {
+        p = wl_viewers[i];
+
+        if (p->state == WL_PEER_CONNECTED && p->ssl) {
+            wl_peer_close_notify(p);
+            p->deleting = 1;
+            p->deleted = 1;
+        }
+    }
 
     /* the counters of the run are final before the media stops */
 

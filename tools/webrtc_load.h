@@ -143,6 +143,8 @@ typedef struct {
     uint64_t                    consent_ok;
     uint64_t                    deleted;
     uint64_t                    delete_failed;
+    uint64_t                    rr_sent;        /* receiver reports */
+    uint64_t                    close_notify;   /* sent instead of DELETE */
 
     /* publisher */
     uint64_t                    pub_connected;  /* gauge */
@@ -312,11 +314,14 @@ struct wl_peer_s {
     int64_t                     stun_next;
     int64_t                     rto;
     int64_t                     consent_next;
+    int64_t                     rr_next;        /* viewer: receiver report */
 
     /* DTLS, SRTP */
     SSL                        *ssl;
     BIO                        *rbio;
     int64_t                     dtls_next;
+    u_char                     *capture;        /* DTLS records, not sent */
+    size_t                      capture_len;
     srtp_t                      srtp_in;
     srtp_t                      srtp_out;
 
@@ -346,6 +351,7 @@ typedef struct {
     unsigned                    procs;
     unsigned                    publish:1;
     unsigned                    insecure:1;
+    unsigned                    close_notify:1;
     unsigned                    json:1;
     const char                 *cacert;
     const char                 *token;
@@ -407,11 +413,13 @@ void wl_peer_event(wl_peer_t *p);
 void wl_peer_timer(wl_peer_t *p, int64_t now);
 int wl_peer_delete(wl_peer_t *p);
 void wl_peer_close(wl_peer_t *p);
+void wl_peer_close_notify(wl_peer_t *p);
 ssize_t wl_peer_send(wl_peer_t *p, const u_char *buf, size_t len);
 
 void wl_pub_start(wl_peer_t *p, int64_t now);
 int64_t wl_pub_timer(wl_peer_t *p, int64_t now);
 void wl_pub_rtcp(wl_peer_t *p, const u_char *buf, size_t len);
+void wl_view_rr(wl_peer_t *p);
 void wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
     int64_t arrived);
 uint64_t wl_seq_expected(const wl_seq_t *s);

@@ -374,6 +374,68 @@ wl_pub_sr(wl_peer_t *p, wl_pub_t *pub, int64_t now)
 }
 
 
+/*
+ * A viewer's receiver report (RFC 3550, 6.4.2), a block a received SSRC;
+ * the jitter and LSR fields are left zero
+ */
+
+void
+wl_view_rr(wl_peer_t *p)
+{
+    int              n;
+    size_t           len;
+    int64_t          lost;
+    unsigned         i, blocks;
+    uint64_t         expected;
+    u_char           buf[WL_RTCP_MAX], *b;
+    const wl_seq_t  *s;
+
+    if (p->srtp_out == NULL) {
+        return;
+    }
+
+    b = buf + 8;
+    blocks = 0;
+
+    for (i = 0; i < 2; i++) {
+        s = &p->seq[i];
+
+        if (!s->started) {
+            continue;
+        }
+
+        expected = wl_seq_expected(s);
+        lost = (int64_t) expected - (int64_t) s->received;
+        lost = lost < 0 ? 0 : (lost > 0x7fffff ? 0x7fffff : lost);
+
+        ngx_webrtc_put32(b, s->ssrc);
+        ngx_webrtc_put32(b + 4, (uint32_t) lost);
+        ngx_webrtc_put32(b + 8, s->cycles + s->max_seq);
+        ngx_webrtc_put32(b + 12, 0);
+        ngx_webrtc_put32(b + 16, 0);
+        ngx_webrtc_put32(b + 20, 0);
+
+        b += 24;
+        blocks++;
+    }
+
+    len = b - buf;
+
+    buf[0] = 0x80 | blocks;
+    buf[1] = 201;
+    ngx_webrtc_put16(buf + 2, (uint16_t) (len / 4 - 1));
+    ngx_webrtc_put32(buf + 4, 1 + p->index);
+
+    n = (int) len;
+
+    if (srtp_protect_rtcp(p->srtp_out, buf, &n) == srtp_err_status_ok
+        && wl_peer_send(p, buf, n) > 0)
+    {
+        wl_stats.rr_sent++;
+    }
+}
+
+
 /* the server's feedback: counted; a PLI or FIR makes a key frame next */
 
 void

@@ -731,6 +731,13 @@ wl_peer_timer(wl_peer_t *p, int64_t now)
                          + (int64_t) (wl_conf.consent_interval * WL_SEC);
         }
 
+        /* a receiver's RTCP each second, as browsers send */
+
+        if (p->role == WL_ROLE_VIEWER && now >= p->rr_next) {
+            wl_view_rr(p);
+            p->rr_next = now + WL_SEC;
+        }
+
         if (p->pub) {
             pub_next = wl_pub_timer(p, now);
         }
@@ -764,6 +771,10 @@ wl_peer_set_timer(wl_peer_t *p, int64_t pub_next)
 
     case WL_PEER_CONNECTED:
         t = p->consent_next;
+
+        if (p->role == WL_ROLE_VIEWER && p->rr_next < t) {
+            t = p->rr_next;
+        }
 
         if (pub_next && pub_next < t) {
             t = pub_next;
@@ -886,6 +897,40 @@ wl_peer_close(wl_peer_t *p)
     }
 
     wl_peer_release(p);
+}
+
+
+/*
+ * As a browser's pc.close(): a DTLS close_notify.  A copy with a broken
+ * authentication tag goes first, as one forged on the path would: the
+ * server must ignore it and close on the real one.
+ */
+
+void
+wl_peer_close_notify(wl_peer_t *p)
+{
+    u_char  buf[WL_RTCP_MAX];
+
+    p->capture = buf;
+    p->capture_len = 0;
+
+    ERR_clear_error();
+    (void) SSL_shutdown(p->ssl);
+
+    p->capture = NULL;
+
+    if (p->capture_len == 0) {
+        return;
+    }
+
+    buf[p->capture_len - 1] ^= 0x01;
+    (void) wl_peer_send(p, buf, p->capture_len);
+
+    buf[p->capture_len - 1] ^= 0x01;
+
+    if (wl_peer_send(p, buf, p->capture_len) > 0) {
+        wl_stats.close_notify++;
+    }
 }
 
 
@@ -1254,6 +1299,7 @@ wl_dtls_established(wl_peer_t *p, int64_t now)
     p->state = WL_PEER_CONNECTED;
     p->dtls_next = 0;
     p->consent_next = now + (int64_t) (wl_conf.consent_interval * WL_SEC);
+    p->rr_next = now + WL_SEC;
 
     if (p->role == WL_ROLE_VIEWER) {
         wl_stats.connected_ever++;
@@ -1389,6 +1435,15 @@ wl_bio_write(BIO *b, const char *data, int len)
     wl_peer_t  *p;
 
     p = BIO_get_data(b);
+
+    if (p->capture) {
+        if (p->capture_len == 0 && (size_t) len <= WL_RTCP_MAX) {
+            memcpy(p->capture, data, len);
+            p->capture_len = len;
+        }
+
+        return len;
+    }
 
     (void) wl_peer_send(p, (const u_char *) data, len);
 

@@ -979,7 +979,8 @@ summary:
                    ",\"lost\":%llu,\"loss_pct\":%.3f,\"client_drops\":%llu"
                    ",\"decrypt_errors\":%llu,\"consent_sent\":%llu"
                    ",\"consent_ok\":%llu,\"deleted\":%llu"
-                   ",\"delete_failed\":%llu",
+                   ",\"delete_failed\":%llu,\"rr_sent\":%llu"
+                   ",\"close_notify\":%llu",
                    (unsigned long long) s->rx_datagrams,
                    (unsigned long long) s->rx_bytes,
                    (unsigned long long) s->rtp_packets,
@@ -992,7 +993,9 @@ summary:
                    (unsigned long long) s->consent_sent,
                    (unsigned long long) s->consent_ok,
                    (unsigned long long) s->deleted,
-                   (unsigned long long) s->delete_failed);
+                   (unsigned long long) s->delete_failed,
+                   (unsigned long long) s->rr_sent,
+                   (unsigned long long) s->close_notify);
             wl_out(",\"latency_samples\":%llu",
                    (unsigned long long) s->latency.count);
             wl_out_ms("lat_p50_ms", wl_hist_pct(&s->latency, 0.5));
@@ -1094,12 +1097,14 @@ summary:
                wl_pcts(&s->queue, b2));
         wl_out_flush();
 
-        wl_out("  consent    %llu checks, %llu answered; DELETE %llu ok, "
-               "%llu failed",
+        wl_out("  consent    %llu checks, %llu answered; receiver reports "
+               "%llu; DELETE %llu ok, %llu failed; close_notify %llu",
                (unsigned long long) s->consent_sent,
                (unsigned long long) s->consent_ok,
+               (unsigned long long) s->rr_sent,
                (unsigned long long) s->deleted,
-               (unsigned long long) s->delete_failed);
+               (unsigned long long) s->delete_failed,
+               (unsigned long long) s->close_notify);
         wl_out_flush();
     }
 
