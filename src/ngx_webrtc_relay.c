@@ -442,11 +442,13 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
      * sequence numbers, and a gap would make viewers ask for them
      */
 
+    /* the other workers first: their fan-out runs beside ours */
+
+    ngx_webrtc_relay_fanout(pub, NGX_WEBRTC_RELAY_RTP, kind, p, len);
+
     if (pub->local) {
         ngx_webrtc_relay_local(pub->local, kind, p, len, &rtp);
     }
-
-    ngx_webrtc_relay_fanout(pub, NGX_WEBRTC_RELAY_RTP, kind, p, len);
 }
 
 
