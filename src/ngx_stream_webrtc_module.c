@@ -469,49 +469,76 @@ ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
 static void
 ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
-    int                 n;
+    int                 n, rtcp;
+    uint32_t            ssrc;
+    ngx_uint_t          i;
     srtp_err_status_t   err;
 
-    if (!peer->srtp_ready || len > NGX_WEBRTC_MTU) {
+    if (!peer->srtp_ready || len > NGX_WEBRTC_MTU || len < 12) {
+        return;
+    }
+
+    rtcp = ngx_webrtc_is_rtcp(p, len);
+
+    /* a viewer's inbound RTP is not served */
+
+    if (!rtcp && peer->role != NGX_WEBRTC_ROLE_PUBLISHER) {
+        return;
+    }
+
+    /*
+     * libsrtp2 keeps a stream for every SSRC an authenticated peer sends
+     * with: a few are known, a new one beyond NGX_WEBRTC_MAX_SSRC is
+     * dropped before decryption, so a peer cannot grow our memory
+     */
+
+    ssrc = ngx_webrtc_get32(p + (rtcp ? 4 : 8));
+
+    for (i = 0; i < peer->nin_ssrc; i++) {
+        if (peer->in_ssrc[i] == ssrc) {
+            break;
+        }
+    }
+
+    if (i == NGX_WEBRTC_MAX_SSRC) {
+        if (!peer->ssrc_logged) {
+            peer->ssrc_logged = 1;
+            ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                          "webrtc session %*s: more than %d SSRCs, "
+                          "packets of new ones dropped",
+                          (size_t) NGX_WEBRTC_ID_LEN, peer->id,
+                          NGX_WEBRTC_MAX_SSRC);
+        }
+
         return;
     }
 
     n = (int) len;
 
-    if (ngx_webrtc_is_rtcp(p, len)) {
-        err = srtp_unprotect_rtcp(peer->srtp_in, p, &n);
-
-        if (err != srtp_err_status_ok) {
-            ngx_log_debug1(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
-                           "webrtc: SRTCP unprotect failed: %d", (int) err);
-            return;
-        }
-
-        if (peer->ssl && !peer->dtls_kept) {
-            ngx_webrtc_dtls_park(peer);
-        }
-
-        ngx_webrtc_relay_rtcp(peer, p, n);
-        return;
-    }
-
-    if (peer->role != NGX_WEBRTC_ROLE_PUBLISHER) {
-        return;
-    }
-
-    err = srtp_unprotect(peer->srtp_in, p, &n);
+    err = rtcp ? srtp_unprotect_rtcp(peer->srtp_in, p, &n)
+               : srtp_unprotect(peer->srtp_in, p, &n);
 
     if (err != srtp_err_status_ok) {
-        ngx_log_debug1(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
-                       "webrtc: SRTP unprotect failed: %d", (int) err);
+        ngx_log_debug2(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
+                       "webrtc: %s unprotect failed: %d",
+                       rtcp ? "SRTCP" : "SRTP", (int) err);
         return;
+    }
+
+    if (i == peer->nin_ssrc) {
+        peer->in_ssrc[peer->nin_ssrc++] = ssrc;
     }
 
     if (peer->ssl && !peer->dtls_kept) {
         ngx_webrtc_dtls_park(peer);
     }
 
-    ngx_webrtc_relay_rtp(peer, p, n);
+    if (rtcp) {
+        ngx_webrtc_relay_rtcp(peer, p, n);
+
+    } else {
+        ngx_webrtc_relay_rtp(peer, p, n);
+    }
 }
 
 

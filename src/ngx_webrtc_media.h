@@ -28,6 +28,7 @@
 #define NGX_WEBRTC_REMB_BITRATE     4000000
 #define NGX_WEBRTC_CACHE_SIZE       256         /* video packets, 2^n */
 #define NGX_WEBRTC_RESEND_MAX       300         /* per viewer and second */
+#define NGX_WEBRTC_MAX_SSRC         16          /* a peer sends with */
 
 
 typedef struct ngx_webrtc_peer_s          ngx_webrtc_peer_t;
@@ -120,6 +121,9 @@ struct ngx_webrtc_peer_s {
     ngx_webrtc_in_t             in[2];
     uint32_t                    local_ssrc;     /* ours in RTCP */
 
+    uint32_t                    in_ssrc[NGX_WEBRTC_MAX_SSRC];
+    ngx_uint_t                  nin_ssrc;
+
     ngx_uint_t                  packets_in;
     ngx_uint_t                  packets_out;
 
@@ -132,6 +136,7 @@ struct ngx_webrtc_peer_s {
     unsigned                    dtls_capture:1;
     unsigned                    srtp_ready:1;
     unsigned                    closed:1;
+    unsigned                    ssrc_logged:1;
 };
 
 

@@ -8,6 +8,8 @@
 # receiver reports (the server releases their DTLS state on the first) and
 # end with a close_notify, a forged copy first: the server ignores the
 # forgery, authenticated with the key it kept, and closes on the real one.
+# Their receiver reports come from 40 sender SSRCs: past 16 the server
+# drops them before decryption (libsrtp2 would keep a stream for each).
 # Skipped if the tool is not built (make tools).
 
 use strict;
@@ -27,7 +29,7 @@ my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x $TOOL;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(20);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(21);
 
 # the harness's globals log at debug level: a log line per packet would
 # be the load; this run logs at info
@@ -140,7 +142,8 @@ cmp_ok($sum->{rr_sent} // 0, '>=', 5 * 3,
 # three viewers that end with a DTLS close_notify, not a DELETE
 
 @out = run_tool(12, '--whep', "$base/whep/load", '--viewers', '3',
-	'--duration', '3', '--http-timeout', '3', '--json', '--close-notify');
+	'--duration', '3', '--http-timeout', '3', '--json', '--close-notify',
+	'--rtcp-ssrcs', '40');
 
 ($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
 $sum //= {};
@@ -163,6 +166,9 @@ is($closed, 3, 'close_notify: nginx closed the 3 sessions on it');
 my $forged = () = $t->log_lines(qr/DTLS alert failed authentication/);
 is($forged, 3, 'close_notify: the forged copies were ignored, '
 	. 'authenticated with the kept key after the DTLS state was released');
+
+my $ssrcs = () = $t->log_lines(qr/more than 16 SSRCs, packets of new ones/);
+is($ssrcs, 3, 'SSRCs past 16 dropped, logged once a session');
 
 ###########################################################################
 # the publisher ends by itself

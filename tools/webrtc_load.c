@@ -155,6 +155,7 @@ wl_options(int argc, char **argv)
         { "duration", required_argument, NULL, 'd' },
         { "insecure", no_argument, NULL, 'k' },
         { "close-notify", no_argument, NULL, 'Q' },
+        { "rtcp-ssrcs", required_argument, NULL, 'X' },
         { "json", no_argument, NULL, 'j' },
         { "publish", no_argument, NULL, 'P' },
         { "bitrate", required_argument, NULL, 'b' },
@@ -233,6 +234,14 @@ wl_options(int argc, char **argv)
 
         case 'Q':
             wl_conf.close_notify = 1;
+            break;
+
+        case 'X':
+            wl_conf.rtcp_ssrcs = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.rtcp_ssrcs > 1000) {
+                wl_log("webrtc-load: --rtcp-ssrcs: 0 to 1000");
+                return -1;
+            }
             break;
 
         case 'j':
@@ -480,6 +489,8 @@ wl_usage(void)
         "  --close-notify        viewers end with a DTLS close_notify, as\n"
         "                        a browser's pc.close(), not a DELETE; a\n"
         "                        copy with a broken tag goes first\n"
+        "  --rtcp-ssrcs N        each receiver report goes out N times,\n"
+        "                        from N sender SSRCs (an abusive peer)\n"
         "  --cacert FILE         verify it with these CA certificates\n"
         "  --token T             Authorization: Bearer T\n"
         "  --srtp gcm|cm|both    SRTP profiles to offer (both)\n"

@@ -352,6 +352,7 @@ typedef struct {
     unsigned                    publish:1;
     unsigned                    insecure:1;
     unsigned                    close_notify:1;
+    unsigned                    rtcp_ssrcs;     /* RR sender SSRCs, abuse */
     unsigned                    json:1;
     const char                 *cacert;
     const char                 *token;

@@ -385,9 +385,9 @@ wl_view_rr(wl_peer_t *p)
     int              n;
     size_t           len;
     int64_t          lost;
-    unsigned         i, blocks;
+    unsigned         i, k, blocks, copies;
     uint64_t         expected;
-    u_char           buf[WL_RTCP_MAX], *b;
+    u_char           buf[WL_RTCP_MAX], out[WL_RTCP_MAX], *b;
     const wl_seq_t  *s;
 
     if (p->srtp_out == NULL) {
@@ -424,14 +424,20 @@ wl_view_rr(wl_peer_t *p)
     buf[0] = 0x80 | blocks;
     buf[1] = 201;
     ngx_webrtc_put16(buf + 2, (uint16_t) (len / 4 - 1));
-    ngx_webrtc_put32(buf + 4, 1 + p->index);
 
-    n = (int) len;
+    copies = wl_conf.rtcp_ssrcs ? wl_conf.rtcp_ssrcs : 1;
 
-    if (srtp_protect_rtcp(p->srtp_out, buf, &n) == srtp_err_status_ok
-        && wl_peer_send(p, buf, n) > 0)
-    {
-        wl_stats.rr_sent++;
+    for (k = 0; k < copies; k++) {
+        memcpy(out, buf, len);
+        ngx_webrtc_put32(out + 4, 1 + p->index + k * 100000);
+
+        n = (int) len;
+
+        if (srtp_protect_rtcp(p->srtp_out, out, &n) == srtp_err_status_ok
+            && wl_peer_send(p, out, n) > 0)
+        {
+            wl_stats.rr_sent++;
+        }
     }
 }
 
