@@ -51,8 +51,14 @@ static ngx_int_t ngx_webrtc_dtls_parked_alert(ngx_webrtc_peer_t *peer,
 #if (__GLIBC__)
 static void ngx_webrtc_dtls_trim_handler(ngx_event_t *ev);
 
+#define NGX_WEBRTC_TRIM_DELAY       1000
+#define NGX_WEBRTC_TRIM_INTERVAL    10000
+#define NGX_WEBRTC_TRIM_RELEASED    32
+
 static ngx_event_t       ngx_webrtc_dtls_trim;
 static ngx_connection_t  ngx_webrtc_dtls_dumb;
+static ngx_uint_t        ngx_webrtc_dtls_released;
+static ngx_msec_t        ngx_webrtc_dtls_last_trim;
 #endif
 
 static SSL_CTX     *ngx_webrtc_dtls_ctx;
@@ -492,24 +498,19 @@ ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer)
     peer->rbio = NULL;
 
 #if (__GLIBC__)
+    ngx_webrtc_dtls_released++;
 
-    /*
-     * viewers joining together handshake together: what their SSL
-     * objects leave is holes in the heap that glibc keeps; a second
-     * after the last release the free pages go back to the system
-     */
-
-    if (ngx_webrtc_dtls_trim.handler == NULL) {
-        /* as the cache manager: the event's data is a connection */
-        ngx_webrtc_dtls_dumb.fd = (ngx_socket_t) -1;
+    if (!ngx_webrtc_dtls_trim.timer_set) {
         ngx_webrtc_dtls_trim.data = &ngx_webrtc_dtls_dumb;
         ngx_webrtc_dtls_trim.handler = ngx_webrtc_dtls_trim_handler;
         ngx_webrtc_dtls_trim.log = ngx_cycle->log;
         ngx_webrtc_dtls_trim.cancelable = 1;
+
+        /* as the cache manager: the event's data is a connection */
+        ngx_webrtc_dtls_dumb.fd = (ngx_socket_t) -1;
+
+        ngx_add_timer(&ngx_webrtc_dtls_trim, NGX_WEBRTC_TRIM_DELAY);
     }
-
-    ngx_add_timer(&ngx_webrtc_dtls_trim, 1000);
-
 #endif
 
     ngx_log_debug3(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
@@ -522,9 +523,32 @@ ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer)
 
 #if (__GLIBC__)
 
+/*
+ * Viewers joining together handshake together: the SSL objects they
+ * release leave holes in the heap that glibc keeps.  Once enough were
+ * released, the free pages go back to the system; a trim walks the whole
+ * heap (some 4 ms for 500 sessions), so it runs at most every 10 seconds.
+ */
+
 static void
 ngx_webrtc_dtls_trim_handler(ngx_event_t *ev)
 {
+    ngx_msec_t  elapsed;
+
+    if (ngx_webrtc_dtls_released < NGX_WEBRTC_TRIM_RELEASED) {
+        return;
+    }
+
+    elapsed = ngx_current_msec - ngx_webrtc_dtls_last_trim;
+
+    if (ngx_webrtc_dtls_last_trim && elapsed < NGX_WEBRTC_TRIM_INTERVAL) {
+        ngx_add_timer(ev, NGX_WEBRTC_TRIM_INTERVAL - elapsed);
+        return;
+    }
+
+    ngx_webrtc_dtls_released = 0;
+    ngx_webrtc_dtls_last_trim = ngx_current_msec;
+
     (void) malloc_trim(0);
 }
 
