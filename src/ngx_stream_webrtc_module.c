@@ -663,6 +663,7 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
     ngx_memcpy(peer->id, s->id, NGX_WEBRTC_ID_LEN);
     peer->role = s->role;
     peer->stream = s->stream;
+    peer->stream_gen = s->stream->gen;
     ngx_memcpy(peer->tracks, s->tracks, sizeof(peer->tracks));
     peer->nfingerprints = s->nfingerprints;
     ngx_memcpy(peer->fingerprints, s->fingerprints,

@@ -72,6 +72,12 @@ struct ngx_webrtc_stream_s {
     ngx_uint_t                    nviewers;
     time_t                        created;
 
+    /*
+     * a chunk of the zone may hold another stream later: workers check
+     * this with its address
+     */
+    uint32_t                      gen;
+
     /* workers with viewers of the stream, a bit each */
     ngx_atomic_t                  workers;
 
@@ -93,6 +99,7 @@ typedef struct {
 
     ngx_uint_t                    nsessions;
     ngx_uint_t                    nstreams;
+    uint32_t                      stream_gen;
 } ngx_webrtc_shm_t;
 
 

@@ -94,6 +94,7 @@ struct ngx_webrtc_peer_s {
     ngx_str_node_t              node;           /* in the worker's peers */
     ngx_webrtc_session_t       *session;        /* in the zone */
     ngx_webrtc_stream_t        *stream;         /* in the zone */
+    uint32_t                    stream_gen;
     ngx_webrtc_local_stream_t  *local;
     ngx_queue_t                 queue;          /* in local->viewers */
 
@@ -155,6 +156,8 @@ typedef struct {
 struct ngx_webrtc_local_stream_s {
     ngx_rbtree_node_t           node;           /* key: zone address */
     ngx_webrtc_stream_t        *stream;
+    uint32_t                    gen;            /* of the zone's stream */
+    unsigned                    orphan:1;       /* not in the tree */
     ngx_webrtc_peer_t          *publisher;
     ngx_queue_t                 viewers;
     ngx_uint_t                  nviewers;
@@ -188,8 +191,7 @@ ngx_int_t ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len);
 void ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
-void ngx_webrtc_relay_keyframe(ngx_webrtc_stream_t *stream,
-    ngx_log_t *log);
+void ngx_webrtc_relay_keyframe(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_relay_path(ngx_int_t slot, u_char *id,
     ngx_webrtc_path_t *path);

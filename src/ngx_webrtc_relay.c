@@ -43,7 +43,7 @@ typedef struct {
     uint8_t                     type;
     uint8_t                     kind;
     uint16_t                    len;
-    uint32_t                    reserved;
+    uint32_t                    gen;            /* of the stream */
     ngx_webrtc_stream_t        *stream;
     u_char                      id[NGX_WEBRTC_ID_LEN];
 } ngx_webrtc_relay_msg_t;
@@ -55,8 +55,10 @@ typedef struct {
 } ngx_webrtc_relay_t;
 
 
-static ngx_webrtc_local_stream_t *ngx_webrtc_local_lookup(
+static ngx_webrtc_local_stream_t *ngx_webrtc_local_find(
     ngx_webrtc_stream_t *stream);
+static ngx_webrtc_local_stream_t *ngx_webrtc_local_lookup(
+    ngx_webrtc_stream_t *stream, uint32_t gen);
 static void ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls,
     ngx_uint_t kind, u_char *p, size_t len, ngx_webrtc_rtp_t *rtp);
 static void ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind,
@@ -66,15 +68,15 @@ static void ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v,
 static void ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls,
     ngx_uint_t kind, const u_char *sr);
 static void ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type,
-    ngx_uint_t kind, ngx_webrtc_stream_t *stream, u_char *id, u_char *p,
-    size_t len);
+    ngx_uint_t kind, ngx_webrtc_stream_t *stream, uint32_t gen, u_char *id,
+    u_char *p, size_t len);
 static void ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
     ngx_uint_t kind, u_char *p, size_t len);
 static void ngx_webrtc_relay_publisher_pli(ngx_webrtc_local_stream_t *ls);
 static void ngx_webrtc_relay_publisher_nack(ngx_webrtc_local_stream_t *ls,
     u_char *fci, size_t len);
-static void ngx_webrtc_relay_upstream(ngx_webrtc_stream_t *stream,
-    ngx_uint_t type, u_char *p, size_t len, ngx_log_t *log);
+static void ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer,
+    ngx_uint_t type, u_char *p, size_t len);
 static void ngx_webrtc_relay_read_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_remb_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_received(ngx_webrtc_in_t *in, uint16_t seq);
@@ -255,8 +257,24 @@ ngx_webrtc_local_insert_value(ngx_rbtree_node_t *temp,
 }
 
 
+/*
+ * A worker's streams are keyed by their zone address; the zone's chunk may
+ * hold another stream once the first is gone, which its generation tells
+ */
+
 static ngx_webrtc_local_stream_t *
-ngx_webrtc_local_lookup(ngx_webrtc_stream_t *stream)
+ngx_webrtc_local_lookup(ngx_webrtc_stream_t *stream, uint32_t gen)
+{
+    ngx_webrtc_local_stream_t  *ls;
+
+    ls = ngx_webrtc_local_find(stream);
+
+    return (ls && ls->gen == gen) ? ls : NULL;
+}
+
+
+static ngx_webrtc_local_stream_t *
+ngx_webrtc_local_find(ngx_webrtc_stream_t *stream)
 {
     ngx_rbtree_key_t    key;
     ngx_rbtree_node_t  *node, *sentinel;
@@ -292,7 +310,14 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
     ngx_webrtc_core_conf_t     *ccf;
     ngx_webrtc_local_stream_t  *ls;
 
-    ls = ngx_webrtc_local_lookup(peer->stream);
+    ls = ngx_webrtc_local_find(peer->stream);
+
+    if (ls && ls->gen != peer->stream_gen) {
+        /* a gone stream's: its peers keep it until they close */
+        ngx_rbtree_delete(&ngx_webrtc_local_streams, &ls->node);
+        ls->orphan = 1;
+        ls = NULL;
+    }
 
     if (ls == NULL) {
         ls = ngx_calloc(sizeof(ngx_webrtc_local_stream_t), &peer->log);
@@ -301,6 +326,7 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
         }
 
         ls->stream = peer->stream;
+        ls->gen = peer->stream_gen;
         ls->node.key = (ngx_rbtree_key_t) (uintptr_t) peer->stream;
 
         /* the stream is alive: its peer's session was just found */
@@ -348,6 +374,7 @@ void
 ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
 {
     ngx_str_t                   name;
+    ngx_webrtc_stream_t        *st;
     ngx_webrtc_shm_ctx_t       *shm;
     ngx_webrtc_core_conf_t     *ccf;
     ngx_webrtc_local_stream_t  *ls;
@@ -383,9 +410,10 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
             name.data = ls->name;
             name.len = ls->name_len;
 
-            if (ngx_webrtc_stream_lookup(shm, &name) == peer->stream) {
-                peer->stream->workers &=
-                    ~((ngx_atomic_uint_t) 1 << ngx_worker);
+            st = ngx_webrtc_stream_lookup(shm, &name);
+
+            if (st == peer->stream && st->gen == peer->stream_gen) {
+                st->workers &= ~((ngx_atomic_uint_t) 1 << ngx_worker);
             }
 
             ngx_shmtx_unlock(&shm->shpool->mutex);
@@ -393,7 +421,9 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
     }
 
     if (ls->publisher == NULL && ls->nviewers == 0) {
-        ngx_rbtree_delete(&ngx_webrtc_local_streams, &ls->node);
+        if (!ls->orphan) {
+            ngx_rbtree_delete(&ngx_webrtc_local_streams, &ls->node);
+        }
 
         if (ls->cache) {
             ngx_free(ls->cache);
@@ -468,7 +498,8 @@ ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
     for (i = 0; mask && i < ngx_webrtc_relay->n; i++) {
         if (mask & ((ngx_atomic_uint_t) 1 << i)) {
             mask &= ~((ngx_atomic_uint_t) 1 << i);
-            ngx_webrtc_relay_send(i, type, kind, pub->stream, NULL, p, len);
+            ngx_webrtc_relay_send(i, type, kind, pub->stream,
+                                  pub->stream_gen, NULL, p, len);
         }
     }
 }
@@ -716,7 +747,7 @@ ngx_webrtc_relay_path(ngx_int_t slot, u_char *id, ngx_webrtc_path_t *path)
     if (ngx_webrtc_relay && slot >= 0
         && (ngx_uint_t) slot < ngx_webrtc_relay->n)
     {
-        ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_PATH, 0, NULL, id,
+        ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_PATH, 0, NULL, 0, id,
                               (u_char *) path, sizeof(ngx_webrtc_path_t));
     }
 }
@@ -728,7 +759,7 @@ ngx_webrtc_relay_forward(ngx_int_t slot, u_char *id, u_char *p, size_t len)
     if (ngx_webrtc_relay && slot >= 0
         && (ngx_uint_t) slot < ngx_webrtc_relay->n)
     {
-        ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_FORWARD, 0, NULL, id, p,
+        ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_FORWARD, 0, NULL, 0, id, p,
                               len);
     }
 }
@@ -812,7 +843,7 @@ ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
             && (pkt.fmt == NGX_WEBRTC_RTCP_FMT_PLI
                 || pkt.fmt == NGX_WEBRTC_RTCP_FMT_FIR))
         {
-            ngx_webrtc_relay_keyframe(peer->stream, &peer->log);
+            ngx_webrtc_relay_keyframe(peer);
             continue;
         }
 
@@ -917,8 +948,7 @@ done:
 
     if (n && ls && ngx_current_msec - ls->last_nack >= 20) {
         ls->last_nack = ngx_current_msec;
-        ngx_webrtc_relay_upstream(v->stream, NGX_WEBRTC_RELAY_NACK, up, n,
-                                  &v->log);
+        ngx_webrtc_relay_upstream(v, NGX_WEBRTC_RELAY_NACK, up, n);
     }
 }
 
@@ -965,25 +995,26 @@ ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
 /* a key frame for a stream, from whichever worker serves its publisher */
 
 void
-ngx_webrtc_relay_keyframe(ngx_webrtc_stream_t *stream, ngx_log_t *log)
+ngx_webrtc_relay_keyframe(ngx_webrtc_peer_t *peer)
 {
-    ngx_webrtc_relay_upstream(stream, NGX_WEBRTC_RELAY_KEYFRAME, NULL, 0,
-                              log);
+    ngx_webrtc_relay_upstream(peer, NGX_WEBRTC_RELAY_KEYFRAME, NULL, 0);
 }
 
 
 static void
-ngx_webrtc_relay_upstream(ngx_webrtc_stream_t *stream, ngx_uint_t type,
-    u_char *p, size_t len, ngx_log_t *log)
+ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer, ngx_uint_t type,
+    u_char *p, size_t len)
 {
     ngx_int_t                   slot;
     ngx_pid_t                   pid;
+    ngx_webrtc_stream_t        *stream;
     ngx_webrtc_shm_ctx_t       *shm;
     ngx_webrtc_session_t       *s;
     ngx_webrtc_core_conf_t     *ccf;
     ngx_webrtc_local_stream_t  *ls;
 
-    ls = ngx_webrtc_local_lookup(stream);
+    stream = peer->stream;
+    ls = ngx_webrtc_local_lookup(stream, peer->stream_gen);
 
     if (ls && ls->publisher) {
         if (type == NGX_WEBRTC_RELAY_KEYFRAME) {
@@ -1008,7 +1039,8 @@ ngx_webrtc_relay_upstream(ngx_webrtc_stream_t *stream, ngx_uint_t type,
 
     ngx_shmtx_lock(&shm->shpool->mutex);
 
-    s = stream->publisher;
+    /* the zone's chunk is still the stream */
+    s = (stream->gen == peer->stream_gen) ? stream->publisher : NULL;
 
     if (s) {
         slot = s->owner_slot;
@@ -1023,7 +1055,8 @@ ngx_webrtc_relay_upstream(ngx_webrtc_stream_t *stream, ngx_uint_t type,
         return;
     }
 
-    ngx_webrtc_relay_send(slot, type, 0, stream, NULL, p, len);
+    ngx_webrtc_relay_send(slot, type, 0, stream, peer->stream_gen, NULL, p,
+                          len);
 }
 
 
@@ -1195,11 +1228,11 @@ ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer)
         ngx_add_timer(&peer->remb_timer, NGX_WEBRTC_REMB_INTERVAL);
 
         /* viewers may wait: the first frame should come fast */
-        ngx_webrtc_relay_keyframe(peer->stream, &peer->log);
+        ngx_webrtc_relay_keyframe(peer);
         return;
     }
 
-    ngx_webrtc_relay_keyframe(peer->stream, &peer->log);
+    ngx_webrtc_relay_keyframe(peer);
 }
 
 
@@ -1264,13 +1297,15 @@ ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id)
         return;
     }
 
-    ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_CLOSE, 0, NULL, id, NULL, 0);
+    ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_CLOSE, 0, NULL, 0, id, NULL,
+                          0);
 }
 
 
 static void
 ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
-    ngx_webrtc_stream_t *stream, u_char *id, u_char *p, size_t len)
+    ngx_webrtc_stream_t *stream, uint32_t gen, u_char *id, u_char *p,
+    size_t len)
 {
     struct iovec            iov[2];
     struct msghdr           msg;
@@ -1282,6 +1317,7 @@ ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
     hdr.kind = (uint8_t) kind;
     hdr.len = (uint16_t) len;
     hdr.stream = stream;
+    hdr.gen = gen;
 
     if (id) {
         ngx_memcpy(hdr.id, id, NGX_WEBRTC_ID_LEN);
@@ -1368,7 +1404,7 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
             continue;
         }
 
-        ls = ngx_webrtc_local_lookup(hdr->stream);
+        ls = ngx_webrtc_local_lookup(hdr->stream, hdr->gen);
 
         if (ls == NULL || hdr->kind > 1) {
             continue;

@@ -128,6 +128,7 @@ ngx_webrtc_stream_create(ngx_webrtc_shm_ctx_t *ctx, ngx_str_t *name)
     st->node.str.len = name->len;
     st->node.node.key = ngx_crc32_short(name->data, name->len);
     st->created = ngx_time();
+    st->gen = ++ctx->sh->stream_gen;
 
     ngx_queue_init(&st->viewers);
 
