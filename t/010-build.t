@@ -11,7 +11,7 @@ use lib "$FindBin::Bin/lib";
 
 use POSIX ();
 use Test::More;
-use Test::Nginx qw/http_req port/;
+use Test::Nginx qw/http_req port run_cmd/;
 
 my $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
 my $MODULE = Test::Nginx::module_path();
@@ -146,32 +146,6 @@ is("@module_sig", "@nginx_sig", "module signature equals ${NGINX}'s")
 # helpers
 
 # runs a command (list form, no shell), bounded; returns (exit code, output)
-sub run_cmd {
-	my (@cmd) = @_;
-	pipe my $r, my $w or die "pipe: $!";
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		close $r;
-		open STDIN, '<', '/dev/null';
-		open STDOUT, '>&', $w;
-		open STDERR, '>&', $w;
-		{ exec { $cmd[0] } @cmd; }
-		POSIX::_exit(127);
-	}
-	close $w;
-	my $out = '';
-	eval {
-		local $SIG{ALRM} = sub { die "timeout\n" };
-		alarm 30;
-		local $/;
-		$out = <$r> // '';
-		alarm 0;
-	};
-	alarm 0;
-	kill 'KILL', $pid if $@;
-	waitpid $pid, 0;
-	return ($? >> 8, $out);
-}
 
 sub expand {
 	my ($text) = @_;
@@ -217,13 +191,7 @@ EOF
 
 # certificates (P-256, as browsers use for DTLS)
 my $d = $t->testdir();
-for my $name (qw/webrtc other/) {
-	my ($rc, $out) = run_cmd('openssl', 'req', '-x509', '-newkey', 'ec',
-		'-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-		'-subj', "/CN=$name", '-keyout', "$d/$name.key",
-		'-out', "$d/$name.crt");
-	BAIL_OUT("openssl req failed: $out") if $rc;
-}
+$t->write_cert($_) for qw/webrtc other/;
 
 ###########################################################################
 # nginx -t

@@ -12,7 +12,7 @@ use lib "$FindBin::Bin/lib";
 
 use IO::Socket::IP;
 use Test::More;
-use Test::Nginx qw/http http_req port/;
+use Test::Nginx qw/http http_req port sdp/;
 use Time::HiRes qw/sleep time/;
 
 my $SDP = "$FindBin::Bin/sdp";
@@ -87,12 +87,6 @@ my $MEDIA = port(8980);
 ###########################################################################
 # helpers
 
-sub sdp {
-	my ($name) = @_;
-	open my $fh, '<:raw', "$SDP/$name.sdp" or die "$name: $!";
-	local $/;
-	return <$fh>;
-}
 
 sub ice {
 	my ($offer) = @_;

@@ -11,9 +11,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
-use Test::Nginx qw/http_req port/;
+use Test::Nginx qw/http_req port sdp/;
 
-my $SDP = "$FindBin::Bin/sdp";
 my $CT_SDP = 'application/sdp';
 my $CT_FRAG = 'application/trickle-ice-sdpfrag';
 
@@ -56,12 +55,6 @@ EOF
 ###########################################################################
 # helpers
 
-sub sdp {
-	my ($name) = @_;
-	open my $fh, '<:raw', "$SDP/$name.sdp" or die "$name: $!";
-	local $/;
-	return <$fh>;
-}
 
 sub post {
 	my ($uri, $body) = @_;

@@ -15,9 +15,8 @@ use IO::Socket::IP;
 use MIME::Base64 qw/encode_base64/;
 use POSIX ();
 use Test::More;
-use Test::Nginx qw/http_req port/;
+use Test::Nginx qw/http_req port run_cmd sdp/;
 
-my $SDP = "$FindBin::Bin/sdp";
 my $CT_SDP = 'application/sdp';
 my $CT_FRAG = 'application/trickle-ice-sdpfrag';
 my $ORIGIN = 'https://app.example.org';
@@ -28,39 +27,7 @@ my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2
 ###########################################################################
 # helpers
 
-sub run_cmd {
-	my (@cmd) = @_;
-	pipe my $r, my $w or die "pipe: $!";
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		close $r;
-		open STDIN, '<', '/dev/null';
-		open STDOUT, '>&', $w;
-		open STDERR, '>&', $w;
-		{ exec { $cmd[0] } @cmd; }
-		POSIX::_exit(127);
-	}
-	close $w;
-	my $out = '';
-	eval {
-		local $SIG{ALRM} = sub { die "timeout\n" };
-		alarm 30;
-		local $/;
-		$out = <$r> // '';
-		alarm 0;
-	};
-	alarm 0;
-	kill 'KILL', $pid if $@;
-	waitpid $pid, 0;
-	return ($? >> 8, $out);
-}
 
-sub sdp {
-	my ($name) = @_;
-	open my $fh, '<:raw', "$SDP/$name.sdp" or die "$name: $!";
-	local $/;
-	return <$fh>;
-}
 
 my $offer = sdp('chromium-publish-vp8');
 my ($OU) = $offer =~ /^a=ice-ufrag:(\S+?)\r?$/m;
@@ -93,11 +60,7 @@ sub log_since { substr($t->read_file('error.log'), $_[0]) }
 # configuration
 
 my $d = $t->testdir();
-my ($rc, $out) = run_cmd('openssl', 'req', '-x509', '-newkey', 'ec',
-	'-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-	'-subj', '/CN=localhost', '-keyout', "$d/localhost.key",
-	'-out', "$d/localhost.crt");
-BAIL_OUT("openssl req: $out") if $rc;
+$t->write_cert('localhost');
 
 $t->write_file_expand('nginx.conf', <<'EOF')->run();
 %%TEST_GLOBALS%%

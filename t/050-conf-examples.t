@@ -16,7 +16,7 @@ use File::Path qw/make_path/;
 use IO::Socket::IP;
 use POSIX qw/WNOHANG/;
 use Test::More;
-use Test::Nginx qw/http_req port/;
+use Test::Nginx qw/http_req port run_cmd/;
 use Time::HiRes qw/sleep time/;
 
 my $REPO = abs_path("$FindBin::Bin/..");
@@ -36,40 +36,11 @@ ok(scalar @examples, 'conf-examples/*.conf found');
 ###########################################################################
 # helpers
 
-sub run_cmd {
-	my (@cmd) = @_;
-	pipe my $r, my $w or die "pipe: $!";
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		close $r;
-		open STDIN, '<', '/dev/null';
-		open STDOUT, '>&', $w;
-		open STDERR, '>&', $w;
-		{ exec { $cmd[0] } @cmd; }
-		POSIX::_exit(127);
-	}
-	close $w;
-	my $out = '';
-	eval {
-		local $SIG{ALRM} = sub { die "timeout\n" };
-		alarm 30;
-		local $/;
-		$out = <$r> // '';
-		alarm 0;
-	};
-	alarm 0;
-	kill 'KILL', $pid if $@;
-	waitpid $pid, 0;
-	return ($? >> 8, $out);
-}
 
 my $d = $t->testdir();
-my ($rc, $out) = run_cmd('openssl', 'req', '-x509', '-newkey', 'ec',
-	'-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-	'-subj', '/CN=localhost',
-	'-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
-	'-keyout', "$d/localhost.key", '-out', "$d/localhost.crt");
-BAIL_OUT("openssl req: $out") if $rc;
+$t->write_cert('localhost',
+	'-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1');
+my ($rc, $out);
 
 my $next_port = 9100;
 

@@ -19,10 +19,9 @@ use JSON::PP;
 use MIME::Base64 qw/encode_base64/;
 use Socket qw/IPPROTO_TCP TCP_NODELAY/;
 use Test::More;
-use Test::Nginx qw/http_req port/;
+use Test::Nginx qw/http_req port sdp/;
 use Time::HiRes qw/sleep time/;
 
-my $SDP = "$FindBin::Bin/sdp";
 my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 my $t = Test::Nginx->new()->has(qw/http stream/)->plan(125);
@@ -95,12 +94,6 @@ my $JSON = JSON::PP->new->canonical;
 ###########################################################################
 # a WebSocket client
 
-sub sdp {
-	my ($name) = @_;
-	open my $fh, '<:raw', "$SDP/$name.sdp" or die "$name: $!";
-	local $/;
-	return <$fh>;
-}
 
 sub log_size { -s $t->testdir() . '/error.log' || 0 }
 sub log_since { substr($t->read_file('error.log'), $_[0]) }

@@ -18,10 +18,9 @@ use JSON::PP;
 use MIME::Base64 qw/encode_base64/;
 use POSIX ();
 use Test::More;
-use Test::Nginx qw/http_req port/;
+use Test::Nginx qw/http_req port run_cmd sdp/;
 use Time::HiRes qw/sleep time/;
 
-my $SDP = "$FindBin::Bin/sdp";
 my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 my $CT_SDP = 'application/sdp';
 
@@ -30,39 +29,9 @@ my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(33);
 ###########################################################################
 # configuration
 
-sub run_cmd {
-	my (@cmd) = @_;
-	pipe my $r, my $w or die "pipe: $!";
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		close $r;
-		open STDIN, '<', '/dev/null';
-		open STDOUT, '>&', $w;
-		open STDERR, '>&', $w;
-		{ exec { $cmd[0] } @cmd; }
-		POSIX::_exit(127);
-	}
-	close $w;
-	my $out = '';
-	eval {
-		local $SIG{ALRM} = sub { die "timeout\n" };
-		alarm 30;
-		local $/;
-		$out = <$r> // '';
-		alarm 0;
-	};
-	alarm 0;
-	kill 'KILL', $pid if $@;
-	waitpid $pid, 0;
-	return ($? >> 8, $out);
-}
 
 my $d = $t->testdir();
-my ($rc, $out) = run_cmd('openssl', 'req', '-x509', '-newkey', 'ec',
-	'-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-	'-subj', '/CN=localhost', '-keyout', "$d/localhost.key",
-	'-out', "$d/localhost.crt");
-BAIL_OUT("openssl req: $out") if $rc;
+$t->write_cert('localhost');
 
 $t->write_file_expand('nginx.conf', <<'EOF')->run();
 %%TEST_GLOBALS%%
@@ -151,12 +120,6 @@ my $JSON = JSON::PP->new->canonical;
 ###########################################################################
 # helpers: HTTPS requests and a WebSocket client over TLS
 
-sub sdp {
-	my ($name) = @_;
-	open my $fh, '<:raw', "$SDP/$name.sdp" or die "$name: $!";
-	local $/;
-	return <$fh>;
-}
 
 sub req {
 	my ($method, $uri, %o) = @_;

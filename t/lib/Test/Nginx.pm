@@ -77,7 +77,7 @@ use POSIX qw/WNOHANG/;
 use Scalar::Util qw/weaken refaddr/;
 use Time::HiRes qw/sleep time/;
 
-our @EXPORT_OK = qw/port http http_req nginx_t/;
+our @EXPORT_OK = qw/port http http_req nginx_t run_cmd sdp/;
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 our $TIMEOUT = 10;      # seconds, bound for every wait and socket op
@@ -93,6 +93,58 @@ my $OWNER_PID = $$;     # forked children must not stop nginx at END
 sub binary { $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx' }
 sub module_path { $ENV{TEST_NGINX_MODULE}
 	|| "$REPO/build/ngx_http_webrtc_module.so" }
+
+###########################################################################
+# helpers of the tests
+
+# runs a command, 30 s at most; returns its exit status and its output
+sub run_cmd {
+	my (@cmd) = @_;
+	pipe my $r, my $w or die "pipe: $!";
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		close $r;
+		open STDIN, '<', '/dev/null';
+		open STDOUT, '>&', $w;
+		open STDERR, '>&', $w;
+		{ exec { $cmd[0] } @cmd; }
+		POSIX::_exit(127);
+	}
+	close $w;
+	my $out = '';
+	eval {
+		local $SIG{ALRM} = sub { die "timeout\n" };
+		alarm 30;
+		local $/;
+		$out = <$r> // '';
+		alarm 0;
+	};
+	alarm 0;
+	kill 'KILL', $pid if $@;
+	waitpid $pid, 0;
+	return ($? >> 8, $out);
+}
+
+# a captured offer of t/sdp/
+sub sdp {
+	my ($name) = @_;
+	open my $fh, '<:raw', "$REPO/t/sdp/$name.sdp" or die "$name: $!";
+	local $/;
+	return <$fh>;
+}
+
+# a self-signed P-256 certificate (as browsers use for DTLS) in the test
+# directory: NAME.crt and NAME.key; more openssl req arguments may follow
+sub write_cert {
+	my ($self, $name, @args) = @_;
+	my $d = $self->testdir();
+	my ($rc, $out) = run_cmd('openssl', 'req', '-x509', '-newkey', 'ec',
+		'-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+		'-subj', "/CN=$name", @args, '-keyout', "$d/$name.key",
+		'-out', "$d/$name.crt");
+	Test::More::BAIL_OUT("openssl req: $out") if $rc;
+	return $self;
+}
 
 ###########################################################################
 # object lifecycle
