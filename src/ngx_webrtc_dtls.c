@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
-#if (__GLIBC__)
+#if (NGX_HAVE_MALLOC_TRIM)
 #include <malloc.h>
 #endif
 
@@ -28,6 +28,19 @@
 
 
 #define NGX_WEBRTC_DTLS_MTU         1200
+
+/* RFC 6347, 4.1: a record's header; an AES-GCM alert record's body */
+#define NGX_WEBRTC_DTLS_HEADER      13
+#define NGX_WEBRTC_DTLS_ALERT       21
+#define NGX_WEBRTC_GCM_NONCE        8
+#define NGX_WEBRTC_GCM_TAG          16
+#define NGX_WEBRTC_GCM_ALERT        (NGX_WEBRTC_GCM_NONCE + 2                 \
+                                     + NGX_WEBRTC_GCM_TAG)
+
+#define NGX_WEBRTC_TRIM_DELAY       1000
+#define NGX_WEBRTC_TRIM_INTERVAL    10000
+#define NGX_WEBRTC_TRIM_RELEASED    32
+
 #define NGX_WEBRTC_SRTP_PROFILES                                             \
     "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 
@@ -48,12 +61,8 @@ static ngx_int_t ngx_webrtc_dtls_parked_alert(ngx_webrtc_peer_t *peer,
     u_char *rec);
 
 
-#if (__GLIBC__)
+#if (NGX_HAVE_MALLOC_TRIM)
 static void ngx_webrtc_dtls_trim_handler(ngx_event_t *ev);
-
-#define NGX_WEBRTC_TRIM_DELAY       1000
-#define NGX_WEBRTC_TRIM_INTERVAL    10000
-#define NGX_WEBRTC_TRIM_RELEASED    32
 
 static ngx_event_t       ngx_webrtc_dtls_trim;
 static ngx_connection_t  ngx_webrtc_dtls_dumb;
@@ -61,9 +70,10 @@ static ngx_uint_t        ngx_webrtc_dtls_released;
 static ngx_msec_t        ngx_webrtc_dtls_last_trim;
 #endif
 
-static SSL_CTX     *ngx_webrtc_dtls_ctx;
-static BIO_METHOD  *ngx_webrtc_bio_method;
-static int          ngx_webrtc_dtls_index = -1;
+static SSL_CTX         *ngx_webrtc_dtls_ctx;
+static BIO_METHOD      *ngx_webrtc_bio_method;
+static EVP_CIPHER_CTX  *ngx_webrtc_dtls_alert_ctx;
+static int              ngx_webrtc_dtls_index = -1;
 
 
 /* per worker: the certificate generated in the master is inherited */
@@ -229,7 +239,8 @@ ngx_webrtc_dtls_create(ngx_webrtc_peer_t *peer)
 
 /*
  * NGX_OK: the handshake completed with this datagram; NGX_AGAIN: nothing
- * more to do; NGX_DONE: the peer sent close_notify; NGX_ERROR: close it.
+ * more to do; NGX_DONE: the peer sent close_notify; NGX_ERROR: close it
+ * (a failure, or the peer's fatal alert).
  */
 
 ngx_int_t
@@ -460,8 +471,10 @@ ngx_webrtc_dtls_timer_handler(ngx_event_t *ev)
 /*
  * After the handshake the SSL object, some 70 KB with its buffers, only
  * serves two records: the peer's close_notify and ours.  Once the peer has
- * shown it holds the keys (an authenticated SRTP or SRTCP packet: it got
- * our Finished and will not retransmit its last flight), a DTLS 1.2
+ * shown it holds the keys (an authenticated SRTP or SRTCP packet; browsers
+ * and libwebrtc use them only once the handshake completed, that is once
+ * they got our Finished: they will not retransmit their last flight), a
+ * DTLS 1.2
  * AES-GCM session keeps just what these need: the peer's record key
  * and salt to authenticate its alerts, and our close_notify, written now
  * (we send no other record after the handshake, so its sequence number
@@ -493,11 +506,22 @@ ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer)
 
     peer->dtls_capture = 0;
 
+    if (peer->dtls_close_len == 0) {
+        /* no close_notify to send later: the object stays */
+        ngx_log_error(NGX_LOG_ALERT, &peer->log, 0,
+                      "webrtc: DTLS close_notify not written, "
+                      "keeping the DTLS state");
+        ngx_explicit_memzero(peer->dtls_key, sizeof(peer->dtls_key));
+        peer->dtls_parked = 0;
+        peer->dtls_kept = 1;
+        return;
+    }
+
     SSL_free(peer->ssl);
     peer->ssl = NULL;
     peer->rbio = NULL;
 
-#if (__GLIBC__)
+#if (NGX_HAVE_MALLOC_TRIM)
     ngx_webrtc_dtls_released++;
 
     if (!ngx_webrtc_dtls_trim.timer_set) {
@@ -521,7 +545,7 @@ ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer)
 }
 
 
-#if (__GLIBC__)
+#if (NGX_HAVE_MALLOC_TRIM)
 
 /*
  * Viewers joining together handshake together: the SSL objects they
@@ -651,7 +675,7 @@ ngx_webrtc_dtls_park_keys(ngx_webrtc_peer_t *peer)
         rc = NGX_OK;
 
     } else {
-        ngx_ssl_error(NGX_LOG_INFO, &peer->log, 0,
+        ngx_ssl_error(NGX_LOG_ALERT, &peer->log, 0,
                       "webrtc: DTLS key block not derived, "
                       "keeping the DTLS state");
     }
@@ -672,27 +696,32 @@ ngx_webrtc_dtls_park_keys(ngx_webrtc_peer_t *peer)
 static ngx_int_t
 ngx_webrtc_dtls_parked_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
-    size_t  n;
+    size_t     n;
+    ngx_int_t  rc;
 
     /* RFC 6347, 4.1: type, version, epoch, sequence_number, length */
 
-    while (len >= 13) {
+    while (len >= NGX_WEBRTC_DTLS_HEADER) {
         n = ((size_t) p[11] << 8) + p[12];
 
-        if (n > len - 13) {
+        if (n > len - NGX_WEBRTC_DTLS_HEADER) {
             break;
         }
 
         /* epoch 1, an alert: explicit nonce, level, description, tag */
 
-        if (p[0] == 21 && p[3] == 0 && p[4] == 1 && n == 8 + 2 + 16) {
-            if (ngx_webrtc_dtls_parked_alert(peer, p) == NGX_DONE) {
-                return NGX_DONE;
+        if (p[0] == NGX_WEBRTC_DTLS_ALERT && p[3] == 0 && p[4] == 1
+            && n == NGX_WEBRTC_GCM_ALERT)
+        {
+            rc = ngx_webrtc_dtls_parked_alert(peer, p);
+
+            if (rc == NGX_DONE || rc == NGX_ERROR) {
+                return rc;
             }
         }
 
-        p += 13 + n;
-        len -= 13 + n;
+        p += NGX_WEBRTC_DTLS_HEADER + n;
+        len -= NGX_WEBRTC_DTLS_HEADER + n;
     }
 
     ngx_log_debug0(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
@@ -702,17 +731,38 @@ ngx_webrtc_dtls_parked_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 }
 
 
+/*
+ * NGX_DONE: the peer's close_notify; NGX_ERROR: its fatal alert;
+ * NGX_DECLINED: another alert, or one that failed authentication
+ */
+
 static ngx_int_t
 ngx_webrtc_dtls_parked_alert(ngx_webrtc_peer_t *peer, u_char *rec)
 {
-    int               n, ok;
-    EVP_CIPHER_CTX   *ctx;
-    u_char            nonce[12], aad[13], alert[2];
+    int              n, ok;
+    u_char          *body;
+    EVP_CIPHER_CTX  *ctx;
+    u_char           nonce[12], aad[13], alert[2], last[16];
+
+    /* one context a worker, set up again for each alert */
+
+    if (ngx_webrtc_dtls_alert_ctx == NULL) {
+        ngx_webrtc_dtls_alert_ctx = EVP_CIPHER_CTX_new();
+
+        if (ngx_webrtc_dtls_alert_ctx == NULL) {
+            ngx_ssl_error(NGX_LOG_ALERT, &peer->log, 0,
+                          "EVP_CIPHER_CTX_new() failed");
+            return NGX_DECLINED;
+        }
+    }
+
+    ctx = ngx_webrtc_dtls_alert_ctx;
+    body = rec + NGX_WEBRTC_DTLS_HEADER;
 
     /* RFC 5288, 3 and RFC 6347, 4.1.2.1: the nonce and additional data */
 
     ngx_memcpy(nonce, peer->dtls_key + peer->dtls_key_len, 4);
-    ngx_memcpy(nonce + 4, rec + 13, 8);
+    ngx_memcpy(nonce + 4, body, NGX_WEBRTC_GCM_NONCE);
 
     ngx_memcpy(aad, rec + 3, 8);
     aad[8] = rec[0];
@@ -721,36 +771,44 @@ ngx_webrtc_dtls_parked_alert(ngx_webrtc_peer_t *peer, u_char *rec)
     aad[11] = 0;
     aad[12] = 2;
 
-    ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL) {
-        return NGX_ERROR;
-    }
-
     ok = EVP_DecryptInit_ex(ctx, peer->dtls_key_len == 16 ? EVP_aes_128_gcm()
                                                           : EVP_aes_256_gcm(),
                             NULL, NULL, NULL) == 1
          && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1
          && EVP_DecryptInit_ex(ctx, NULL, NULL, peer->dtls_key, nonce) == 1
          && EVP_DecryptUpdate(ctx, NULL, &n, aad, sizeof(aad)) == 1
-         && EVP_DecryptUpdate(ctx, alert, &n, rec + 13 + 8, 2) == 1
-         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
-                                rec + 13 + 8 + 2) == 1
-         && EVP_DecryptFinal_ex(ctx, alert + n, &n) == 1;
-
-    EVP_CIPHER_CTX_free(ctx);
+         && EVP_DecryptUpdate(ctx, alert, &n,
+                              body + NGX_WEBRTC_GCM_NONCE, 2) == 1
+         && n == 2
+         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, NGX_WEBRTC_GCM_TAG,
+                                body + NGX_WEBRTC_GCM_NONCE + 2) == 1
+         && EVP_DecryptFinal_ex(ctx, last, &n) == 1;
 
     if (!ok) {
-        ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
-                      "webrtc session %*s: DTLS alert failed "
-                      "authentication, ignored",
-                      (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+        /* RFC 6347, 4.1.2.7: silently discarded; logged once a session */
+
+        if (!peer->dtls_forged) {
+            peer->dtls_forged = 1;
+            ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                          "webrtc session %*s: DTLS alert failed "
+                          "authentication, ignored",
+                          (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+        }
+
         return NGX_DECLINED;
     }
 
     /* RFC 5246, 7.2: close_notify, or any fatal alert, ends it */
 
-    if (alert[1] == 0 || alert[0] == 2) {
+    if (alert[1] == 0) {
         return NGX_DONE;
+    }
+
+    if (alert[0] == 2) {
+        ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                      "webrtc session %*s: DTLS fatal alert %d",
+                      (size_t) NGX_WEBRTC_ID_LEN, peer->id, (int) alert[1]);
+        return NGX_ERROR;
     }
 
     return NGX_DECLINED;

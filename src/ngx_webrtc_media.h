@@ -30,6 +30,10 @@
 #define NGX_WEBRTC_RESEND_MAX       300         /* per viewer and second */
 #define NGX_WEBRTC_MAX_SSRC         16          /* a peer sends with */
 
+/* a released DTLS state: the peer's AES-256 key and salt, a GCM alert */
+#define NGX_WEBRTC_DTLS_KEY         (32 + 4)
+#define NGX_WEBRTC_DTLS_CLOSE       48
+
 
 typedef struct ngx_webrtc_peer_s          ngx_webrtc_peer_t;
 
@@ -107,8 +111,8 @@ struct ngx_webrtc_peer_s {
 
     SSL                        *ssl;            /* NULL once parked */
     BIO                        *rbio;
-    u_char                      dtls_key[36];   /* parked: peer's key, salt */
-    u_char                      dtls_close[48]; /* parked: our close_notify */
+    u_char                      dtls_key[NGX_WEBRTC_DTLS_KEY];
+    u_char                      dtls_close[NGX_WEBRTC_DTLS_CLOSE];
     uint8_t                     dtls_key_len;
     uint8_t                     dtls_close_len;
     ngx_event_t                 dtls_timer;
@@ -134,6 +138,7 @@ struct ngx_webrtc_peer_s {
     unsigned                    dtls_done:1;
     unsigned                    dtls_parked:1;
     unsigned                    dtls_kept:1;
+    unsigned                    dtls_forged:1;  /* logged */
     unsigned                    dtls_capture:1;
     unsigned                    srtp_ready:1;
     unsigned                    closed:1;

@@ -940,8 +940,9 @@ wl_stop(void)
     for (i = 0; wl_conf.close_notify && i < wl_nviewers; i++) {
         p = wl_viewers[i];
 
-        if (p->state == WL_PEER_CONNECTED && p->ssl) {
-            wl_peer_close_notify(p);
+        if (p->state == WL_PEER_CONNECTED && p->ssl
+            && wl_peer_close_notify(p) == 0)
+        {
             p->deleting = 1;
             p->deleted = 1;
         }

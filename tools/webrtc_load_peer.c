@@ -903,10 +903,10 @@ wl_peer_close(wl_peer_t *p)
 /*
  * As a browser's pc.close(): a DTLS close_notify.  A copy with a broken
  * authentication tag goes first, as one forged on the path would: the
- * server must ignore it and close on the real one.
+ * server must ignore it and close on the real one.  0 if it was sent.
  */
 
-void
+int
 wl_peer_close_notify(wl_peer_t *p)
 {
     u_char  buf[WL_RTCP_MAX];
@@ -920,7 +920,7 @@ wl_peer_close_notify(wl_peer_t *p)
     p->capture = NULL;
 
     if (p->capture_len == 0) {
-        return;
+        return -1;
     }
 
     buf[p->capture_len - 1] ^= 0x01;
@@ -928,9 +928,13 @@ wl_peer_close_notify(wl_peer_t *p)
 
     buf[p->capture_len - 1] ^= 0x01;
 
-    if (wl_peer_send(p, buf, p->capture_len) > 0) {
-        wl_stats.close_notify++;
+    if (wl_peer_send(p, buf, p->capture_len) <= 0) {
+        return -1;
     }
+
+    wl_stats.close_notify++;
+
+    return 0;
 }
 
 
