@@ -88,6 +88,17 @@ struct ngx_webrtc_stream_s {
 };
 
 
+/* the worker serving a session's media, told when the session is gone */
+
+#define NGX_WEBRTC_EXPIRE_OWNERS      64
+
+typedef struct {
+    ngx_pid_t                     pid;
+    ngx_int_t                     slot;
+    u_char                        id[NGX_WEBRTC_ID_LEN];
+} ngx_webrtc_owner_t;
+
+
 typedef struct {
     ngx_rbtree_t                  sessions;      /* by id */
     ngx_rbtree_node_t             sessions_sentinel;
@@ -166,7 +177,7 @@ void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id);
 void ngx_webrtc_relay_close_session(u_char *id);
 
 ngx_uint_t ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now,
-    ngx_log_t *log);
+    ngx_log_t *log, ngx_webrtc_owner_t *owners, ngx_uint_t *nowners);
 
 
 extern ngx_module_t  ngx_webrtc_core_module;

@@ -454,15 +454,23 @@ ngx_webrtc_core_init_process(ngx_cycle_t *cycle)
 static void
 ngx_webrtc_core_expire_handler(ngx_event_t *ev)
 {
+    ngx_uint_t               i, n;
     ngx_webrtc_shm_ctx_t    *ctx;
+    ngx_webrtc_owner_t       owners[NGX_WEBRTC_EXPIRE_OWNERS];
     ngx_webrtc_core_conf_t  *ccf;
 
     ccf = ev->data;
     ctx = ccf->shm_zone->data;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
-    (void) ngx_webrtc_shm_expire(ctx, ngx_time(), ev->log);
+    (void) ngx_webrtc_shm_expire(ctx, ngx_time(), ev->log, owners, &n);
     ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    /* a worker still serving a session the zone no longer has stops */
+
+    for (i = 0; i < n; i++) {
+        ngx_webrtc_relay_close(owners[i].slot, owners[i].pid, owners[i].id);
+    }
 
     if (!ngx_exiting) {
         ngx_add_timer(ev, NGX_WEBRTC_EXPIRE_INTERVAL);

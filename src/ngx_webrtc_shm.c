@@ -328,17 +328,22 @@ ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
 
 /*
  * closes sessions whose ICE never completed or whose consent expired;
- * a session a live worker serves is closed by that worker
+ * a session a live worker serves is closed by that worker, or 10 seconds
+ * later here, and then its worker is named in owners (at most
+ * NGX_WEBRTC_EXPIRE_OWNERS) to be told
  */
 
 ngx_uint_t
-ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log)
+ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log,
+    ngx_webrtc_owner_t *owners, ngx_uint_t *nowners)
 {
     ngx_uint_t             n;
     ngx_queue_t           *q, *next;
+    ngx_webrtc_owner_t    *o;
     ngx_webrtc_session_t  *s;
 
     n = 0;
+    *nowners = 0;
 
     for (q = ngx_queue_head(&ctx->sh->expire);
          q != ngx_queue_sentinel(&ctx->sh->expire);
@@ -364,6 +369,13 @@ ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log)
                                                            : "viewer",
                       (size_t) NGX_WEBRTC_ID_LEN, s->id,
                       &s->stream->node.str);
+
+        if (s->owner_pid && *nowners < NGX_WEBRTC_EXPIRE_OWNERS) {
+            o = &owners[(*nowners)++];
+            o->pid = s->owner_pid;
+            o->slot = s->owner_slot;
+            ngx_memcpy(o->id, s->id, NGX_WEBRTC_ID_LEN);
+        }
 
         ngx_webrtc_session_close(ctx, s);
         n++;
