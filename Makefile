@@ -105,7 +105,7 @@ unit: $(UNIT_TESTS)
 
 TOOL        := $(TOP)/tools/webrtc-load
 TOOL_SRCS   := $(wildcard $(TOP)/tools/*.c) $(TOP)/src/ngx_webrtc_sdp.c \
-               $(TOP)/src/ngx_webrtc_rtp.c
+               $(TOP)/src/ngx_webrtc_rtp.c $(TOP)/src/ngx_webrtc_srtp.c
 TOOL_DEPS   := $(TOOL_SRCS) $(wildcard $(TOP)/tools/*.h) \
                $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/src/ngx_webrtc_rtp.h
 TOOL_CFLAGS := -O2 -Wall -Wextra -Werror -D_GNU_SOURCE

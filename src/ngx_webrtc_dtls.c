@@ -354,8 +354,7 @@ ngx_webrtc_dtls_established(ngx_webrtc_peer_t *peer)
         return NGX_ERROR;
     }
 
-    len = (profile->id == SRTP_AEAD_AES_128_GCM) ? 2 * (16 + 12)
-                                                  : 2 * (16 + 14);
+    len = ngx_webrtc_srtp_material_len(profile->id == SRTP_AEAD_AES_128_GCM);
 
     if (SSL_export_keying_material(peer->ssl, material, len,
                                    "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0)
@@ -914,68 +913,17 @@ ngx_webrtc_srtp_init(ngx_cycle_t *cycle)
 }
 
 
-/*
- * RFC 5764, 4.2: client_write_key | server_write_key | client_write_salt
- * | server_write_salt.  We are the DTLS server: the client's keys
- * decrypt what arrives, ours encrypt what we send.
- */
+/* we are the DTLS server: the client's keys decrypt what arrives */
 
 ngx_int_t
 ngx_webrtc_srtp_create(ngx_webrtc_peer_t *peer, ngx_uint_t profile,
     u_char *material, size_t len)
 {
-    size_t              klen, slen;
-    srtp_policy_t       in, out;
-    srtp_err_status_t   err;
-    u_char              in_key[32], out_key[32];
+    srtp_err_status_t  err;
 
-    klen = 16;
-    slen = (profile == SRTP_AEAD_AES_128_GCM) ? 12 : 14;
-
-    ngx_memcpy(in_key, material, klen);
-    ngx_memcpy(in_key + klen, material + 2 * klen, slen);
-    ngx_memcpy(out_key, material + klen, klen);
-    ngx_memcpy(out_key + klen, material + 2 * klen + slen, slen);
-
-    ngx_memzero(&in, sizeof(srtp_policy_t));
-    ngx_memzero(&out, sizeof(srtp_policy_t));
-
-    if (profile == SRTP_AEAD_AES_128_GCM) {
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&in.rtp);
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&in.rtcp);
-
-    } else {
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&in.rtp);
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&in.rtcp);
-    }
-
-    out.rtp = in.rtp;
-    out.rtcp = in.rtcp;
-
-    in.ssrc.type = ssrc_any_inbound;
-    in.key = in_key;
-    in.window_size = 1024;
-
-    out.ssrc.type = ssrc_any_outbound;
-    out.key = out_key;
-    out.window_size = 1024;
-
-    /* retransmissions answering NACKs repeat sequence numbers */
-    out.allow_repeat_tx = 1;
-
-    err = srtp_create(&peer->srtp_in, &in);
-
-    if (err == srtp_err_status_ok) {
-        err = srtp_create(&peer->srtp_out, &out);
-
-        if (err != srtp_err_status_ok) {
-            srtp_dealloc(peer->srtp_in);
-            peer->srtp_in = NULL;
-        }
-    }
-
-    ngx_explicit_memzero(in_key, sizeof(in_key));
-    ngx_explicit_memzero(out_key, sizeof(out_key));
+    err = ngx_webrtc_srtp_sessions(&peer->srtp_in, &peer->srtp_out,
+                                   profile == SRTP_AEAD_AES_128_GCM,
+                                   material, 0);
 
     if (err != srtp_err_status_ok) {
         ngx_log_error(NGX_LOG_ALERT, &peer->log, 0,

@@ -19,6 +19,7 @@
 
 #include "ngx_webrtc.h"
 #include "ngx_webrtc_rtp.h"
+#include "ngx_webrtc_srtp.h"
 
 
 #define NGX_WEBRTC_MTU              1500

@@ -29,6 +29,7 @@
 
 #include "ngx_webrtc_sdp.h"
 #include "ngx_webrtc_rtp.h"
+#include "ngx_webrtc_srtp.h"
 
 
 #define WL_MS                   1000000LL       /* in ns */

@@ -1279,8 +1279,7 @@ wl_dtls_established(wl_peer_t *p, int64_t now)
 
     /* RFC 5764, 4.2 */
 
-    n = (profile->id == SRTP_AEAD_AES_128_GCM) ? 2 * (16 + 12)
-                                                : 2 * (16 + 14);
+    n = ngx_webrtc_srtp_material_len(profile->id == SRTP_AEAD_AES_128_GCM);
 
     if (SSL_export_keying_material(p->ssl, material, n,
                                    "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0)
@@ -1321,67 +1320,15 @@ wl_dtls_established(wl_peer_t *p, int64_t now)
 }
 
 
-/*
- * RFC 5764, 4.2: client_write_key | server_write_key | client_write_salt
- * | server_write_salt.  We are the client: ours encrypt, the server's
- * decrypt.
- */
+/* we are the DTLS client: our keys encrypt, the server's decrypt */
 
 static int
 wl_srtp_create(wl_peer_t *p, unsigned long profile, u_char *material)
 {
-    size_t             klen, slen;
-    u_char             in_key[32], out_key[32];
-    srtp_policy_t      in, out;
-    srtp_err_status_t  err;
-
-    klen = 16;
-    slen = (profile == SRTP_AEAD_AES_128_GCM) ? 12 : 14;
-
-    memcpy(out_key, material, klen);
-    memcpy(out_key + klen, material + 2 * klen, slen);
-    memcpy(in_key, material + klen, klen);
-    memcpy(in_key + klen, material + 2 * klen + slen, slen);
-
-    memset(&in, 0, sizeof(srtp_policy_t));
-    memset(&out, 0, sizeof(srtp_policy_t));
-
-    if (profile == SRTP_AEAD_AES_128_GCM) {
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&in.rtp);
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&in.rtcp);
-
-    } else {
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&in.rtp);
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&in.rtcp);
-    }
-
-    out.rtp = in.rtp;
-    out.rtcp = in.rtcp;
-
-    in.ssrc.type = ssrc_any_inbound;
-    in.key = in_key;
-    in.window_size = 1024;
-
-    out.ssrc.type = ssrc_any_outbound;
-    out.key = out_key;
-    out.window_size = 1024;
-    out.allow_repeat_tx = 1;
-
-    err = srtp_create(&p->srtp_in, &in);
-
-    if (err == srtp_err_status_ok) {
-        err = srtp_create(&p->srtp_out, &out);
-
-        if (err != srtp_err_status_ok) {
-            srtp_dealloc(p->srtp_in);
-            p->srtp_in = NULL;
-        }
-    }
-
-    OPENSSL_cleanse(in_key, sizeof(in_key));
-    OPENSSL_cleanse(out_key, sizeof(out_key));
-
-    return err == srtp_err_status_ok ? 0 : -1;
+    return ngx_webrtc_srtp_sessions(&p->srtp_in, &p->srtp_out,
+                                    profile == SRTP_AEAD_AES_128_GCM,
+                                    material, 1)
+           == srtp_err_status_ok ? 0 : -1;
 }
 
 

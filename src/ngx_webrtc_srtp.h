@@ -1,0 +1,35 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#ifndef _NGX_WEBRTC_SRTP_H_INCLUDED_
+#define _NGX_WEBRTC_SRTP_H_INCLUDED_
+
+
+/*
+ * The two libsrtp2 sessions of a DTLS-SRTP peer from the keying material
+ * of the handshake (RFC 5764, 4.2).  libc and libsrtp2 only: the module
+ * and the load generator share it.
+ */
+
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <srtp2/srtp.h>
+
+
+#define NGX_WEBRTC_SRTP_GCM         1   /* SRTP_AEAD_AES_128_GCM */
+#define NGX_WEBRTC_SRTP_CM          0   /* SRTP_AES128_CM_SHA1_80 */
+
+/* the exporter's bytes a profile needs: two keys and two salts */
+#define ngx_webrtc_srtp_material_len(gcm)  (2 * (16 + ((gcm) ? 12 : 14)))
+
+
+srtp_err_status_t ngx_webrtc_srtp_sessions(srtp_t *in, srtp_t *out, int gcm,
+    const u_char *material, int client);
+
+
+#endif /* _NGX_WEBRTC_SRTP_H_INCLUDED_ */
