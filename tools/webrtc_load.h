@@ -416,6 +416,8 @@ void wl_peer_timer(wl_peer_t *p, int64_t now);
 int wl_peer_delete(wl_peer_t *p);
 void wl_peer_close(wl_peer_t *p);
 int wl_peer_close_notify(wl_peer_t *p);
+int wl_peer_stun_check(wl_peer_t *p, int nominate, int controlling,
+    uint32_t priority, int send);
 ssize_t wl_peer_send(wl_peer_t *p, const u_char *buf, size_t len);
 
 void wl_pub_start(wl_peer_t *p, int64_t now);

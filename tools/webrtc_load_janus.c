@@ -1118,42 +1118,7 @@ wl_janus_ice_start(wl_janus_t *j, int64_t now)
 static int
 wl_janus_check(wl_peer_t *p, int send)
 {
-    int                ulen;
-    char               username[2 * NGX_WEBRTC_SDP_ICE_MAX + 2];
-    size_t             len;
-    StunMessage        msg;
-    StunTransactionId  id;
-
-    if (p->stun_pending) {
-        memcpy(id, p->stun + STUN_MESSAGE_TRANS_ID_POS,
-               STUN_MESSAGE_TRANS_ID_LEN);
-        (void) stun_agent_forget_transaction(&p->agent, id);
-        p->stun_pending = 0;
-    }
-
-    ulen = snprintf(username, sizeof(username), "%s:%s", p->remote_ufrag,
-                    p->ufrag);
-
-    len = stun_usage_ice_conncheck_create(&p->agent, &msg, p->stun,
-                                          sizeof(p->stun),
-                                          (uint8_t *) username, ulen,
-                                          (uint8_t *) p->remote_pwd,
-                                          strlen(p->remote_pwd),
-                                          false, false, WL_JANUS_PRIORITY,
-                                          p->tie, NULL,
-                                          STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
-    if (len == 0) {
-        return -1;
-    }
-
-    p->stun_len = len;
-    p->stun_pending = 1;
-
-    if (send) {
-        (void) wl_peer_send(p, p->stun, len);
-    }
-
-    return 0;
+    return wl_peer_stun_check(p, 0, 0, WL_JANUS_PRIORITY, send);
 }
 
 

@@ -1016,6 +1016,19 @@ wl_peer_release(wl_peer_t *p)
 static int
 wl_ice_check(wl_peer_t *p, int nominate)
 {
+    return wl_peer_stun_check(p, nominate, 1, WL_ICE_PRIORITY, 1);
+}
+
+
+/*
+ * A Binding request of either role into p->stun (an unanswered one is
+ * given up), sent if asked; 0 or -1
+ */
+
+int
+wl_peer_stun_check(wl_peer_t *p, int nominate, int controlling,
+    uint32_t priority, int send)
+{
     int                ulen;
     char               username[2 * NGX_WEBRTC_SDP_ICE_MAX + 2];
     size_t             len;
@@ -1023,7 +1036,6 @@ wl_ice_check(wl_peer_t *p, int nominate)
     StunTransactionId  id;
 
     if (p->stun_pending) {
-        /* an unanswered consent check is given up */
         memcpy(id, p->stun + STUN_MESSAGE_TRANS_ID_POS,
                STUN_MESSAGE_TRANS_ID_LEN);
         (void) stun_agent_forget_transaction(&p->agent, id);
@@ -1038,7 +1050,7 @@ wl_ice_check(wl_peer_t *p, int nominate)
                                           (uint8_t *) username, ulen,
                                           (uint8_t *) p->remote_pwd,
                                           strlen(p->remote_pwd),
-                                          nominate, true, WL_ICE_PRIORITY,
+                                          nominate, controlling, priority,
                                           p->tie, NULL,
                                           STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
     if (len == 0) {
@@ -1048,7 +1060,9 @@ wl_ice_check(wl_peer_t *p, int nominate)
     p->stun_len = len;
     p->stun_pending = 1;
 
-    (void) wl_peer_send(p, p->stun, len);
+    if (send) {
+        (void) wl_peer_send(p, p->stun, len);
+    }
 
     return 0;
 }
