@@ -62,6 +62,7 @@ static ngx_int_t ngx_webrtc_dtls_parked_alert(ngx_webrtc_peer_t *peer,
 
 
 #if (NGX_HAVE_MALLOC_TRIM)
+static void ngx_webrtc_dtls_released_one(void);
 static void ngx_webrtc_dtls_trim_handler(ngx_event_t *ev);
 
 static ngx_event_t       ngx_webrtc_dtls_trim;
@@ -521,19 +522,7 @@ ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer)
     peer->rbio = NULL;
 
 #if (NGX_HAVE_MALLOC_TRIM)
-    ngx_webrtc_dtls_released++;
-
-    if (!ngx_webrtc_dtls_trim.timer_set) {
-        ngx_webrtc_dtls_trim.data = &ngx_webrtc_dtls_dumb;
-        ngx_webrtc_dtls_trim.handler = ngx_webrtc_dtls_trim_handler;
-        ngx_webrtc_dtls_trim.log = ngx_cycle->log;
-        ngx_webrtc_dtls_trim.cancelable = 1;
-
-        /* as the cache manager: the event's data is a connection */
-        ngx_webrtc_dtls_dumb.fd = (ngx_socket_t) -1;
-
-        ngx_add_timer(&ngx_webrtc_dtls_trim, NGX_WEBRTC_TRIM_DELAY);
-    }
+    ngx_webrtc_dtls_released_one();
 #endif
 
     ngx_log_debug3(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
@@ -548,10 +537,32 @@ ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer)
 
 /*
  * Viewers joining together handshake together: the SSL objects they
- * release leave holes in the heap that glibc keeps.  Once enough were
- * released, the free pages go back to the system; a trim walks the whole
- * heap (some 4 ms for 500 sessions), so it runs at most every 10 seconds.
+ * release leave holes in the heap that glibc keeps, and so do sessions
+ * leaving together.  Once enough were released, the free pages go back to
+ * the system; a trim walks the whole heap (some 4 ms for 500 sessions), so
+ * it runs at most every 10 seconds.
  */
+
+static void
+ngx_webrtc_dtls_released_one(void)
+{
+    ngx_webrtc_dtls_released++;
+
+    if (ngx_webrtc_dtls_trim.timer_set || ngx_exiting) {
+        return;
+    }
+
+    ngx_webrtc_dtls_trim.data = &ngx_webrtc_dtls_dumb;
+    ngx_webrtc_dtls_trim.handler = ngx_webrtc_dtls_trim_handler;
+    ngx_webrtc_dtls_trim.log = ngx_cycle->log;
+    ngx_webrtc_dtls_trim.cancelable = 1;
+
+    /* as the cache manager: the event's data is a connection */
+    ngx_webrtc_dtls_dumb.fd = (ngx_socket_t) -1;
+
+    ngx_add_timer(&ngx_webrtc_dtls_trim, NGX_WEBRTC_TRIM_DELAY);
+}
+
 
 static void
 ngx_webrtc_dtls_trim_handler(ngx_event_t *ev)
@@ -820,6 +831,10 @@ ngx_webrtc_dtls_free(ngx_webrtc_peer_t *peer)
     if (peer->dtls_timer.timer_set) {
         ngx_del_timer(&peer->dtls_timer);
     }
+
+#if (NGX_HAVE_MALLOC_TRIM)
+    ngx_webrtc_dtls_released_one();
+#endif
 
     if (peer->ssl) {
         if (peer->dtls_done) {
