@@ -118,6 +118,13 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
       offsetof(ngx_http_webrtc_loc_conf_t, max_message),
       &ngx_http_webrtc_max_message_bounds },
 
+    { ngx_string("webrtc_max_viewers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webrtc_loc_conf_t, max_viewers),
+      NULL },
+
     { ngx_string("webrtc_candidate"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_webrtc_candidate,
@@ -633,6 +640,23 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
             out->status = NGX_HTTP_NOT_FOUND;
             return ngx_http_webrtc_reason(out,
                                           "stream \"%V\" is not published",
+                                          stream);
+        }
+
+        /* the capacity an operator measured, not the zone's */
+
+        if (wlcf->max_viewers && st->nviewers >= wlcf->max_viewers) {
+            ngx_shmtx_unlock(&shm->shpool->mutex);
+
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "webrtc stream \"%V\" has %ui viewers, "
+                          "\"webrtc_max_viewers\" %ui",
+                          stream, st->nviewers, wlcf->max_viewers);
+
+            out->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+            return ngx_http_webrtc_reason(out,
+                                          "stream \"%V\" has the most "
+                                          "viewers allowed, retry later",
                                           stream);
         }
 
@@ -1456,6 +1480,7 @@ ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf)
     conf->token = NGX_CONF_UNSET_PTR;
     conf->origins = NGX_CONF_UNSET_PTR;
     conf->max_message = NGX_CONF_UNSET_SIZE;
+    conf->max_viewers = NGX_CONF_UNSET_UINT;
     conf->video_set = 0;
     conf->audio_set = 0;
 
@@ -1480,6 +1505,7 @@ ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
     ngx_conf_merge_size_value(conf->max_message, prev->max_message,
                               64 * 1024);
+    ngx_conf_merge_uint_value(conf->max_viewers, prev->max_viewers, 0);
 
     if (!conf->video_set) {
         if (prev->video_set) {

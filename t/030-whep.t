@@ -16,7 +16,7 @@ use Test::Nginx qw/http_req port sdp/;
 my $CT_SDP = 'application/sdp';
 my $CT_FRAG = 'application/trickle-ice-sdpfrag';
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(51);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(57);
 
 $t->write_file_expand('nginx.conf', <<'EOF')->run();
 %%TEST_GLOBALS%%
@@ -40,6 +40,11 @@ http {
 
         location /whep/ {
             webrtc_whep;
+        }
+
+        location /capped/ {
+            webrtc_whep;
+            webrtc_max_viewers 2;
         }
     }
 }
@@ -353,5 +358,27 @@ is(http_req(DELETE => $gp)->{status}, 200, 'stream "gone": the publisher leaves'
 $r = post('/whep/gone', $play);
 is($r->{status}, 404, 'no publisher and no viewers: WHEP 404');
 like($r->{body} // '', qr/\A[^\n]+\n\z/, 'WHEP 404: one-line reason');
+
+###########################################################################
+# webrtc_max_viewers 2: a third viewer of the stream gets 503, Retry-After
+
+$r = post('/whip/capped', sdp('chromium-publish-vp8'));
+my $cp = $r->{headers}{location} // '/whip/capped/none';
+my @cv = map { post('/capped/capped', $play) } 1 .. 2;
+is(join(' ', map { $_->{status} } @cv), '201 201',
+	'webrtc_max_viewers 2: two viewers 201');
+
+$r = post('/capped/capped', $play);
+is($r->{status}, 503, 'webrtc_max_viewers 2: the third 503');
+is($r->{headers}{'retry-after'}, 10, 'webrtc_max_viewers: Retry-After');
+like($r->{body} // '', qr/\A[^\n]*most viewers allowed[^\n]*\n\z/,
+	'webrtc_max_viewers: one-line reason');
+
+is(http_req(DELETE => $cv[0]{headers}{location} // '/capped/capped/none')
+	->{status}, 200, 'webrtc_max_viewers: a viewer leaves');
+is(post('/capped/capped', $play)->{status}, 201,
+	'webrtc_max_viewers: then a viewer is let in');
+
+http_req(DELETE => $cp);
 
 $t->stop();
