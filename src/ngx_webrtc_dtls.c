@@ -366,7 +366,7 @@ ngx_webrtc_dtls_established(ngx_webrtc_peer_t *peer)
         return NGX_ERROR;
     }
 
-    rc = ngx_webrtc_srtp_create(peer, profile->id, material, len);
+    rc = ngx_webrtc_srtp_create(peer, profile->id, material);
 
     ngx_explicit_memzero(material, sizeof(material));
 
@@ -474,11 +474,10 @@ ngx_webrtc_dtls_timer_handler(ngx_event_t *ev)
  * shown it holds the keys (an authenticated SRTP or SRTCP packet; browsers
  * and libwebrtc use them only once the handshake completed, that is once
  * they got our Finished: they will not retransmit their last flight), a
- * DTLS 1.2
- * AES-GCM session keeps just what these need: the peer's record key
- * and salt to authenticate its alerts, and our close_notify, written now
- * (we send no other record after the handshake, so its sequence number
- * stays right).  Other ciphers keep the SSL object.
+ * DTLS 1.2 AES-GCM session keeps just what these need: the peer's record
+ * key and salt to authenticate its alerts, and our close_notify, written
+ * now (we send no other record after the handshake, so its sequence
+ * number stays right).  Other ciphers keep the SSL object.
  */
 
 void
@@ -932,7 +931,7 @@ ngx_webrtc_srtp_init(ngx_cycle_t *cycle)
 
 ngx_int_t
 ngx_webrtc_srtp_create(ngx_webrtc_peer_t *peer, ngx_uint_t profile,
-    u_char *material, size_t len)
+    u_char *material)
 {
     srtp_err_status_t  err;
 

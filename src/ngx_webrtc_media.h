@@ -187,7 +187,7 @@ void ngx_webrtc_dtls_free(ngx_webrtc_peer_t *peer);
 /* srtp */
 ngx_int_t ngx_webrtc_srtp_init(ngx_cycle_t *cycle);
 ngx_int_t ngx_webrtc_srtp_create(ngx_webrtc_peer_t *peer, ngx_uint_t profile,
-    u_char *material, size_t len);
+    u_char *material);
 void ngx_webrtc_srtp_free(ngx_webrtc_peer_t *peer);
 
 /* relay: fan-out in this worker and to the others */

@@ -329,8 +329,8 @@ ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
 /*
  * closes sessions whose ICE never completed or whose consent expired;
  * a session a live worker serves is closed by that worker, or 10 seconds
- * later here, and then its worker is named in owners (at most
- * NGX_WEBRTC_EXPIRE_OWNERS) to be told
+ * later here, and then its worker is named in owners to be told (when
+ * NGX_WEBRTC_EXPIRE_OWNERS are, the rest waits for the next sweep)
  */
 
 ngx_uint_t
@@ -363,6 +363,10 @@ ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log,
             continue;
         }
 
+        if (s->owner_pid && *nowners == NGX_WEBRTC_EXPIRE_OWNERS) {
+            break;
+        }
+
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "webrtc %s session %*s of stream \"%V\" timed out",
                       s->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
@@ -370,7 +374,7 @@ ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log,
                       (size_t) NGX_WEBRTC_ID_LEN, s->id,
                       &s->stream->node.str);
 
-        if (s->owner_pid && *nowners < NGX_WEBRTC_EXPIRE_OWNERS) {
+        if (s->owner_pid) {
             o = &owners[(*nowners)++];
             o->pid = s->owner_pid;
             o->slot = s->owner_slot;

@@ -21,9 +21,6 @@
 #include <srtp2/srtp.h>
 
 
-#define NGX_WEBRTC_SRTP_GCM         1   /* SRTP_AEAD_AES_128_GCM */
-#define NGX_WEBRTC_SRTP_CM          0   /* SRTP_AES128_CM_SHA1_80 */
-
 /* the exporter's bytes a profile needs: two keys and two salts */
 #define ngx_webrtc_srtp_material_len(gcm)  (2 * (16 + ((gcm) ? 12 : 14)))
 

@@ -12,7 +12,7 @@ use lib "$FindBin::Bin/lib";
 
 use IO::Socket::IP;
 use Test::More;
-use Test::Nginx qw/http http_req port sdp/;
+use Test::Nginx qw/http http_req port sdp parse_sdp attr media/;
 use Time::HiRes qw/sleep time/;
 
 my $SDP = "$FindBin::Bin/sdp";
@@ -149,35 +149,8 @@ sub error_is {
 		[ $status, 'text/plain', 'one line', 1 ], $name);
 }
 
-# a minimal SDP reader: session lines and m= sections with attributes
-sub parse_sdp {
-	my ($text) = @_;
-	my $s = { session => [], media => [] };
-	my $cur = $s->{session};
-	for my $line (split /\r?\n/, $text // '') {
-		if ($line =~ /^m=(\S+) (\d+) (\S+) (.*)$/) {
-			my $m = { kind => $1, port => $2, proto => $3,
-				fmts => [ split ' ', $4 ], lines => [] };
-			push @{$s->{media}}, $m;
-			$cur = $m->{lines};
-			next;
-		}
-		push @$cur, $line;
-	}
-	return $s;
-}
 
-# values of a=<name>:<value> (or 1 for a=<name>) in a list of lines
-sub attr {
-	my ($lines, $name) = @_;
-	return map { /^a=\Q$name\E(?::(.*))?$/ ? ($1 // 1) : () } @$lines;
-}
 
-sub media {
-	my ($s, $kind) = @_;
-	my ($m) = grep { $_->{kind} eq $kind } @{$s->{media}};
-	return $m;
-}
 
 # payload type of a codec in an offer's m= section, by rtpmap and fmtp
 sub offer_pt {

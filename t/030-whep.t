@@ -11,7 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
-use Test::Nginx qw/http_req port sdp/;
+use Test::Nginx qw/http_req port sdp parse_sdp attr media/;
 
 my $CT_SDP = 'application/sdp';
 my $CT_FRAG = 'application/trickle-ice-sdpfrag';
@@ -67,33 +67,8 @@ sub post {
 		headers => { 'Content-Type' => $CT_SDP });
 }
 
-sub parse_sdp {
-	my ($text) = @_;
-	my $s = { session => [], media => [] };
-	my $cur = $s->{session};
-	for my $line (split /\r?\n/, $text // '') {
-		if ($line =~ /^m=(\S+) (\d+) (\S+) (.*)$/) {
-			my $m = { kind => $1, port => $2, proto => $3,
-				fmts => [ split ' ', $4 ], lines => [] };
-			push @{$s->{media}}, $m;
-			$cur = $m->{lines};
-			next;
-		}
-		push @$cur, $line;
-	}
-	return $s;
-}
 
-sub attr {
-	my ($lines, $name) = @_;
-	return map { /^a=\Q$name\E(?::(.*))?$/ ? ($1 // 1) : () } @$lines;
-}
 
-sub media {
-	my ($s, $kind) = @_;
-	my ($m) = grep { $_->{kind} eq $kind } @{$s->{media}};
-	return $m // { fmts => [], lines => [] };
-}
 
 sub direction {
 	my ($m) = @_;

@@ -77,7 +77,8 @@ use POSIX qw/WNOHANG/;
 use Scalar::Util qw/weaken refaddr/;
 use Time::HiRes qw/sleep time/;
 
-our @EXPORT_OK = qw/port http http_req nginx_t run_cmd sdp/;
+our @EXPORT_OK = qw/port http http_req nginx_t run_cmd sdp parse_sdp attr
+	media/;
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 our $TIMEOUT = 10;      # seconds, bound for every wait and socket op
@@ -131,6 +132,37 @@ sub sdp {
 	open my $fh, '<:raw', "$REPO/t/sdp/$name.sdp" or die "$name: $!";
 	local $/;
 	return <$fh>;
+}
+
+# a minimal SDP reader: session lines and m= sections with attributes
+sub parse_sdp {
+	my ($text) = @_;
+	my $s = { session => [], media => [] };
+	my $cur = $s->{session};
+	for my $line (split /\r?\n/, $text // '') {
+		if ($line =~ /^m=(\S+) (\d+) (\S+) (.*)$/) {
+			my $m = { kind => $1, port => $2, proto => $3,
+				fmts => [ split ' ', $4 ], lines => [] };
+			push @{$s->{media}}, $m;
+			$cur = $m->{lines};
+			next;
+		}
+		push @$cur, $line;
+	}
+	return $s;
+}
+
+# values of a=<name>:<value> (or 1 for a=<name>) in a list of lines
+sub attr {
+	my ($lines, $name) = @_;
+	return map { /^a=\Q$name\E(?::(.*))?$/ ? ($1 // 1) : () } @$lines;
+}
+
+# the first m= section of a kind, an empty one if there is none
+sub media {
+	my ($s, $kind) = @_;
+	my ($m) = grep { $_->{kind} eq $kind } @{$s->{media}};
+	return $m // { fmts => [], lines => [] };
 }
 
 # a self-signed P-256 certificate (as browsers use for DTLS) in the test
