@@ -35,6 +35,7 @@ typedef struct {
     ngx_int_t                   forward;        /* worker slot, or -1 */
     unsigned                    valid:1;        /* a valid check came */
     unsigned                    logged:1;       /* a bad datagram, once */
+    unsigned                    garbage:1;      /* logged, once */
     unsigned                    handling:1;
     unsigned                    close:1;
 } ngx_stream_webrtc_ctx_t;
@@ -270,6 +271,19 @@ ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
 
     if (p[0] >= 128 && p[0] <= 191) {
         ngx_stream_webrtc_srtp_datagram(ctx, p, len);
+        return;
+    }
+
+    /*
+     * at info once for an address of a session; an address without one
+     * is logged as such by ngx_stream_webrtc_handler()
+     */
+
+    if (ctx->valid && !ctx->garbage) {
+        ctx->garbage = 1;
+        ngx_log_error(NGX_LOG_INFO, ctx->session->connection->log, 0,
+                      "webrtc: datagram with first byte %ui dropped",
+                      (ngx_uint_t) p[0]);
         return;
     }
 
@@ -519,9 +533,28 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
                : srtp_unprotect(peer->srtp_in, p, &n);
 
     if (err != srtp_err_status_ok) {
-        ngx_log_debug2(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
-                       "webrtc: %s unprotect failed: %d",
-                       rtcp ? "SRTCP" : "SRTP", (int) err);
+
+        /* forged, damaged or replayed: at info once a session */
+
+        if (rtcp ? peer->srtcp_logged : peer->srtp_logged) {
+            ngx_log_debug2(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
+                           "webrtc: %s unprotect failed: %d",
+                           rtcp ? "SRTCP" : "SRTP", (int) err);
+            return;
+        }
+
+        if (rtcp) {
+            peer->srtcp_logged = 1;
+
+        } else {
+            peer->srtp_logged = 1;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                      "webrtc session %*s: %s packet failed "
+                      "unprotect (%d), dropped",
+                      (size_t) NGX_WEBRTC_ID_LEN, peer->id,
+                      rtcp ? "SRTCP" : "SRTP", (int) err);
         return;
     }
 

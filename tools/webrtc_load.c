@@ -156,6 +156,9 @@ wl_options(int argc, char **argv)
         { "insecure", no_argument, NULL, 'k' },
         { "close-notify", no_argument, NULL, 'Q' },
         { "rtcp-ssrcs", required_argument, NULL, 'X' },
+        { "mutate", required_argument, NULL, 'U' },
+        { "mutate-rate", required_argument, NULL, 'W' },
+        { "seed", required_argument, NULL, 'Z' },
         { "json", no_argument, NULL, 'j' },
         { "publish", no_argument, NULL, 'P' },
         { "bitrate", required_argument, NULL, 'b' },
@@ -189,6 +192,8 @@ wl_options(int argc, char **argv)
     wl_conf.ice_timeout = 10;
     wl_conf.dtls_timeout = 10;
     wl_conf.consent_interval = 5;
+    wl_conf.mutate_rate = 2000;
+    wl_conf.seed = 1;
 
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 
@@ -240,6 +245,32 @@ wl_options(int argc, char **argv)
             wl_conf.rtcp_ssrcs = (unsigned) strtoul(optarg, &end, 10);
             if (*end || wl_conf.rtcp_ssrcs > 1000) {
                 wl_log("webrtc-load: --rtcp-ssrcs: 0 to 1000");
+                return -1;
+            }
+            break;
+
+        case 'U':
+            wl_conf.mutate = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.mutate > WL_MUTATE_MAX) {
+                wl_log("webrtc-load: --mutate: 0 to %d", WL_MUTATE_MAX);
+                return -1;
+            }
+            break;
+
+        case 'W':
+            wl_conf.mutate_rate = (unsigned) strtoul(optarg, &end, 10);
+            if ((*end && strcmp(end, "/s") != 0) || wl_conf.mutate_rate < 1
+                || wl_conf.mutate_rate > 20000)
+            {
+                wl_log("webrtc-load: --mutate-rate: 1 to 20000 a second");
+                return -1;
+            }
+            break;
+
+        case 'Z':
+            wl_conf.seed = strtoull(optarg, &end, 0);
+            if (*end || optarg[0] == '\0' || optarg[0] == '-') {
+                wl_log("webrtc-load: --seed: a number");
                 return -1;
             }
             break;
@@ -406,6 +437,11 @@ wl_options(int argc, char **argv)
         return -1;
     }
 
+    if (wl_conf.mutate && (wl_conf.janus || wl_conf.rtp)) {
+        wl_log("webrtc-load: --mutate: WHIP and WHEP peers only");
+        return -1;
+    }
+
     if (wl_janus_conf() != 0) {
         return -1;
     }
@@ -491,6 +527,14 @@ wl_usage(void)
         "                        copy with a broken tag goes first\n"
         "  --rtcp-ssrcs N        each receiver report goes out N times,\n"
         "                        from N sender SSRCs (an abusive peer)\n"
+        "  --mutate N            once all peers are up with media, each\n"
+        "                        sends N mutated copies of its own STUN,\n"
+        "                        DTLS, SRTP, SRTCP datagrams and random\n"
+        "                        ones on its session's 5-tuple, then\n"
+        "                        stops; media is measured after it\n"
+        "  --mutate-rate R       mutated datagrams a second, all peers\n"
+        "                        together (2000)\n"
+        "  --seed S              of the mutations' PRNG (1)\n"
         "  --cacert FILE         verify it with these CA certificates\n"
         "  --token T             Authorization: Bearer T\n"
         "  --srtp gcm|cm|both    SRTP profiles to offer (both)\n"
@@ -567,6 +611,11 @@ wl_fork(void)
     fflush(stdout);
     fflush(stderr);
 
+    /* --mutate-rate is for all processes: the children and the parent */
+
+    wl_conf.mutate_rate = (wl_conf.mutate_rate + wl_conf.procs)
+                          / (wl_conf.procs + 1);
+
     for (i = 0, base = 0; i < wl_conf.procs; i++, base += n) {
         n = wl_conf.viewers / wl_conf.procs
             + (i < wl_conf.viewers % wl_conf.procs);
@@ -607,6 +656,9 @@ wl_fork(void)
 
             (void) RAND_bytes((u_char *) &wl_rand_state, sizeof(uint64_t));
             wl_rand_state |= 1;
+
+            /* the mutations of each child, reproducible too */
+            wl_conf.seed += i + 1;
 
             return 1;
         }
@@ -695,6 +747,7 @@ wl_loop(void)
     void                *ptr;
     int64_t              now, start, end, next_report, last_report, t;
     int64_t              last_scan, go_time, hard_end, next_http;
+    int64_t              next_mutate;
     unsigned             launch;
     wl_peer_t           *p;
     wl_stats_t          *total, *prev;
@@ -724,6 +777,7 @@ wl_loop(void)
     last_report = start;
     last_scan = start;
     next_http = 0;
+    next_mutate = wl_conf.mutate ? start : 0;
     launch = 0;
     go = 0;
     go_time = 0;
@@ -756,6 +810,10 @@ wl_loop(void)
 
         if (next_http && next_http < t) {
             t = next_http;
+        }
+
+        if (next_mutate && next_mutate < t) {
+            t = next_mutate;
         }
 
         if (now + WL_TICK < t) {
@@ -851,6 +909,11 @@ wl_loop(void)
         }
 
         next_http = wl_http_timers(now);
+
+        if (next_mutate && now >= next_mutate) {
+            next_mutate = wl_mutate_timer(wl_publisher, wl_viewers,
+                                          wl_nviewers, now);
+        }
 
         done = 0;
 
@@ -1063,6 +1126,11 @@ wl_snapshot(wl_stats_t *s)
         wl_stats.connected_now = up;
         wl_stats.waiting = waiting;
         wl_stats.min_rtp = min;
+
+        if (wl_conf.mutate) {
+            wl_mutate_gauges(wl_publisher, wl_viewers, wl_nviewers,
+                             wl_now());
+        }
     }
 
     wl_stats.viewers = wl_nviewers;

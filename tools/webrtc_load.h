@@ -55,6 +55,9 @@
 #define WL_LOCATION_LEN         512
 #define WL_URL_LEN              1024
 
+#define WL_MUTATE_MAX           1000000         /* --mutate */
+#define WL_MUTATE_BUF           2048            /* a mutated datagram */
+
 /* 16 linear sub-buckets per power of two of microseconds: 6 % apart */
 #define WL_HIST_SUB             16
 #define WL_HIST_N               (WL_HIST_SUB * 29)
@@ -103,6 +106,52 @@ typedef enum {
 } wl_peer_state_e;
 
 
+/*
+ * --mutate: what a mutated datagram was made of (webrtc_load_mutate.c).
+ * Each is one of our own datagrams, changed; or random, with a first
+ * byte in a range of RFC 7983, 7.
+ */
+typedef enum {
+    WL_MUT_STUN_BITFLIP = 0,    /* our last Binding request */
+    WL_MUT_STUN_BYTE,
+    WL_MUT_STUN_TRUNCATE,
+    WL_MUT_STUN_APPEND,
+    WL_MUT_STUN_LENGTH,         /* the message's or an attribute's */
+    WL_MUT_DTLS_BITFLIP,        /* a handshake record we sent */
+    WL_MUT_DTLS_BYTE,
+    WL_MUT_DTLS_TRUNCATE,
+    WL_MUT_DTLS_APPEND,
+    WL_MUT_DTLS_LENGTH,         /* the record's or the handshake's */
+    WL_MUT_DTLS_REPLAY,         /* a handshake record as it was */
+    WL_MUT_HELLO_REPLAY,        /* the ClientHello as it was */
+    WL_MUT_SRTP_BITFLIP,        /* the publisher's SRTP */
+    WL_MUT_SRTP_BYTE,
+    WL_MUT_SRTP_TRUNCATE,
+    WL_MUT_SRTP_APPEND,
+    WL_MUT_SRTP_LENGTH,         /* CSRC count, extension length */
+    WL_MUT_SRTP_REPLAY,         /* an old or a recent packet as it was */
+    WL_MUT_SRTCP_BITFLIP,       /* receiver or sender reports */
+    WL_MUT_SRTCP_BYTE,
+    WL_MUT_SRTCP_TRUNCATE,
+    WL_MUT_SRTCP_APPEND,
+    WL_MUT_SRTCP_LENGTH,        /* the RTCP length word */
+    WL_MUT_SRTCP_REPLAY,
+    WL_MUT_RANDOM_STUN,         /* first byte 0-3 */
+    WL_MUT_RANDOM_DTLS,         /* 20-63 */
+    WL_MUT_RANDOM_RTP,          /* 128-191 */
+    WL_MUT_RANDOM_OTHER,        /* none of them */
+    WL_MUT_N
+} wl_mut_e;
+
+
+/* what a peer keeps of its own datagrams for --mutate */
+typedef enum {
+    WL_KEEP_DTLS = 0,
+    WL_KEEP_SRTP,
+    WL_KEEP_SRTCP
+} wl_keep_e;
+
+
 typedef struct {
     uint64_t                    count;
     uint64_t                    sum;            /* us */
@@ -121,6 +170,11 @@ typedef struct {
     uint64_t                    magic;
     uint64_t                    done;           /* the process finished */
     uint64_t                    min_rtp;        /* gauge: fewest, a viewer */
+
+    /* --mutate gauges: fewest, shortest, longest of the processes */
+    uint64_t                    min_rtp_after;  /* a viewer, after burst */
+    uint64_t                    mutate_after_ms;    /* since the burst */
+    uint64_t                    mutate_burst_ms;
 
     /* viewers */
     uint64_t                    viewers;        /* to run */
@@ -163,6 +217,17 @@ typedef struct {
     uint64_t                    remb_bps;       /* gauge: last REMB */
     uint64_t                    rx_rtcp_pub;
 
+    /* --mutate */
+    uint64_t                    mutate[WL_MUT_N];   /* sent, by kind */
+    uint64_t                    mutate_errors;      /* send() failed */
+    uint64_t                    mutate_peers;       /* bursts done */
+    uint64_t                    mutate_alive;       /* gauge */
+    uint64_t                    mutate_closed;      /* gauge */
+    uint64_t                    rtp_during_mutate;
+    uint64_t                    rtp_after_mutate;
+    uint64_t                    rtcp_after_mutate;  /* the publisher's */
+    uint64_t                    consent_after_mutate;
+
     uint32_t                    http_status[600];
 
     wl_hist_t                   latency;        /* send to arrival */
@@ -184,8 +249,9 @@ typedef struct {
 } wl_url_t;
 
 
-typedef struct wl_http_s  wl_http_t;
-typedef struct wl_peer_s  wl_peer_t;
+typedef struct wl_http_s    wl_http_t;
+typedef struct wl_peer_s    wl_peer_t;
+typedef struct wl_mutate_s  wl_mutate_t;
 
 typedef void (*wl_http_handler_pt)(wl_http_t *h, void *data);
 
@@ -337,6 +403,7 @@ struct wl_peer_s {
     wl_seq_t                    seq[2];         /* audio, video */
 
     wl_pub_t                   *pub;
+    wl_mutate_t                *mutate;         /* --mutate */
 };
 
 
@@ -354,6 +421,9 @@ typedef struct {
     unsigned                    insecure:1;
     unsigned                    close_notify:1;
     unsigned                    rtcp_ssrcs;     /* RR sender SSRCs, abuse */
+    unsigned                    mutate;         /* datagrams a peer */
+    unsigned                    mutate_rate;    /* a second, all peers */
+    uint64_t                    seed;           /* of the mutations */
     unsigned                    json:1;
     const char                 *cacert;
     const char                 *token;
@@ -380,6 +450,7 @@ typedef struct {
 
 
 extern wl_conf_t    wl_conf;
+extern int          wl_mutate_phase;        /* 0 before, 1 burst, 2 after */
 extern wl_stats_t   wl_stats;
 extern int          wl_epfd;
 extern unsigned     wl_http_active;
@@ -427,6 +498,17 @@ void wl_view_rr(wl_peer_t *p);
 void wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
     int64_t arrived);
 uint64_t wl_seq_expected(const wl_seq_t *s);
+
+int wl_mutate_peer(wl_peer_t *p);
+void wl_mutate_keep(wl_peer_t *p, wl_keep_e what, const u_char *buf,
+    size_t len);
+int64_t wl_mutate_timer(wl_peer_t *pub, wl_peer_t **viewers, unsigned n,
+    int64_t now);
+void wl_mutate_gauges(wl_peer_t *pub, wl_peer_t **viewers, unsigned n,
+    int64_t now);
+void wl_mutate_media(wl_peer_t *p);
+void wl_mutate_consent(wl_peer_t *p);
+extern const char  *wl_mut_names[];
 
 int wl_janus_conf(void);
 int wl_janus_rtp_start(wl_peer_t *p);

@@ -321,6 +321,8 @@ wl_pub_send(wl_peer_t *p, wl_pub_t *pub, const u_char *data, size_t len,
         return;
     }
 
+    wl_mutate_keep(p, WL_KEEP_SRTP, buf, n);
+
     wl_stats.tx_packets++;
     wl_stats.tx_bytes += n;
 
@@ -368,8 +370,10 @@ wl_pub_sr(wl_peer_t *p, wl_pub_t *pub, int64_t now)
 
     n = (int) len;
 
-    if (srtp_protect_rtcp(p->srtp_out, buf, &n) == srtp_err_status_ok) {
-        (void) wl_peer_send(p, buf, n);
+    if (srtp_protect_rtcp(p->srtp_out, buf, &n) == srtp_err_status_ok
+        && wl_peer_send(p, buf, n) == n)
+    {
+        wl_mutate_keep(p, WL_KEEP_SRTCP, buf, n);
     }
 }
 
@@ -437,6 +441,10 @@ wl_view_rr(wl_peer_t *p)
             && wl_peer_send(p, out, n) > 0)
         {
             wl_stats.rr_sent++;
+
+            if (k == 0) {
+                wl_mutate_keep(p, WL_KEEP_SRTCP, out, n);
+            }
         }
     }
 }
@@ -525,6 +533,8 @@ wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
     wl_stats.rtp_packets++;
     wl_stats.rtp_bytes += len;
     p->rtp_packets++;
+
+    wl_mutate_media(p);
 
     kind = (rtp.pt == p->video_pt) ? 1 : (rtp.pt == p->audio_pt) ? 0 : -1;
 

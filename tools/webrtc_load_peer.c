@@ -294,6 +294,12 @@ wl_peer_create(wl_role_e role, unsigned index)
         p->pub = pub;
     }
 
+    if (wl_mutate_peer(p) != 0) {
+        free(p->pub);
+        free(p);
+        return NULL;
+    }
+
     return p;
 }
 
@@ -648,6 +654,7 @@ wl_peer_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
 
         if (p->role == WL_ROLE_PUBLISHER) {
             wl_pub_rtcp(p, buf, n);
+            wl_mutate_media(p);
 
         } else {
             wl_stats.rtcp_packets++;
@@ -1127,10 +1134,12 @@ wl_ice_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now)
         return;
     }
 
-    if (p->state == WL_PEER_CONNECTED && rc == STUN_USAGE_ICE_RETURN_SUCCESS
-        && p->role == WL_ROLE_VIEWER)
-    {
-        wl_stats.consent_ok++;
+    if (p->state == WL_PEER_CONNECTED && rc == STUN_USAGE_ICE_RETURN_SUCCESS) {
+        if (p->role == WL_ROLE_VIEWER) {
+            wl_stats.consent_ok++;
+        }
+
+        wl_mutate_consent(p);
     }
 }
 
@@ -1408,6 +1417,11 @@ wl_bio_write(BIO *b, const char *data, int len)
         }
 
         return len;
+    }
+
+    if (p->state == WL_PEER_DTLS) {
+        /* for --mutate: the handshake records we sent */
+        wl_mutate_keep(p, WL_KEEP_DTLS, (const u_char *) data, len);
     }
 
     (void) wl_peer_send(p, (const u_char *) data, len);

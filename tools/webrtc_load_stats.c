@@ -214,6 +214,22 @@ wl_stats_add(wl_stats_t *r, const wl_stats_t *a)
         r->min_rtp = r->viewers ? (a->min_rtp < r->min_rtp ? a->min_rtp
                                                            : r->min_rtp)
                                 : a->min_rtp;
+        r->min_rtp_after = r->viewers ? (a->min_rtp_after < r->min_rtp_after
+                                         ? a->min_rtp_after
+                                         : r->min_rtp_after)
+                                      : a->min_rtp_after;
+    }
+
+    /* --mutate: the longest burst, the shortest time measured after one */
+
+    if (a->mutate_burst_ms > r->mutate_burst_ms) {
+        r->mutate_burst_ms = a->mutate_burst_ms;
+    }
+
+    if (a->mutate_peers
+        && (r->mutate_peers == 0 || a->mutate_after_ms < r->mutate_after_ms))
+    {
+        r->mutate_after_ms = a->mutate_after_ms;
     }
 
     n = (offsetof(wl_stats_t, http_status) - offsetof(wl_stats_t, viewers))
@@ -742,6 +758,91 @@ wl_out_fail(const wl_stats_t *s)
 }
 
 
+static uint64_t
+wl_mutate_sum(const wl_stats_t *s)
+{
+    unsigned  i;
+    uint64_t  sent;
+
+    for (i = 0, sent = 0; i < WL_MUT_N; i++) {
+        sent += s->mutate[i];
+    }
+
+    return sent;
+}
+
+
+/* --mutate: what was sent by kind, and how the peers fared after it */
+
+static void
+wl_out_mutate(const wl_stats_t *s)
+{
+    int       any;
+    unsigned  i;
+    uint64_t  sent;
+
+    sent = wl_mutate_sum(s);
+
+    if (wl_conf.json) {
+        wl_out(",\"mutate_sent\":%llu,\"mutate\":{",
+               (unsigned long long) sent);
+
+        for (i = 0; i < WL_MUT_N; i++) {
+            wl_out("%s\"%s\":%llu", i ? "," : "", wl_mut_names[i],
+                   (unsigned long long) s->mutate[i]);
+        }
+
+        wl_out("},\"mutate_errors\":%llu,\"mutate_peers\":%llu"
+               ",\"mutate_alive\":%llu,\"mutate_closed\":%llu"
+               ",\"mutate_burst_ms\":%llu,\"mutate_after_ms\":%llu"
+               ",\"rtp_during_mutate\":%llu,\"rtp_after_mutate\":%llu"
+               ",\"min_rtp_after_mutate\":%llu"
+               ",\"pub_rtcp_after_mutate\":%llu"
+               ",\"consent_ok_after_mutate\":%llu",
+               (unsigned long long) s->mutate_errors,
+               (unsigned long long) s->mutate_peers,
+               (unsigned long long) s->mutate_alive,
+               (unsigned long long) s->mutate_closed,
+               (unsigned long long) s->mutate_burst_ms,
+               (unsigned long long) s->mutate_after_ms,
+               (unsigned long long) s->rtp_during_mutate,
+               (unsigned long long) s->rtp_after_mutate,
+               (unsigned long long) s->min_rtp_after,
+               (unsigned long long) s->rtcp_after_mutate,
+               (unsigned long long) s->consent_after_mutate);
+        return;
+    }
+
+    wl_out("  mutate     %llu datagrams by %llu peers in %llu ms (",
+           (unsigned long long) sent, (unsigned long long) s->mutate_peers,
+           (unsigned long long) s->mutate_burst_ms);
+
+    for (i = 0, any = 0; i < WL_MUT_N; i++) {
+        if (s->mutate[i]) {
+            wl_out("%s%s %llu", any++ ? ", " : "", wl_mut_names[i],
+                   (unsigned long long) s->mutate[i]);
+        }
+    }
+
+    wl_out("), %llu not sent", (unsigned long long) s->mutate_errors);
+    wl_out_flush();
+
+    wl_out("             during it viewers decrypted %llu RTP packets; in "
+           "the %.1f s after it %llu, fewest for a viewer %llu; publisher "
+           "RTCP %llu; consent answered %llu; peers up with media %llu, "
+           "gone %llu",
+           (unsigned long long) s->rtp_during_mutate,
+           s->mutate_after_ms / 1000.0,
+           (unsigned long long) s->rtp_after_mutate,
+           (unsigned long long) s->min_rtp_after,
+           (unsigned long long) s->rtcp_after_mutate,
+           (unsigned long long) s->consent_after_mutate,
+           (unsigned long long) s->mutate_alive,
+           (unsigned long long) s->mutate_closed);
+    wl_out_flush();
+}
+
+
 /*
  * One line a second: s and prev are the sums of all processes now and a
  * second ago.  With final, the summary of the run instead.
@@ -874,6 +975,12 @@ wl_report(const wl_stats_t *s, const wl_stats_t *prev, double t, double dt,
                    (unsigned long long) s->rr);
         }
 
+        if (wl_conf.mutate) {
+            wl_out(",\"mutate_pps\":%.0f,\"mutate_phase\":%d",
+                   (wl_mutate_sum(s) - wl_mutate_sum(prev)) / dt,
+                   wl_mutate_phase);
+        }
+
         if (server) {
             wl_out(",\"server_pids\":%u,\"server_cpu_ms\":%.0f"
                    ",\"server_cpu_pct\":%.1f,\"server_rss_mb\":%.1f",
@@ -931,6 +1038,11 @@ wl_report(const wl_stats_t *s, const wl_stats_t *prev, double t, double dt,
                (unsigned long long) s->keyframes,
                (unsigned long long) s->pli,
                (unsigned long long) s->nack);
+    }
+
+    if (wl_conf.mutate) {
+        wl_out(" | mutated %.0f/s",
+               (wl_mutate_sum(s) - wl_mutate_sum(prev)) / dt);
     }
 
     if (server) {
@@ -1036,6 +1148,10 @@ summary:
                    (unsigned long long) s->rx_rtcp_pub);
         }
 
+        if (wl_conf.mutate) {
+            wl_out_mutate(s);
+        }
+
         if (wl_server_seen) {
             wl_out(",\"server_pids\":%u,\"server_cpu_ms\":%.0f"
                    ",\"server_cpu_pct_avg\":%.1f"
@@ -1123,6 +1239,10 @@ summary:
                (unsigned long long) s->remb, s->remb_bps / 1e6,
                (unsigned long long) s->rr);
         wl_out_flush();
+    }
+
+    if (wl_conf.mutate) {
+        wl_out_mutate(s);
     }
 
     if (wl_server_seen) {

@@ -1,0 +1,280 @@
+#!/usr/bin/perl
+
+# Bad input on live sessions: tools/webrtc-load --mutate against nginx with
+# 2 workers.  A publisher and 3 viewers, in one process, get up with media;
+# then each sends 2500 mutated datagrams from its own socket, on the
+# 5-tuple of its session: its STUN check, the DTLS handshake records it
+# sent, the publisher's SRTP, receiver and sender reports, changed (bit
+# flips, bytes, truncation, junk, length fields) or replayed as they were
+# (an old SRTP packet, the ClientHello), and random datagrams in each
+# range of RFC 7983 and outside them.  Meanwhile 2 viewers that send
+# nothing bad watch the same stream.  The server must drop every mutated
+# datagram with an info line (once a session or address), and serve on:
+# no session closed, viewers decrypt media after the burst, the workers
+# are the same processes, no alert and no crash.
+# Skipped if the tool is not built (make tools).
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Test::More;
+use Test::Nginx qw/port/;
+use JSON::PP ();
+use POSIX qw/WNOHANG/;
+use Time::HiRes qw/sleep time/;
+
+my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
+
+plan(skip_all => 'tools/webrtc-load is not built (make tools)')
+	unless -x $TOOL;
+
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(32);
+
+my $N = 2500;           # mutated datagrams a peer
+my $PEERS = 4;          # the publisher and 3 viewers
+
+# info, not debug: the lines asserted are those an operator sees
+
+my $module = Test::Nginx::module_path();
+
+$t->write_file_expand('nginx.conf', <<"EOF")->run();
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+load_module $module;
+
+pid %%TESTDIR%%/nginx.pid;
+error_log %%TESTDIR%%/error.log info;
+
+worker_processes 2;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    server {
+        listen 127.0.0.1:%%PORT_8080%%;
+        server_name localhost;
+
+        webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;
+
+        location /whip/ {
+            webrtc_whip;
+        }
+
+        location /whep/ {
+            webrtc_whep;
+        }
+    }
+}
+
+stream {
+    server {
+        listen 127.0.0.1:%%PORT_8980_UDP%% udp reuseport;
+        webrtc;
+    }
+}
+EOF
+
+my $d = $t->testdir();
+my $base = 'http://127.0.0.1:' . port(8080);
+my @workers = $t->worker_pids();
+
+###########################################################################
+# the publisher and 3 viewers that mutate, in the background: up in well
+# under a second, the burst 10000 datagrams at 4000 a second, then media
+# for the rest of the 9 s; gone 16 s after the start at the latest
+
+my $t0 = time();
+my $mut = fork();
+die "fork: $!" unless defined $mut;
+
+if ($mut == 0) {
+	open STDIN, '<', '/dev/null';
+	open STDOUT, '>', "$d/mutate.json";
+	open STDERR, '>', "$d/mutate.log";
+	{ exec $TOOL, '--whip', "$base/whip/mut", '--whep', "$base/whep/mut",
+		'--viewers', '3', '--duration', '9', '--bitrate', '1000k',
+		'--fps', '30', '--gop', '2s', '--mutate', $N,
+		'--mutate-rate', '4000', '--seed', '7', '--consent-interval', '1',
+		'--http-timeout', '3', '--json' }
+	POSIX::_exit(127);
+}
+
+my $up = 0;
+
+for (1 .. 100) {
+	$up = 1, last if slurp("$d/mutate.log") =~ /publisher connected/;
+	last if waitpid($mut, WNOHANG) == $mut;
+	sleep 0.05;
+}
+
+ok($up, 'publisher connected') or diag(slurp("$d/mutate.log"));
+
+###########################################################################
+# 2 viewers of the same stream that send nothing bad, in the foreground
+# (bounded): across the burst and after it
+
+my @out = run_tool(15, '--whep', "$base/whep/mut", '--viewers', '2',
+	'--duration', '7', '--http-timeout', '3', '--json');
+
+my ($by) = map { decode($_) } grep { /"type":"summary"/ } @out;
+$by //= {};
+
+is($by->{connected}, 2, 'bystanders: 2 viewers connected')
+	or diag(join '', @out);
+is($by->{failed}, 0, 'bystanders: none failed')
+	or diag(JSON::PP->new->canonical->encode($by->{fail} // {}));
+cmp_ok($by->{min_rtp_per_viewer} // 0, '>', 500,
+	'bystanders: each decrypted RTP packets: at least '
+	. ($by->{min_rtp_per_viewer} // 0));
+is($by->{decrypt_errors}, 0, 'bystanders: no decryption errors');
+
+###########################################################################
+# the mutating peers end by themselves
+
+my $status;
+
+while (time() < $t0 + 16) {
+	if (waitpid($mut, WNOHANG) == $mut) {
+		$status = $?;
+		last;
+	}
+
+	sleep 0.1;
+}
+
+if (!defined $status) {
+	kill 'KILL', $mut;
+	waitpid($mut, 0);
+}
+
+is($status, 0, 'mutating peers exited by themselves, status 0')
+	or diag(slurp("$d/mutate.log"));
+
+my ($s) = map { decode($_) } grep { /"type":"summary"/ }
+	split /\n/, slurp("$d/mutate.json");
+$s //= {};
+my $kinds = $s->{mutate} // {};
+
+is($s->{connected}, 3, 'all 3 mutating viewers connected');
+is($s->{failed}, 0, 'no mutating viewer failed (closed, DTLS, ICE)')
+	or diag(JSON::PP->new->canonical->encode($s->{fail} // {}));
+is($s->{pub_failed}, 0, 'the mutating publisher did not fail');
+
+is($s->{mutate_peers}, $PEERS, "all $PEERS peers sent their burst");
+is($s->{mutate_sent}, $PEERS * $N, "$N mutated datagrams a peer sent")
+	or diag(JSON::PP->new->canonical->encode($kinds));
+is($s->{mutate_errors}, 0, 'no send() of them failed');
+is(join(' ', sort grep { !$kinds->{$_} } keys %$kinds), '',
+	'every kind of mutation was sent: ' . scalar(keys %$kinds) . ' kinds');
+
+cmp_ok($s->{rtp_during_mutate} // 0, '>', 0,
+	'viewers decrypted media during the burst: '
+	. ($s->{rtp_during_mutate} // 0));
+cmp_ok($s->{mutate_after_ms} // 0, '>=', 2000,
+	'measured ' . ($s->{mutate_after_ms} // 0) . ' ms after the burst');
+cmp_ok($s->{min_rtp_after_mutate} // 0, '>', 200,
+	'each mutating viewer decrypted RTP after the burst: at least '
+	. ($s->{min_rtp_after_mutate} // 0));
+cmp_ok($s->{pub_rtcp_after_mutate} // 0, '>', 0,
+	'the publisher decrypted the server\'s RTCP after the burst: '
+	. ($s->{pub_rtcp_after_mutate} // 0));
+cmp_ok($s->{consent_ok_after_mutate} // 0, '>=', $PEERS,
+	'consent checks answered after the burst: '
+	. ($s->{consent_ok_after_mutate} // 0));
+is($s->{mutate_alive}, $PEERS, "all $PEERS peers up with media after it");
+is($s->{mutate_closed}, 0, 'no peer gone');
+is($s->{decrypt_errors}, 0, 'viewers: no decryption errors');
+cmp_ok($s->{loss_pct} // 100, '<', 5,
+	'viewers: loss ' . ($s->{loss_pct} // '?') . ' %');
+
+###########################################################################
+# the server: same workers, no alert, each drop logged at info
+
+is(join(' ', $t->worker_pids()), join(' ', @workers),
+	'the same worker processes: ' . join(' ', @workers));
+is(scalar $t->log_lines(qr/\[(alert|crit|emerg)\]|exited on signal/), 0,
+	'no alert, no worker exited on a signal');
+
+# once a session or an address, more at debug level
+
+my $stun = '\[info\].* webrtc: (invalid STUN message|STUN check with an '
+	. 'unknown username or a bad MESSAGE-INTEGRITY|STUN message without '
+	. 'a USERNAME) ignored';
+
+cmp_ok(scalar $t->log_lines(qr/$stun/), '>=', $PEERS,
+	'bad STUN checks logged at info');
+is(scalar $t->log_lines(qr/\[info\].* DTLS alert failed authentication/),
+	$PEERS, 'forged DTLS alerts logged at info');
+is(scalar $t->log_lines(qr/\[info\].* SRTP packet failed unprotect/), 1,
+	'bad SRTP logged at info (the publisher)');
+is(scalar $t->log_lines(qr/\[info\].* SRTCP packet failed unprotect/),
+	$PEERS, 'bad SRTCP logged at info');
+is(scalar $t->log_lines(qr/\[info\].* webrtc: datagram with first byte/),
+	$PEERS, 'datagrams of no protocol logged at info');
+
+# sessions end on their DELETE only (bounded wait for the last ones)
+
+my @closed;
+
+for (1 .. 40) {
+	@closed = $t->log_lines(qr/session \w+ closed: /);
+	last if @closed >= $PEERS + 2;
+	sleep 0.05;
+}
+
+is(join("\n", grep { !/ closed: deleted,/ } @closed), '',
+	'no session closed but on its DELETE');
+is(scalar @closed, $PEERS + 2, 'all ' . ($PEERS + 2) . ' sessions deleted');
+
+###########################################################################
+# helpers
+
+sub slurp {
+	my ($path) = @_;
+	open my $fh, '<', $path or return '';
+	local $/;
+	return <$fh> // '';
+}
+
+sub decode {
+	my ($line) = @_;
+	return eval { JSON::PP::decode_json($line) };
+}
+
+# runs the tool, returns its stdout lines; killed after $timeout seconds
+sub run_tool {
+	my ($timeout, @args) = @_;
+	my @lines;
+
+	my $pid = open(my $fh, '-|') // die "fork: $!";
+
+	if ($pid == 0) {
+		open STDERR, '>', "$d/viewers.log";
+		{ exec $TOOL, @args }
+		POSIX::_exit(127);
+	}
+
+	eval {
+		local $SIG{ALRM} = sub { die "timeout\n" };
+		alarm $timeout;
+		@lines = <$fh>;
+		alarm 0;
+	};
+	alarm 0;
+
+	if ($@) {
+		diag("webrtc-load: $@");
+		kill 'KILL', $pid;
+	}
+
+	close $fh;
+	diag(slurp("$d/viewers.log")) if $? >> 8;
+
+	return @lines;
+}
