@@ -4,8 +4,12 @@
 #                   distribution's nginx (Debian/Ubuntu nginx-dev)
 #   make demo       install what is missing, build, run nginx in the
 #                   foreground with conf-examples/demo.conf
-#   make test       install what is missing, build, run every test
+#   make test       install what is missing, build, run every test: the
+#                   C unit tests, the fuzz targets over their corpus, the
+#                   t/ suite, then the t/ suite again with the module
+#                   built with AddressSanitizer and UBSan
 #   make unit       C unit tests only
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS [60]
 #   make tools      build tools/webrtc-load, the WHIP/WHEP load generator
 #   make bench      install what is missing, build, run the benchmark
 #                   (bench/run; results in bench/results/)
@@ -27,7 +31,8 @@ SOURCES    := $(wildcard $(TOP)/src/*.c $(TOP)/src/*.h) $(TOP)/config
 BUILD_PKGS := gcc make openssl nginx nginx-dev libnginx-mod-stream \
               libssl-dev libsrtp2-dev libnice-dev
 TEST_PKGS  := perl libio-socket-ssl-perl libwww-perl libjson-pp-perl \
-              libprotocol-websocket-perl curl chromium
+              libprotocol-websocket-perl curl chromium \
+              clang libclang-rt-14-dev
 
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -35,7 +40,7 @@ UNIT_CFLAGS := -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                -fsanitize=address,undefined -fno-omit-frame-pointer
 
 .PHONY: all build deps deps-test demo test unit tools e2e-deps bench \
-        baseline clean
+        baseline asan fuzz fuzz-check clean
 
 all: build
 
@@ -59,8 +64,8 @@ deps-test:
 $(BUILD)/Makefile: $(TOP)/config
 	@mkdir -p $(BUILD)
 	cd $(NGINX_SRC) && . ./conf_flags && ./configure \
-	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS)" \
-	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS) $(MODULE_CFLAGS)" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC $(MODULE_LDFLAGS)" \
 	    "$${NGX_CONF_FLAGS[@]}" \
 	    --with-stream=dynamic --with-stream_ssl_module \
 	    --with-stream_ssl_preread_module --with-stream_realip_module \
@@ -101,6 +106,77 @@ unit: $(UNIT_TESTS)
 	    echo "# $$t"; $$t $(TOP)/t/sdp; done
 
 
+# the module with AddressSanitizer and UBSan, in its own build directory;
+# the tests start nginx with their runtimes preloaded (TEST_NGINX_PRELOAD)
+
+ASAN_BUILD   := $(BUILD)/asan
+ASAN_MODULE  := $(ASAN_BUILD)/ngx_http_webrtc_module.so
+SANITIZE     := -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_PRELOAD  = $(shell $(CC) -print-file-name=libasan.so) \
+                $(shell $(CC) -print-file-name=libubsan.so)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+	    MODULE_CFLAGS="$(SANITIZE)" MODULE_LDFLAGS="$(SANITIZE)" build
+
+
+# libFuzzer targets of the pure codecs (t/fuzz/NAME_fuzz.c and
+# src/ngx_webrtc_NAME.c); seeds in t/fuzz/corpus/NAME (and t/sdp), tokens
+# in t/fuzz/NAME.dict
+
+FUZZERS     := $(BUILD)/fuzz/sdp_fuzz $(BUILD)/fuzz/rtp_fuzz \
+               $(BUILD)/fuzz/ws_fuzz
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+
+# inputs for `make test`, each target a few seconds
+FUZZ_RUNS_sdp ?= 50000
+FUZZ_RUNS_rtp ?= 2000000
+FUZZ_RUNS_ws  ?= 500000
+
+$(BUILD)/fuzz/%_fuzz: $(TOP)/t/fuzz/%_fuzz.c $(TOP)/t/fuzz/fuzz.h \
+                      $(TOP)/src/ngx_webrtc_%.c $(TOP)/src/ngx_webrtc_%.h
+	@mkdir -p $(BUILD)/fuzz
+	clang $(FUZZ_CFLAGS) -I$(TOP)/src -I$(TOP)/t/fuzz -o $@ $< \
+	    $(TOP)/src/ngx_webrtc_$*.c
+
+# the seeds, then FUZZ_RUNS_NAME inputs from a fixed seed: bounded by count
+
+fuzz-check: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	    n=$$(basename $$f _fuzz); seeds=$(TOP)/t/fuzz/corpus/$$n; \
+	    [ $$n = sdp ] && seeds="$$seeds $(TOP)/t/sdp"; \
+	    dict=; [ -f $(TOP)/t/fuzz/$$n.dict ] \
+	        && dict=-dict=$(TOP)/t/fuzz/$$n.dict; \
+	    rm -rf $(BUILD)/fuzz/check-$$n; mkdir -p $(BUILD)/fuzz/check-$$n; \
+	    case $$n in sdp) runs=$(FUZZ_RUNS_sdp);; rtp) runs=$(FUZZ_RUNS_rtp);; \
+	        *) runs=$(FUZZ_RUNS_ws);; esac; \
+	    echo "# $$f: $$(find $$seeds -type f | wc -l) seeds, $$runs runs"; \
+	    $$f -runs=$$runs -seed=1 -max_len=16384 $$dict \
+	        -artifact_prefix=$(BUILD)/fuzz/$$n- \
+	        $(BUILD)/fuzz/check-$$n $$seeds > $(BUILD)/fuzz/$$n.log 2>&1 \
+	    || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+	done
+
+fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	    n=$$(basename $$f _fuzz); seeds=$(TOP)/t/fuzz/corpus/$$n; \
+	    [ $$n = sdp ] && seeds="$$seeds $(TOP)/t/sdp"; \
+	    dict=; [ -f $(TOP)/t/fuzz/$$n.dict ] \
+	        && dict=-dict=$(TOP)/t/fuzz/$$n.dict; \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	    echo "# $$f for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=16384 $$dict \
+	        -artifact_prefix=$(BUILD)/fuzz/$$n- -print_final_stats=1 \
+	        $(BUILD)/fuzz/corpus-$$n $$seeds \
+	        > $(BUILD)/fuzz/$$n.log 2>&1 \
+	    || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+	    grep -E '^stat::(number_of_executed_units|new_units_added)' \
+	        $(BUILD)/fuzz/$$n.log; \
+	done
+
+
 # the load generator (standalone C, the pure codecs of src/ compiled in)
 
 TOOL        := $(TOP)/tools/webrtc-load
@@ -138,9 +214,12 @@ e2e-deps:
 
 
 test: deps-test
-	@$(MAKE) --no-print-directory build unit tools e2e-deps
+	@$(MAKE) --no-print-directory build asan unit fuzz-check tools e2e-deps
 	cd $(TOP) && TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MODULE=$(MODULE) \
 	    prove -I t/lib -j2 t/
+	@echo "# t/ again: the module with AddressSanitizer and UBSan"
+	cd $(TOP) && TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MODULE=$(ASAN_MODULE) \
+	    TEST_NGINX_PRELOAD="$(ASAN_PRELOAD)" prove -I t/lib -j2 t/
 
 
 demo: deps

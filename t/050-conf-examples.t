@@ -16,7 +16,7 @@ use File::Path qw/make_path/;
 use IO::Socket::IP;
 use POSIX qw/WNOHANG/;
 use Test::More;
-use Test::Nginx qw/http_req port run_cmd/;
+use Test::Nginx qw/http_req port run_cmd sanitizer_env sanitizer_reports/;
 use Time::HiRes qw/sleep time/;
 
 my $REPO = abs_path("$FindBin::Bin/..");
@@ -82,9 +82,13 @@ sub prefix_for {
 my $n = 0;
 for my $example (@examples) {
 	my ($prefix, $name) = prefix_for($example, 'test' . $n++);
+	my %env = sanitizer_env($prefix);
+	local @ENV{keys %env} = values %env;
 	($rc, $out) = run_cmd($NGINX, '-t', '-p', "$prefix/", '-c', "conf/$name",
 		'-e', "$prefix/logs/error.log");
-	is($rc, 0, "nginx -t: conf-examples/$name") or diag($out);
+	my @reports = sanitizer_reports($prefix);
+	ok($rc == 0 && !@reports, "nginx -t: conf-examples/$name")
+		or diag($out, @reports);
 }
 
 exit 0 unless -e $demo;
@@ -101,6 +105,7 @@ if ($pid == 0) {
 	open STDIN, '<', '/dev/null';
 	open STDOUT, '>>', "$prefix/logs/stderr.log";
 	open STDERR, '>&', \*STDOUT;
+	%ENV = (%ENV, sanitizer_env($prefix));
 	{ exec $NGINX, '-p', "$prefix/", '-c', "conf/$name",
 		'-e', 'logs/error.log', '-g', 'daemon off;'; }
 	POSIX::_exit(127);
@@ -163,4 +168,5 @@ stop_demo();
 my @alerts = grep { /\[(alert|emerg|crit)\]|exited on signal/ }
 	split /\n/, (-e "$prefix/logs/error.log"
 		? $t->read_file("$prefix/logs/error.log") : '');
+push @alerts, sanitizer_reports($prefix);
 is_deeply(\@alerts, [], 'demo.conf: no alerts');

@@ -46,7 +46,8 @@ and nginx_t() add no assertions of their own.
 
 "no alerts" fails if error.log has a line with [alert], [emerg], [crit]
 or "exited on signal" (lines written before a run_fail() or before the
-previous stop() are not checked again).
+previous stop() are not checked again), or if a sanitizer wrote a report
+(see TEST_NGINX_PRELOAD).
 
 =head2 Options
 
@@ -54,7 +55,11 @@ Test::Nginx->new(no_module => 1) makes %%TEST_GLOBALS%% (and
 nginx_t) not load our module (used by the harness self-test).
 Environment: TEST_NGINX_BINARY (default /usr/sbin/nginx),
 TEST_NGINX_MODULE (default <repo>/build/ngx_http_webrtc_module.so),
-TEST_NGINX_LEAVE (keep the temp dir, its path is printed with diag).
+TEST_NGINX_LEAVE (keep the temp dir, its path is printed with diag),
+TEST_NGINX_PRELOAD (libraries nginx is started with in LD_PRELOAD, for a
+module built with -fsanitize=address,undefined: the sanitizers' runtimes;
+their reports go to sanitizer/ in the test directory, and each one fails
+the "no alerts" assertion with its text).
 
 The master runs in the foreground (daemon off) as a child of the test,
 so master_pid() is the forked pid.  If the test runs as root, workers run
@@ -78,7 +83,7 @@ use Scalar::Util qw/weaken refaddr/;
 use Time::HiRes qw/sleep time/;
 
 our @EXPORT_OK = qw/port http http_req nginx_t run_cmd sdp parse_sdp attr
-	media/;
+	media sanitizer_env sanitizer_reports/;
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 our $TIMEOUT = 10;      # seconds, bound for every wait and socket op
@@ -92,6 +97,7 @@ my %LIVE;               # refaddr => weak ref to running instances
 my $OWNER_PID = $$;     # forked children must not stop nginx at END
 
 sub binary { $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx' }
+sub preload { $ENV{TEST_NGINX_PRELOAD} }
 sub module_path { $ENV{TEST_NGINX_MODULE}
 	|| "$REPO/build/ngx_http_webrtc_module.so" }
 
@@ -352,6 +358,7 @@ sub _spawn {
 		open STDIN, '<', '/dev/null';
 		open STDOUT, '>>', "$d/nginx.stderr";
 		open STDERR, '>&', \*STDOUT;
+		_sanitize($d);
 		{ exec binary(), '-p', "$d/", '-c', 'nginx.conf',
 			'-e', 'error.log', '-g', 'daemon off; master_process on;' }
 		POSIX::_exit(127);      # no END blocks in the child
@@ -359,6 +366,44 @@ sub _spawn {
 	$self->{_pid} = $pid;
 	$self->{_exit} = undef;
 	return $pid;
+}
+
+# The environment nginx is started with under TEST_NGINX_PRELOAD: the
+# sanitizers' runtimes and options, reports to $dir/sanitizer/ (made
+# writable for workers running as nobody).  Workers inherit both from the
+# master: nginx clears their environment after the runtime has read it.
+# Leaks are not reported: nginx frees its pools at exit, not every malloc
+# of its libraries.  An empty list without TEST_NGINX_PRELOAD.
+sub sanitizer_env {
+	my ($dir) = @_;
+	return () unless preload();
+	my $out = "$dir/sanitizer";
+	mkdir $out;
+	chmod 01777, $out;
+	return (LD_PRELOAD => preload(),
+		ASAN_OPTIONS => "detect_leaks=0:log_path=$out/asan",
+		UBSAN_OPTIONS => "halt_on_error=1:print_stacktrace=1"
+			. ":log_path=$out/ubsan");
+}
+
+# The text of the sanitizers' reports in $dir/sanitizer/; with a hash
+# reference, files already in it are skipped and the new ones added.
+sub sanitizer_reports {
+	my ($dir, $seen) = @_;
+	$seen //= {};
+	my @out;
+	for my $f (sort glob "$dir/sanitizer/*") {
+		next if $seen->{$f}++;
+		open my $fh, '<', $f or next;
+		push @out, "$f:\n", <$fh>;
+	}
+	return @out;
+}
+
+sub _sanitize {
+	my ($dir) = @_;
+	my %env = sanitizer_env($dir);
+	@ENV{keys %env} = values %env;
 }
 
 # True if the master is still running (reaps it if it has exited).
@@ -514,6 +559,8 @@ sub stop {
 		@bad = grep { /\[(alert|emerg|crit)\]|exited on signal/ } <$fh>;
 		$self->{_log_from} = tell $fh;
 	}
+	push @bad, sanitizer_reports($self->{_dir},
+		$self->{_reported} //= {});
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	Test::More::ok(!@bad, 'no alerts')
 		or Test::More::diag("error.log:\n", @bad);
@@ -566,6 +613,7 @@ sub nginx_t {
 		open STDIN, '<', '/dev/null';
 		open STDOUT, '>&', $w;
 		open STDERR, '>&', $w;
+		_sanitize($dir);
 		{ exec binary(), '-t', '-p', "$dir/", '-c', $conf,
 			'-e', "$dir/nginx-t.log", ($g ne '' ? ('-g', $g) : ()) }
 		POSIX::_exit(127);
