@@ -9,6 +9,9 @@
 #                   t/ suite, then the t/ suite again with the module
 #                   built with AddressSanitizer and UBSan
 #   make unit       C unit tests only
+#   make asan       the module with ASan and UBSan, in build/asan/
+#   make fuzz-check the libFuzzer targets over their seeds, a fixed number
+#                   of inputs each (part of make test)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS [60]
 #   make tools      build tools/webrtc-load, the WHIP/WHEP load generator
 #   make bench      install what is missing, build, run the benchmark

@@ -35,7 +35,7 @@ typedef struct {
     ngx_int_t                   forward;        /* worker slot, or -1 */
     unsigned                    valid:1;        /* a valid check came */
     unsigned                    logged:1;       /* a bad datagram, once */
-    unsigned                    garbage:1;      /* logged, once */
+    unsigned                    unknown_logged:1;   /* no protocol */
     unsigned                    handling:1;
     unsigned                    close:1;
 } ngx_stream_webrtc_ctx_t;
@@ -62,6 +62,7 @@ static ngx_int_t ngx_stream_webrtc_consent_left(ngx_stream_webrtc_ctx_t *ctx);
 static void ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p,
     size_t len);
 static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
+static ngx_uint_t ngx_stream_webrtc_log_unknown(ngx_log_t *log);
 
 static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
 static void *ngx_stream_webrtc_create_srv_conf(ngx_conf_t *cf);
@@ -117,6 +118,10 @@ static ngx_rbtree_node_t  ngx_webrtc_peers_sentinel;
 static u_char             ngx_stream_webrtc_buf[NGX_WEBRTC_MTU
                                                 + NGX_WEBRTC_SRTP_OVERHEAD];
 
+/* bad first datagrams of addresses without a session, logged and not */
+static ngx_msec_t         ngx_stream_webrtc_unknown_time;
+static ngx_uint_t         ngx_stream_webrtc_unknown_skipped;
+
 
 static void
 ngx_stream_webrtc_handler(ngx_stream_session_t *s)
@@ -157,7 +162,9 @@ ngx_stream_webrtc_handler(ngx_stream_session_t *s)
 
         /* the first datagram of an address must be a valid check */
 
-        if (b->last > b->pos && b->pos[0] > 3 && !ctx->logged) {
+        if (b->last > b->pos && b->pos[0] > 3 && !ctx->logged
+            && ngx_stream_webrtc_log_unknown(c->log))
+        {
             ngx_log_error(NGX_LOG_INFO, c->log, 0,
                           "webrtc: datagram from an address without a "
                           "valid ICE check dropped");
@@ -279,8 +286,8 @@ ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
      * is logged as such by ngx_stream_webrtc_handler()
      */
 
-    if (ctx->valid && !ctx->garbage) {
-        ctx->garbage = 1;
+    if (ctx->valid && !ctx->unknown_logged) {
+        ctx->unknown_logged = 1;
         ngx_log_error(NGX_LOG_INFO, ctx->session->connection->log, 0,
                       "webrtc: datagram with first byte %ui dropped",
                       (ngx_uint_t) p[0]);
@@ -321,8 +328,15 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
 
     if (rc != NGX_OK) {
         if (res.error) {
-            /* at info once per address: spoofed checks come at line rate */
-            if (ctx->logged) {
+
+            /*
+             * at info once per address of a session, and once a second
+             * for the others: spoofed checks come at line rate
+             */
+
+            if (ctx->logged
+                || (!ctx->valid && !ngx_stream_webrtc_log_unknown(c->log)))
+            {
                 ngx_log_debug1(NGX_LOG_DEBUG_STREAM, c->log, 0,
                                "webrtc: %s", res.error);
 
@@ -551,10 +565,16 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
         }
 
         ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
-                      "webrtc session %*s: %s packet failed "
-                      "unprotect (%d), dropped",
+                      "webrtc session %*s: %s packet %s (libsrtp2 error "
+                      "%d), dropped",
                       (size_t) NGX_WEBRTC_ID_LEN, peer->id,
-                      rtcp ? "SRTCP" : "SRTP", (int) err);
+                      rtcp ? "SRTCP" : "SRTP",
+                      (err == srtp_err_status_auth_fail)
+                      ? "failed authentication"
+                      : (err == srtp_err_status_replay_fail
+                         || err == srtp_err_status_replay_old)
+                        ? "replayed" : "not decrypted",
+                      (int) err);
         return;
     }
 
@@ -1021,6 +1041,36 @@ ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason)
     }
 
     ngx_destroy_pool(peer->pool);
+}
+
+
+/*
+ * Bad first datagrams of addresses without a session are logged at info at
+ * most once a second in a worker, with the count of those that were not:
+ * each comes as a new UDP session, and a spoofed flood would fill the log.
+ */
+
+static ngx_uint_t
+ngx_stream_webrtc_log_unknown(ngx_log_t *log)
+{
+    if (ngx_stream_webrtc_unknown_time
+        && ngx_current_msec - ngx_stream_webrtc_unknown_time < 1000)
+    {
+        ngx_stream_webrtc_unknown_skipped++;
+        return 0;
+    }
+
+    if (ngx_stream_webrtc_unknown_skipped) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "webrtc: %ui more bad datagrams from addresses "
+                      "without a session dropped since the last logged",
+                      ngx_stream_webrtc_unknown_skipped);
+        ngx_stream_webrtc_unknown_skipped = 0;
+    }
+
+    ngx_stream_webrtc_unknown_time = ngx_current_msec;
+
+    return 1;
 }
 
 

@@ -19,7 +19,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Nginx qw/http_req port/;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(22);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(24);
 
 $t->write_file_expand('nginx.conf', <<'EOF');
 
@@ -188,6 +188,34 @@ like($lines, qr/\[info\].*bad MESSAGE-INTEGRITY/,
 	'spoofed checks logged at info');
 like($lines, qr/\[info\].*without a valid ICE check dropped/,
 	'garbage logged at info');
+
+# a flood from many addresses: at info once a second a worker, with the
+# count of the datagrams not logged
+
+sub garbage_from_new_addresses {
+	my ($n) = @_;
+	for (1 .. $n) {
+		my $u = IO::Socket::INET->new(Proto => 'udp',
+			PeerAddr => "127.0.0.1:$udp", LocalAddr => '127.0.0.1')
+			or die "udp socket: $!";
+		$u->send("\x50" . ('f' x 99));
+	}
+}
+
+sleep 1.1;
+$log = -s $t->testdir() . '/error.log';
+garbage_from_new_addresses(20);
+sleep 1.1;
+garbage_from_new_addresses(10);
+sleep 0.5;
+
+$lines = substr($t->read_file('error.log'), $log);
+my $logged = () = $lines =~ /without a valid ICE check dropped/g;
+cmp_ok($logged, '<=', 4, "30 from new addresses: $logged logged (2 workers,"
+	. ' once a second each)');
+my $more = 'more bad datagrams from addresses without a session dropped';
+like($lines, qr/\[info\].* webrtc: \d+ $more/,
+	'and the count of the others');
 
 # the session still works
 

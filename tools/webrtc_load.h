@@ -139,7 +139,7 @@ typedef enum {
     WL_MUT_RANDOM_STUN,         /* first byte 0-3 */
     WL_MUT_RANDOM_DTLS,         /* 20-63 */
     WL_MUT_RANDOM_RTP,          /* 128-191 */
-    WL_MUT_RANDOM_OTHER,        /* none of them */
+    WL_MUT_RANDOM_OTHER,        /* none the server serves */
     WL_MUT_N
 } wl_mut_e;
 

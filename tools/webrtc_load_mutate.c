@@ -117,7 +117,7 @@ int                wl_mutate_phase;
 static uint64_t    wl_mrand_state;
 static int64_t     wl_mutate_begin;            /* the burst */
 static int64_t     wl_mutate_end;
-static uint64_t    wl_mutate_due;              /* sent or skipped */
+static uint64_t    wl_mutate_due;              /* sent so far */
 static unsigned    wl_mutate_turn;             /* round robin */
 
 
@@ -513,10 +513,10 @@ wl_mutate_make(wl_peer_t *p, wl_mut_e kind, u_char *out)
         }
 
         if (kind == WL_MUT_SRTCP_LENGTH) {
-            /* RFC 3550, 6.4.1: 32-bit words minus one, in the clear */
+            /* RFC 3550, 6.4.1: the first packet's length word, in the clear */
             memcpy(out, s->data, s->len);
             ngx_webrtc_put16(out + 2,
-                             wl_mutate_len16((uint16_t) (s->len / 4 - 1)));
+                             wl_mutate_len16(ngx_webrtc_get16(s->data + 2)));
             return s->len;
         }
 

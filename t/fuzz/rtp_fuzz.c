@@ -17,9 +17,12 @@
 #include "ngx_webrtc_rtp.h"
 
 
-/* every one-byte extension id remapped, 0 keeps it */
+/*
+ * publisher id -> viewer id, as a viewer's map is built: odd ids are
+ * renumbered, even ones were not negotiated and become padding
+ */
 static const uint8_t  ext_map[16] = {
-    0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 0
+    0, 3, 0, 5, 0, 7, 0, 9, 0, 11, 0, 13, 0, 1, 0, 0
 };
 
 

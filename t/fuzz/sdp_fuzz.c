@@ -9,8 +9,10 @@
  * negotiated as a publisher's and as a viewer's (against the tracks of a
  * stream published by a Chromium-like offer), and answered into a buffer
  * of the handler's size.  An offer that negotiates must get an answer that
- * fits and parses back.  The same input as a trickle ICE fragment (PATCH)
- * is checked and answered as well.
+ * fits and parses back, and tracks within the limits of their arrays (the
+ * handlers copy them into the zone, the relay indexes by their ids).  The
+ * same input as a trickle ICE fragment (PATCH) must have credentials
+ * within theirs.
  */
 
 
@@ -79,6 +81,7 @@ static u_char                    out[ANSWER_SIZE];
 
 static void answer_init(ngx_webrtc_answer_t *a);
 static void answer_check(ngx_webrtc_answer_t *a, const char *what);
+static void transport_check(ngx_webrtc_sdp_transport_t *t);
 
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -113,18 +116,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t  len;
-
     if (ngx_webrtc_sdp_parse(&offer, data, size, 1) == NGX_WEBRTC_SDP_OK
         && ngx_webrtc_sdp_check_fragment(&offer) == NGX_WEBRTC_SDP_OK)
     {
-        answer_init(&answer);
-        memcpy(answer.tracks, stream, sizeof(stream));
-
-        len = ngx_webrtc_sdp_write_fragment(out, sizeof(out), &answer,
-                                            (const u_char *) "0", 1);
-        fuzz_assert(len > 0 && len <= sizeof(out),
-                    "a fragment answer does not fit");
+        transport_check(&offer.ice);
     }
 
     if (ngx_webrtc_sdp_parse(&offer, data, size, 0) != NGX_WEBRTC_SDP_OK) {
@@ -136,6 +131,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_assert(offer.error != NULL, "a check error without a reason");
         return 0;
     }
+
+    transport_check(&offer.ice);
 
     /* as a publisher's, alone and with viewers waiting for the stream */
 
@@ -205,12 +202,49 @@ answer_init(ngx_webrtc_answer_t *a)
 }
 
 
-/* the answer fits the handler's buffer and a browser could parse it */
+/* the ICE credentials and fingerprints the handlers copy */
+
+static void
+transport_check(ngx_webrtc_sdp_transport_t *t)
+{
+    fuzz_assert(t->ufrag.len <= NGX_WEBRTC_SDP_ICE_MAX
+                && t->pwd.len <= NGX_WEBRTC_SDP_ICE_MAX,
+                "ICE credentials past NGX_WEBRTC_SDP_ICE_MAX");
+    fuzz_assert(t->nfingerprints <= NGX_WEBRTC_SDP_MAX_FINGERPRINTS,
+                "too many fingerprints");
+}
+
+
+/*
+ * The tracks stay within their arrays, and the answer fits the handler's
+ * buffer and a browser could parse it.
+ */
 
 static void
 answer_check(ngx_webrtc_answer_t *a, const char *what)
 {
-    size_t  len;
+    size_t               len;
+    unsigned             i, e;
+    ngx_webrtc_track_t  *tr;
+
+    for (i = 0; i < 2; i++) {
+        tr = &a->tracks[i];
+
+        if (tr->kind == 0) {
+            continue;
+        }
+
+        fuzz_assert(tr->pt < 128, "a payload type over 127");
+        fuzz_assert(tr->mid_len <= NGX_WEBRTC_SDP_MID_LEN,
+                    "a mid past its array");
+        fuzz_assert(tr->fmtp_len <= NGX_WEBRTC_SDP_FMTP_LEN,
+                    "an fmtp past its array");
+
+        for (e = 0; e < NGX_WEBRTC_EXT_N; e++) {
+            fuzz_assert(tr->ext[e] < 15,
+                        "a header extension id over 14 (one-byte form)");
+        }
+    }
 
     len = ngx_webrtc_sdp_write_answer(out, sizeof(out), &offer, a);
 

@@ -27,14 +27,17 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int                     rc;
-    u_char                 *in, *p, *msg;
+    u_char                 *in, *p, *msg, *text;
     size_t                  len, msg_len;
     ngx_webrtc_ws_t         ws;
     ngx_webrtc_ws_frame_t   f;
 
-    /* the whole input as one message */
+    /*
+     * the whole input as one message; buffers of the exact size, so that
+     * ASan sees a read past the data
+     */
 
-    in = malloc(size + 1);
+    in = malloc(size ? size : 1);
     fuzz_assert(in != NULL, "malloc");
 
     memcpy(in, data, size);
@@ -92,7 +95,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
             if (f.fin) {
                 if (ws.opcode == NGX_WEBRTC_WS_TEXT) {
-                    message(msg, msg_len);
+                    text = malloc(msg_len ? msg_len : 1);
+                    fuzz_assert(text != NULL, "malloc");
+
+                    memcpy(text, msg, msg_len);
+                    message(text, msg_len);
+                    free(text);
                 }
 
                 ws.opcode = 0;

@@ -59,7 +59,8 @@ TEST_NGINX_LEAVE (keep the temp dir, its path is printed with diag),
 TEST_NGINX_PRELOAD (libraries nginx is started with in LD_PRELOAD, for a
 module built with -fsanitize=address,undefined: the sanitizers' runtimes;
 their reports go to sanitizer/ in the test directory, and each one fails
-the "no alerts" assertion with its text).
+the "no alerts" assertion with its text; nginx_t() and run_fail() die
+with a report of their nginx).
 
 The master runs in the foreground (daemon off) as a child of the test,
 so master_pid() is the forked pid.  If the test runs as root, workers run
@@ -105,8 +106,13 @@ sub module_path { $ENV{TEST_NGINX_MODULE}
 # helpers of the tests
 
 # runs a command, 30 s at most; returns its exit status and its output
-sub run_cmd {
-	my (@cmd) = @_;
+sub run_cmd { _capture(30, undef, @_) }
+
+# runs a command for $secs at most (then kills it), after $setup in the
+# child if given; returns its exit status and its output (stdout, stderr)
+sub _capture {
+	my ($secs, $setup, @cmd) = @_;
+	local $?;
 	pipe my $r, my $w or die "pipe: $!";
 	my $pid = fork() // die "fork: $!";
 	if ($pid == 0) {
@@ -114,6 +120,7 @@ sub run_cmd {
 		open STDIN, '<', '/dev/null';
 		open STDOUT, '>&', $w;
 		open STDERR, '>&', $w;
+		$setup->() if $setup;
 		{ exec { $cmd[0] } @cmd; }
 		POSIX::_exit(127);
 	}
@@ -121,7 +128,7 @@ sub run_cmd {
 	my $out = '';
 	eval {
 		local $SIG{ALRM} = sub { die "timeout\n" };
-		alarm 30;
+		alarm $secs;
 		local $/;
 		$out = <$r> // '';
 		alarm 0;
@@ -373,7 +380,8 @@ sub _spawn {
 # writable for workers running as nobody).  Workers inherit both from the
 # master: nginx clears their environment after the runtime has read it.
 # Leaks are not reported: nginx frees its pools at exit, not every malloc
-# of its libraries.  An empty list without TEST_NGINX_PRELOAD.
+# of its libraries.  An error aborts, so that error.log also has "exited
+# on signal 6".  An empty list without TEST_NGINX_PRELOAD.
 sub sanitizer_env {
 	my ($dir) = @_;
 	return () unless preload();
@@ -381,7 +389,8 @@ sub sanitizer_env {
 	mkdir $out;
 	chmod 01777, $out;
 	return (LD_PRELOAD => preload(),
-		ASAN_OPTIONS => "detect_leaks=0:log_path=$out/asan",
+		ASAN_OPTIONS => "detect_leaks=0:abort_on_error=1"
+			. ":log_path=$out/asan",
 		UBSAN_OPTIONS => "halt_on_error=1:print_stacktrace=1"
 			. ":log_path=$out/ubsan");
 }
@@ -392,7 +401,8 @@ sub sanitizer_reports {
 	my ($dir, $seen) = @_;
 	$seen //= {};
 	my @out;
-	for my $f (sort glob "$dir/sanitizer/*") {
+	opendir my $dh, "$dir/sanitizer" or return ();
+	for my $f (map { "$dir/sanitizer/$_" } sort grep { !/^\./ } readdir $dh) {
 		next if $seen->{$f}++;
 		open my $fh, '<', $f or next;
 		push @out, "$f:\n", <$fh>;
@@ -471,6 +481,9 @@ sub run_fail {
 	my $ok = $self->_start();
 	$self->_terminate() if $ok;
 	$self->{_log_from} = -s $self->_path('error.log') || 0;
+	my @reports = sanitizer_reports($self->{_dir},
+		$self->{_reported} //= {});
+	croak "sanitizer report from nginx:\n", @reports if @reports;
 	return $ok ? undef : $self->{_error};
 }
 
@@ -605,32 +618,16 @@ sub nginx_t {
 		grep { $text !~ /^\s*load_module\s+\S*\Q${\basename($_)}\E\s*;/m }
 		@mods;
 
-	pipe my $r, my $w or croak "pipe: $!";
-	my $pid = fork();
-	croak "fork: $!" unless defined $pid;
-	if ($pid == 0) {
-		close $r;
-		open STDIN, '<', '/dev/null';
-		open STDOUT, '>&', $w;
-		open STDERR, '>&', $w;
-		_sanitize($dir);
-		{ exec binary(), '-t', '-p', "$dir/", '-c', $conf,
-			'-e', "$dir/nginx-t.log", ($g ne '' ? ('-g', $g) : ()) }
-		POSIX::_exit(127);
-	}
-	close $w;
-	my $out = '';
-	eval {
-		local $SIG{ALRM} = sub { die "timeout\n" };
-		alarm $TIMEOUT;
-		local $/;
-		$out = <$r> // '';
-		alarm 0;
-	};
-	alarm 0;
-	kill 'KILL', $pid if $@;
-	waitpid $pid, 0;
-	return ($? >> 8, $out);
+	my ($rc, $out) = _capture($TIMEOUT, sub { _sanitize($dir) }, binary(),
+		'-t', '-p', "$dir/", '-c', $conf, '-e', "$dir/nginx-t.log",
+		($g ne '' ? ('-g', $g) : ()));
+
+	# a crash fails a test that expects nginx -t to fail as well
+	my @reports = sanitizer_reports($dir,
+		$self ? ($self->{_reported} //= {}) : {});
+	croak "sanitizer report from nginx -t:\n", @reports if @reports;
+
+	return ($rc, $out);
 }
 
 sub nginx_ok_config { goto &nginx_t }
