@@ -67,8 +67,10 @@ deps-test:
 $(BUILD)/Makefile: $(TOP)/config
 	@mkdir -p $(BUILD)
 	cd $(NGINX_SRC) && . ./conf_flags && ./configure \
-	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS) $(MODULE_CFLAGS)" \
-	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC $(MODULE_LDFLAGS)" \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC \
+	        $$(dpkg-buildflags --get CPPFLAGS) $(MODULE_CFLAGS)" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC \
+	        $(MODULE_LDFLAGS)" \
 	    "$${NGX_CONF_FLAGS[@]}" \
 	    --with-stream=dynamic --with-stream_ssl_module \
 	    --with-stream_ssl_preread_module --with-stream_realip_module \
@@ -87,7 +89,8 @@ UNIT_TESTS := $(BUILD)/unit/sdp_test $(BUILD)/unit/rtp_test \
               $(BUILD)/unit/ws_test
 
 $(BUILD)/unit/sdp_test: $(TOP)/t/unit/sdp_test.c $(TOP)/src/ngx_webrtc_sdp.c \
-                        $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/t/unit/unit.h
+                        $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/t/unit/unit.h \
+                        $(TOP)/t/unit/sdp_answer.h
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
 	    $(TOP)/t/unit/sdp_test.c $(TOP)/src/ngx_webrtc_sdp.c
@@ -109,8 +112,9 @@ unit: $(UNIT_TESTS)
 	    echo "# $$t"; $$t $(TOP)/t/sdp; done
 
 
-# the module with AddressSanitizer and UBSan, in its own build directory;
-# the tests start nginx with their runtimes preloaded (TEST_NGINX_PRELOAD)
+# the module with AddressSanitizer and UBSan, in its own build directory
+# (MODULE_CFLAGS and MODULE_LDFLAGS are added to nginx's configure); the
+# tests start nginx with their runtimes preloaded (TEST_NGINX_PRELOAD)
 
 ASAN_BUILD   := $(BUILD)/asan
 ASAN_MODULE  := $(ASAN_BUILD)/ngx_http_webrtc_module.so
@@ -127,8 +131,8 @@ asan:
 # src/ngx_webrtc_NAME.c); seeds in t/fuzz/corpus/NAME (and t/sdp), tokens
 # in t/fuzz/NAME.dict
 
-FUZZERS     := $(BUILD)/fuzz/sdp_fuzz $(BUILD)/fuzz/rtp_fuzz \
-               $(BUILD)/fuzz/ws_fuzz
+FUZZ_NAMES  := sdp rtp ws
+FUZZERS     := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%_fuzz)
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
@@ -139,45 +143,43 @@ FUZZ_RUNS_rtp ?= 2000000
 FUZZ_RUNS_ws  ?= 500000
 
 $(BUILD)/fuzz/%_fuzz: $(TOP)/t/fuzz/%_fuzz.c $(TOP)/t/fuzz/fuzz.h \
-                      $(TOP)/src/ngx_webrtc_%.c $(TOP)/src/ngx_webrtc_%.h
+                      $(TOP)/src/ngx_webrtc_%.c $(TOP)/src/ngx_webrtc_%.h \
+                      $(TOP)/t/unit/sdp_answer.h
 	@mkdir -p $(BUILD)/fuzz
-	clang $(FUZZ_CFLAGS) -I$(TOP)/src -I$(TOP)/t/fuzz -o $@ $< \
+	clang $(FUZZ_CFLAGS) -I$(TOP)/src -I$(TOP)/t/fuzz -I$(TOP)/t/unit \
+	    -o $@ $< \
 	    $(TOP)/src/ngx_webrtc_$*.c
+
+# runs target $(1) with libFuzzer's options $(2), what it finds going to
+# the directory $(3), then to its seeds and dictionary
+
+fuzz_seeds = $(TOP)/t/fuzz/corpus/$(1) $(if $(filter sdp,$(1)),$(TOP)/t/sdp)
+
+define fuzz_run
+	@mkdir -p $(3)
+	@echo "# $(1)_fuzz: $$(find $(call fuzz_seeds,$(1)) -type f \
+	    | wc -l) seeds, $(2)"
+	@$(BUILD)/fuzz/$(1)_fuzz $(2) -max_len=16384 \
+	    $(addprefix -dict=,$(wildcard $(TOP)/t/fuzz/$(1).dict)) \
+	    -artifact_prefix=$(BUILD)/fuzz/$(1)- $(3) $(call fuzz_seeds,$(1)) \
+	    > $(BUILD)/fuzz/$(1).log 2>&1 \
+	    || { tail -40 $(BUILD)/fuzz/$(1).log; exit 1; }
+
+endef
 
 # the seeds, then FUZZ_RUNS_NAME inputs from a fixed seed: bounded by count
 
 fuzz-check: $(FUZZERS)
-	@set -e; for f in $(FUZZERS); do \
-	    n=$$(basename $$f _fuzz); seeds=$(TOP)/t/fuzz/corpus/$$n; \
-	    [ $$n = sdp ] && seeds="$$seeds $(TOP)/t/sdp"; \
-	    dict=; [ -f $(TOP)/t/fuzz/$$n.dict ] \
-	        && dict=-dict=$(TOP)/t/fuzz/$$n.dict; \
-	    rm -rf $(BUILD)/fuzz/check-$$n; mkdir -p $(BUILD)/fuzz/check-$$n; \
-	    case $$n in sdp) runs=$(FUZZ_RUNS_sdp);; rtp) runs=$(FUZZ_RUNS_rtp);; \
-	        *) runs=$(FUZZ_RUNS_ws);; esac; \
-	    echo "# $$f: $$(find $$seeds -type f | wc -l) seeds, $$runs runs"; \
-	    $$f -runs=$$runs -seed=1 -max_len=16384 $$dict \
-	        -artifact_prefix=$(BUILD)/fuzz/$$n- \
-	        $(BUILD)/fuzz/check-$$n $$seeds > $(BUILD)/fuzz/$$n.log 2>&1 \
-	    || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
-	done
+	@rm -rf $(BUILD)/fuzz/check-*
+	$(foreach n,$(FUZZ_NAMES),$(call fuzz_run,$(n),-runs=$(FUZZ_RUNS_$(n)) \
+	    -seed=1,$(BUILD)/fuzz/check-$(n)))
 
 fuzz: $(FUZZERS)
-	@set -e; for f in $(FUZZERS); do \
-	    n=$$(basename $$f _fuzz); seeds=$(TOP)/t/fuzz/corpus/$$n; \
-	    [ $$n = sdp ] && seeds="$$seeds $(TOP)/t/sdp"; \
-	    dict=; [ -f $(TOP)/t/fuzz/$$n.dict ] \
-	        && dict=-dict=$(TOP)/t/fuzz/$$n.dict; \
-	    mkdir -p $(BUILD)/fuzz/corpus-$$n; \
-	    echo "# $$f for $(FUZZ_SECONDS) s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=16384 $$dict \
-	        -artifact_prefix=$(BUILD)/fuzz/$$n- -print_final_stats=1 \
-	        $(BUILD)/fuzz/corpus-$$n $$seeds \
-	        > $(BUILD)/fuzz/$$n.log 2>&1 \
-	    || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
-	    grep -E '^stat::(number_of_executed_units|new_units_added)' \
-	        $(BUILD)/fuzz/$$n.log; \
-	done
+	$(foreach n,$(FUZZ_NAMES),$(call fuzz_run,$(n),\
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1,\
+	    $(BUILD)/fuzz/corpus-$(n)))
+	@grep -E '^stat::(number_of_executed_units|new_units_added)' \
+	    $(FUZZ_NAMES:%=$(BUILD)/fuzz/%.log)
 
 
 # the load generator (standalone C, the pure codecs of src/ compiled in)

@@ -63,6 +63,7 @@ static void ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p,
     size_t len);
 static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
 static ngx_uint_t ngx_stream_webrtc_log_unknown(ngx_log_t *log);
+static const char *ngx_stream_webrtc_srtp_cause(srtp_err_status_t err);
 
 static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
 static void *ngx_stream_webrtc_create_srv_conf(ngx_conf_t *cf);
@@ -499,7 +500,7 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
     int                 n, rtcp;
     uint32_t            ssrc;
-    ngx_uint_t          i;
+    ngx_uint_t          i, mask;
     srtp_err_status_t   err;
 
     if (!peer->srtp_ready || len > NGX_WEBRTC_MTU || len < 12) {
@@ -550,30 +551,23 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 
         /* forged, damaged or replayed: at info once a session */
 
-        if (rtcp ? peer->srtcp_logged : peer->srtp_logged) {
+        mask = rtcp ? 2 : 1;
+
+        if (peer->unprotect_logged & mask) {
             ngx_log_debug2(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
                            "webrtc: %s unprotect failed: %d",
                            rtcp ? "SRTCP" : "SRTP", (int) err);
             return;
         }
 
-        if (rtcp) {
-            peer->srtcp_logged = 1;
-
-        } else {
-            peer->srtp_logged = 1;
-        }
+        peer->unprotect_logged |= mask;
 
         ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
                       "webrtc session %*s: %s packet %s (libsrtp2 error "
                       "%d), dropped",
                       (size_t) NGX_WEBRTC_ID_LEN, peer->id,
                       rtcp ? "SRTCP" : "SRTP",
-                      (err == srtp_err_status_auth_fail)
-                      ? "failed authentication"
-                      : (err == srtp_err_status_replay_fail
-                         || err == srtp_err_status_replay_old)
-                        ? "replayed" : "not decrypted",
+                      ngx_stream_webrtc_srtp_cause(err),
                       (int) err);
         return;
     }
@@ -1071,6 +1065,24 @@ ngx_stream_webrtc_log_unknown(ngx_log_t *log)
     ngx_stream_webrtc_unknown_time = ngx_current_msec;
 
     return 1;
+}
+
+
+static const char *
+ngx_stream_webrtc_srtp_cause(srtp_err_status_t err)
+{
+    switch (err) {
+
+    case srtp_err_status_auth_fail:
+        return "failed authentication";
+
+    case srtp_err_status_replay_fail:
+    case srtp_err_status_replay_old:
+        return "replayed";
+
+    default:
+        return "not decrypted";
+    }
 }
 
 

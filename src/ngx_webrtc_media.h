@@ -144,8 +144,7 @@ struct ngx_webrtc_peer_s {
     unsigned                    srtp_ready:1;
     unsigned                    closed:1;
     unsigned                    ssrc_logged:1;
-    unsigned                    srtp_logged:1;  /* a failed unprotect */
-    unsigned                    srtcp_logged:1;
+    unsigned                    unprotect_logged:2;  /* 1 SRTP, 2 SRTCP */
 };
 
 

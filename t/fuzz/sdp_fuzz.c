@@ -18,11 +18,10 @@
 
 #include "fuzz.h"
 #include "ngx_webrtc_sdp.h"
+#include "sdp_answer.h"
 
 
 #define ANSWER_SIZE  16384      /* NGX_HTTP_WEBRTC_ANSWER_SIZE */
-
-#define S(lit)  { sizeof(lit) - 1, (const u_char *) lit }
 
 
 static const char  stream_offer[] =
@@ -79,7 +78,6 @@ static ngx_webrtc_codec_prefs_t  prefs;
 static u_char                    out[ANSWER_SIZE];
 
 
-static void answer_init(ngx_webrtc_answer_t *a);
 static void answer_check(ngx_webrtc_answer_t *a, const char *what);
 static void transport_check(ngx_webrtc_sdp_transport_t *t);
 
@@ -171,34 +169,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     return 0;
-}
-
-
-static void
-answer_init(ngx_webrtc_answer_t *a)
-{
-    static ngx_webrtc_sdp_str_t  candidates[2] = {
-        S("127.0.0.1 10000"), S("::1 10000")
-    };
-    static ngx_webrtc_sdp_str_t  ufrag = S("Srv1");
-    static ngx_webrtc_sdp_str_t  pwd = S("abcdefghijklmnopqrstuv+/");
-    static ngx_webrtc_sdp_str_t  fp = S("sha-256 00:11:22:33:44:55:66:77:"
-                                        "88:99:AA:BB:CC:DD:EE:FF:01:23:45:"
-                                        "67:89:ab:cd:ef:FE:DC:BA:98:76:54:"
-                                        "32:10");
-    static ngx_webrtc_sdp_str_t  cname = S("nginx-webrtc");
-    static ngx_webrtc_sdp_str_t  msid = S("stream-1");
-
-    memset(a, 0, sizeof(ngx_webrtc_answer_t));
-
-    a->ufrag = ufrag;
-    a->pwd = pwd;
-    a->fingerprint = fp;
-    a->cname = cname;
-    a->msid = msid;
-    a->candidates = candidates;
-    a->ncandidates = 2;
-    a->session_id = 1234567890123ULL;
 }
 
 

@@ -20,13 +20,10 @@
 
 #include "unit.h"
 #include "ngx_webrtc_sdp.h"
+#include "sdp_answer.h"
 
 
 #define ANSWER_SIZE  16384
-
-#define FP32                                                                 \
-    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"                       \
-    "01:23:45:67:89:ab:cd:ef:FE:DC:BA:98:76:54:32:10"
 
 #define H264_CB_FMTP                                                         \
     "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
@@ -51,15 +48,8 @@ static ngx_webrtc_answer_t  answer;
 static ngx_webrtc_answer_t  published;
 static u_char               out[ANSWER_SIZE];
 
-static ngx_webrtc_sdp_str_t  candidates[2] = {
-    { sizeof("127.0.0.1 10000") - 1, (const u_char *) "127.0.0.1 10000" },
-    { sizeof("::1 10000") - 1, (const u_char *) "::1 10000" }
-};
-
 
 /* helpers */
-
-#define S(lit)  { sizeof(lit) - 1, (const u_char *) lit }
 
 /* the text most recently given to parse_text(), parsed strings point in */
 static u_char  *text_buf;
@@ -294,26 +284,7 @@ prefs_all(ngx_webrtc_codec_prefs_t *prefs)
 }
 
 
-static void
-answer_init(ngx_webrtc_answer_t *a)
-{
-    static ngx_webrtc_sdp_str_t  ufrag = S("Srv1");
-    static ngx_webrtc_sdp_str_t  pwd = S("abcdefghijklmnopqrstuv+/");
-    static ngx_webrtc_sdp_str_t  fp = S("sha-256 " FP32);
-    static ngx_webrtc_sdp_str_t  cname = S("nginx-cname");
-    static ngx_webrtc_sdp_str_t  msid = S("stream-1");
 
-    memset(a, 0, sizeof(ngx_webrtc_answer_t));
-
-    a->ufrag = ufrag;
-    a->pwd = pwd;
-    a->fingerprint = fp;
-    a->cname = cname;
-    a->msid = msid;
-    a->candidates = candidates;
-    a->ncandidates = 2;
-    a->session_id = 1234567890123ULL;
-}
 
 
 /* parse, check_offer, negotiate_publish a fixture with all codecs */
