@@ -55,6 +55,8 @@ static ngx_int_t ngx_http_webrtc_content_type(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webrtc_etag(ngx_http_request_t *r, u_char *ufrag);
 static ngx_int_t ngx_http_webrtc_links(ngx_http_request_t *r,
     ngx_http_webrtc_loc_conf_t *wlcf, ngx_str_t *stream);
+static u_char *ngx_http_webrtc_status_delay(u_char *p, u_char *end,
+    ngx_atomic_uint_t *delay);
 
 static void *ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -1357,21 +1359,35 @@ ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,
 
 
 /*
- * GET: {"streams":[{"name":S,"live":true,"viewers":N},...]}, or only
- * the stream of "?stream=NAME"
+ * GET: the streams, or only the stream of "?stream=NAME", what each
+ * worker's media plane did, and the forwarding delay:
+ *
+ * {"streams":[{"name":S,"live":true,"viewers":N,"uptime":SEC,
+ *              "packets_in":N,"bytes_in":N,"packets_lost":N,
+ *              "bitrate_in":BPS},...],
+ *  "workers":[{"worker":N,"pid":N,"publishers":N,"viewers":N,
+ *              "packets_in":N,"bytes_in":N,"packets_out":N,"bytes_out":N,
+ *              "dropped_out":N,"relay_dropped":N},...],
+ *  "forwarding":{"packets":N,"delay_us":{"p50":N,"p90":N,"p99":N,
+ *                "p999":N},"histogram":{"le_us":[...],"count":[...]}}}
+ *
+ * "count" has one bucket more than "le_us": those past the last bound.
  */
 
 ngx_int_t
 ngx_http_webrtc_status_handler(ngx_http_request_t *r)
 {
-    u_char                  *p, *end, *buf;
-    size_t                   size;
-    ngx_str_t                name;
-    ngx_uint_t               first;
-    ngx_rbtree_node_t       *node, *root, *sentinel;
-    ngx_webrtc_stream_t     *st;
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
+    u_char                     *p, *end, *buf;
+    size_t                      size;
+    ngx_str_t                   name;
+    ngx_uint_t                  first, i, k, nworkers;
+    ngx_core_conf_t            *cf;
+    ngx_rbtree_node_t          *node, *root, *sentinel;
+    ngx_webrtc_stream_t        *st;
+    ngx_webrtc_shm_ctx_t       *shm;
+    ngx_webrtc_core_conf_t     *ccf;
+    ngx_webrtc_worker_stats_t  *ws;
+    ngx_atomic_uint_t           delay[NGX_WEBRTC_DELAY_BUCKETS + 1];
 
     if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
         ngx_http_discard_request_body(r);
@@ -1400,12 +1416,31 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
     shm = ccf->shm_zone->data;
 
+    cf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                          ngx_core_module);
+
     ngx_shmtx_lock(&shm->shpool->mutex);
 
-    size = sizeof("{\"streams\":[]}\n")
+    /* the workers of this configuration; a reload with fewer leaves slots */
+
+    nworkers = ngx_min(shm->sh->nworkers, (ngx_uint_t) cf->worker_processes);
+
+    size = sizeof("{\"streams\":[],\"workers\":[],\"forwarding\":{"
+                  "\"packets\":,\"delay_us\":{\"p50\":,\"p90\":,\"p99\":,"
+                  "\"p999\":},\"histogram\":{\"le_us\":[],\"count\":[]}}}\n")
+           + 5 * NGX_ATOMIC_T_LEN
+           + (2 * NGX_WEBRTC_DELAY_BUCKETS + 1) * (NGX_ATOMIC_T_LEN + 1)
            + shm->sh->nstreams
-             * (sizeof("{\"name\":\"\",\"live\":false,\"viewers\":},")
-                + NGX_WEBRTC_STREAM_LEN + NGX_INT_T_LEN);
+             * (sizeof("{\"name\":\"\",\"live\":false,\"viewers\":,"
+                       "\"uptime\":,\"packets_in\":,\"bytes_in\":,"
+                       "\"packets_lost\":,\"bitrate_in\":},")
+                + NGX_WEBRTC_STREAM_LEN + 6 * NGX_OFF_T_LEN)
+           + nworkers
+             * (sizeof("{\"worker\":,\"pid\":,\"publishers\":,\"viewers\":,"
+                       "\"packets_in\":,\"bytes_in\":,\"packets_out\":,"
+                       "\"bytes_out\":,\"dropped_out\":,"
+                       "\"relay_dropped\":},")
+                + 10 * NGX_ATOMIC_T_LEN);
 
     buf = ngx_pnalloc(r->pool, size);
     if (buf == NULL) {
@@ -1435,17 +1470,43 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
             }
 
             p = ngx_slprintf(p, end, "%s{\"name\":\"%V\",\"live\":%s,"
-                             "\"viewers\":%ui}",
+                             "\"viewers\":%ui,\"uptime\":%T,"
+                             "\"packets_in\":%uL,\"bytes_in\":%uL,"
+                             "\"packets_lost\":%uL,\"bitrate_in\":%uL}",
                              first ? "" : ",", &st->node.str,
                              st->publisher ? "true" : "false",
-                             st->nviewers);
+                             st->nviewers, ngx_time() - st->created,
+                             st->packets_in, st->bytes_in, st->packets_lost,
+                             st->publisher ? st->bitrate_in : (uint64_t) 0);
             first = 0;
+        }
+    }
+
+    p = ngx_slprintf(p, end, "],\"workers\":[");
+
+    ngx_memzero(delay, sizeof(delay));
+
+    for (i = 0; i < nworkers; i++) {
+        ws = &shm->sh->workers[i];
+
+        p = ngx_slprintf(p, end, "%s{\"worker\":%ui,\"pid\":%uA,"
+                         "\"publishers\":%uA,\"viewers\":%uA,"
+                         "\"packets_in\":%uA,\"bytes_in\":%uA,"
+                         "\"packets_out\":%uA,\"bytes_out\":%uA,"
+                         "\"dropped_out\":%uA,\"relay_dropped\":%uA}",
+                         i ? "," : "", i, ws->pid, ws->publishers,
+                         ws->viewers, ws->packets_in, ws->bytes_in,
+                         ws->packets_out, ws->bytes_out, ws->dropped_out,
+                         ws->relay_dropped);
+
+        for (k = 0; k <= NGX_WEBRTC_DELAY_BUCKETS; k++) {
+            delay[k] += ws->delay[k];
         }
     }
 
     ngx_shmtx_unlock(&shm->shpool->mutex);
 
-    p = ngx_slprintf(p, end, "]}\n");
+    p = ngx_http_webrtc_status_delay(p, end, delay);
 
     if (ngx_http_webrtc_header(r, "Cache-Control", (u_char *) "no-store", 8)
         != NGX_OK)
@@ -1455,6 +1516,80 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
 
     return ngx_http_webrtc_send(r, NGX_HTTP_OK, "application/json", buf,
                                 p - buf);
+}
+
+
+/*
+ * The forwarding delay's percentiles, each interpolated within its
+ * bucket, and the buckets.
+ */
+
+static u_char *
+ngx_http_webrtc_status_delay(u_char *p, u_char *end, ngx_atomic_uint_t *delay)
+{
+    uint64_t     total, rank, seen, lo, hi;
+    ngx_uint_t   i, k;
+    static const struct {
+        const char  *name;
+        uint64_t     permille;
+    } pct[] = {
+        { "p50", 500 }, { "p90", 900 }, { "p99", 990 }, { "p999", 999 }
+    };
+
+    total = 0;
+
+    for (k = 0; k <= NGX_WEBRTC_DELAY_BUCKETS; k++) {
+        total += delay[k];
+    }
+
+    p = ngx_slprintf(p, end, "],\"forwarding\":{\"packets\":%uL,"
+                     "\"delay_us\":{", total);
+
+    for (i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
+
+        /* the smallest delay with at least permille of the packets */
+
+        rank = (total * pct[i].permille + 999) / 1000;
+        seen = 0;
+        hi = 0;
+
+        for (k = 0; total && k <= NGX_WEBRTC_DELAY_BUCKETS; k++) {
+            lo = k ? ngx_webrtc_delay_bounds[k - 1] : 0;
+
+            if (k == NGX_WEBRTC_DELAY_BUCKETS) {
+                /* past the last bound: no more is known */
+                hi = lo;
+                break;
+            }
+
+            hi = ngx_webrtc_delay_bounds[k];
+
+            if (seen + delay[k] >= rank) {
+                hi = lo + (hi - lo) * (rank - seen) / delay[k];
+                break;
+            }
+
+            seen += delay[k];
+        }
+
+        p = ngx_slprintf(p, end, "%s\"%s\":%uL", i ? "," : "", pct[i].name,
+                         hi);
+    }
+
+    p = ngx_slprintf(p, end, "},\"histogram\":{\"le_us\":[");
+
+    for (k = 0; k < NGX_WEBRTC_DELAY_BUCKETS; k++) {
+        p = ngx_slprintf(p, end, "%s%ui", k ? "," : "",
+                         ngx_webrtc_delay_bounds[k]);
+    }
+
+    p = ngx_slprintf(p, end, "],\"count\":[");
+
+    for (k = 0; k <= NGX_WEBRTC_DELAY_BUCKETS; k++) {
+        p = ngx_slprintf(p, end, "%s%uA", k ? "," : "", delay[k]);
+    }
+
+    return ngx_slprintf(p, end, "]}}}\n");
 }
 
 

@@ -8,6 +8,10 @@
 #include <ngx_core.h>
 #include <ngx_stream.h>
 
+#if (NGX_LINUX)
+#include <linux/sockios.h>
+#endif
+
 #include <openssl/rand.h>
 
 #include "ngx_webrtc_media.h"
@@ -53,6 +57,7 @@ static void ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx,
     u_char *p, size_t len);
 static void ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len);
+static uint64_t ngx_stream_webrtc_arrival(ngx_socket_t fd);
 static ngx_int_t ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx);
 static void ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer,
     ngx_connection_t *c);
@@ -484,14 +489,47 @@ static void
 ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     size_t len)
 {
-    if (ctx->forward >= 0) {
-        ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len);
+    if (ctx->forward < 0 && ctx->peer == NULL) {
         return;
     }
 
-    if (ctx->peer) {
+    /* a publisher's RTP: when it arrived, for the forwarding delay */
+
+    if (!ngx_webrtc_is_rtcp(p, len)) {
+        ngx_webrtc_arrival =
+                   ngx_stream_webrtc_arrival(ctx->session->connection->fd);
+    }
+
+    if (ctx->forward >= 0) {
+        ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len);
+
+    } else {
         ngx_stream_webrtc_srtp(ctx->peer, p, len);
     }
+
+    ngx_webrtc_arrival = 0;
+}
+
+
+/*
+ * The kernel's receive timestamp of the datagram just read from the
+ * socket, in microseconds since the epoch: the first call turns the
+ * timestamps on and gets none.  With reuseport a worker alone reads its
+ * socket.
+ */
+
+static uint64_t
+ngx_stream_webrtc_arrival(ngx_socket_t fd)
+{
+#ifdef SIOCGSTAMPNS
+    struct timespec  ts;
+
+    if (ioctl(fd, SIOCGSTAMPNS, &ts) == 0) {
+        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+#endif
+
+    return 0;
 }
 
 

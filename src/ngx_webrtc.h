@@ -24,6 +24,9 @@
 #define NGX_WEBRTC_STREAM_LEN       64
 #define NGX_WEBRTC_FP_TEXT_LEN      (sizeof("sha-256 ") - 1 + 32 * 3 - 1)
 
+#define NGX_WEBRTC_MAX_WORKERS      64
+#define NGX_WEBRTC_DELAY_BUCKETS    31      /* and one past the last */
+
 
 typedef struct ngx_webrtc_stream_s   ngx_webrtc_stream_t;
 typedef struct ngx_webrtc_session_s  ngx_webrtc_session_t;
@@ -84,6 +87,12 @@ struct ngx_webrtc_stream_s {
     /* the publisher's negotiated tracks, kept while viewers wait */
     ngx_webrtc_track_t            tracks[2];
 
+    /* what the publishers sent, told by their worker once a second */
+    uint64_t                      packets_in;
+    uint64_t                      bytes_in;
+    uint64_t                      packets_lost;
+    uint64_t                      bitrate_in;    /* in the last second */
+
     u_char                        name[NGX_WEBRTC_STREAM_LEN];
 };
 
@@ -99,6 +108,28 @@ typedef struct {
 } ngx_webrtc_owner_t;
 
 
+/*
+ * What a worker's media plane did, written by that worker only and read by
+ * the status location of any.  "delay" counts the packets sent to viewers
+ * by the time from the publisher packet's arrival (the kernel's receive
+ * timestamp) to their hand-off to the kernel, in the buckets of
+ * ngx_webrtc_delay_bounds[].
+ */
+
+typedef struct {
+    ngx_atomic_t                  pid;
+    ngx_atomic_t                  publishers;
+    ngx_atomic_t                  viewers;
+    ngx_atomic_t                  packets_in;    /* publishers' RTP */
+    ngx_atomic_t                  bytes_in;
+    ngx_atomic_t                  packets_out;   /* to viewers */
+    ngx_atomic_t                  bytes_out;
+    ngx_atomic_t                  dropped_out;   /* socket buffer full */
+    ngx_atomic_t                  relay_dropped; /* to other workers */
+    ngx_atomic_t                  delay[NGX_WEBRTC_DELAY_BUCKETS + 1];
+} ngx_webrtc_worker_stats_t;
+
+
 typedef struct {
     ngx_rbtree_t                  sessions;      /* by id */
     ngx_rbtree_node_t             sessions_sentinel;
@@ -111,6 +142,10 @@ typedef struct {
     ngx_uint_t                    nsessions;
     ngx_uint_t                    nstreams;
     uint32_t                      stream_gen;
+
+    /* [nworkers], by worker number, allocated by the master */
+    ngx_webrtc_worker_stats_t    *workers;
+    ngx_uint_t                    nworkers;
 } ngx_webrtc_shm_t;
 
 
@@ -176,9 +211,13 @@ ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
 void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id);
 void ngx_webrtc_relay_close_session(u_char *id);
 
+ngx_int_t ngx_webrtc_shm_init_stats(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_uint_t n);
 ngx_uint_t ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now,
     ngx_log_t *log, ngx_webrtc_owner_t *owners, ngx_uint_t *nowners);
 
+
+extern const ngx_uint_t  ngx_webrtc_delay_bounds[NGX_WEBRTC_DELAY_BUCKETS];
 
 extern ngx_module_t  ngx_webrtc_core_module;
 extern ngx_module_t  ngx_http_webrtc_module;

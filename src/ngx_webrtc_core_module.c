@@ -408,6 +408,7 @@ ngx_webrtc_random(u_char *buf, size_t len, const char *alphabet)
 static ngx_int_t
 ngx_webrtc_core_init_module(ngx_cycle_t *cycle)
 {
+    ngx_core_conf_t         *cf;
     ngx_webrtc_core_conf_t  *ccf;
 
     ccf = ngx_webrtc_core_conf(cycle);
@@ -418,7 +419,22 @@ ngx_webrtc_core_init_module(ngx_cycle_t *cycle)
 
     /* in the master, before workers are forked */
 
-    return ngx_webrtc_relay_init(cycle);
+    if (ngx_webrtc_relay_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (ngx_webrtc_shm_init_stats(ccf->shm_zone->data, cf->worker_processes)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "no room for the workers' statistics in the webrtc "
+                      "zone, raise \"webrtc_zone_size\"");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

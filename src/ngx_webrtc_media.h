@@ -133,6 +133,13 @@ struct ngx_webrtc_peer_s {
     ngx_uint_t                  packets_in;
     ngx_uint_t                  packets_out;
 
+    /* a publisher's, the stream's counters in the zone were told these */
+    uint64_t                    bytes_in;
+    ngx_uint_t                  packets_told;
+    uint64_t                    bytes_told;
+    uint64_t                    lost_told;
+    ngx_msec_t                  told_time;
+
     ngx_msec_t                  resend_start;   /* a viewer's NACK budget */
     ngx_uint_t                  resent;
 
@@ -206,6 +213,8 @@ void ngx_webrtc_relay_forward(ngx_int_t slot, u_char *id, u_char *p,
     size_t len);
 void ngx_webrtc_path_msghdr(ngx_webrtc_path_t *path, struct msghdr *msg,
     u_char *cmsg);
+
+extern uint64_t  ngx_webrtc_arrival;
 
 /* stream module */
 ssize_t ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len);

@@ -32,7 +32,6 @@
 #define NGX_WEBRTC_RELAY_PATH       6
 #define NGX_WEBRTC_RELAY_FORWARD    7
 
-#define NGX_WEBRTC_RELAY_MAX_WORKERS  64
 #define NGX_WEBRTC_RELAY_BATCH        256
 
 #define NGX_WEBRTC_BATCH            64
@@ -45,6 +44,7 @@ typedef struct {
     uint16_t                    len;
     uint32_t                    gen;            /* of the stream */
     ngx_webrtc_stream_t        *stream;
+    uint64_t                    arrival;        /* ngx_webrtc_arrival */
     u_char                      id[NGX_WEBRTC_ID_LEN];
 } ngx_webrtc_relay_msg_t;
 
@@ -80,6 +80,7 @@ static void ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer,
 static void ngx_webrtc_relay_read_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_remb_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_received(ngx_webrtc_in_t *in, uint16_t seq);
+static void ngx_webrtc_relay_tell(ngx_webrtc_peer_t *pub);
 static size_t ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf);
 static void ngx_webrtc_relay_cleanup(void *data);
 static void ngx_webrtc_local_insert_value(ngx_rbtree_node_t *temp,
@@ -105,8 +106,18 @@ typedef struct {
 
 static void ngx_webrtc_batch_add(ngx_webrtc_path_t *path, size_t len);
 static void ngx_webrtc_batch_flush(void);
+static void ngx_webrtc_stats_count(ngx_atomic_t *counter,
+    ngx_atomic_int_t n);
 
 
+/*
+ * the arrival of the publisher packet being handled, from the kernel's
+ * receive timestamp, in microseconds since the epoch; 0 if not known
+ */
+
+uint64_t                    ngx_webrtc_arrival;
+
+static ngx_webrtc_worker_stats_t  *ngx_webrtc_stats;
 static ngx_webrtc_relay_t  *ngx_webrtc_relay;
 static ngx_webrtc_batch_t   ngx_webrtc_batch;
 static ngx_rbtree_t         ngx_webrtc_local_streams;
@@ -132,10 +143,10 @@ ngx_webrtc_relay_init(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if ((ngx_uint_t) ccf->worker_processes > NGX_WEBRTC_RELAY_MAX_WORKERS) {
+    if ((ngx_uint_t) ccf->worker_processes > NGX_WEBRTC_MAX_WORKERS) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "webrtc media supports at most %d worker processes",
-                      NGX_WEBRTC_RELAY_MAX_WORKERS);
+                      NGX_WEBRTC_MAX_WORKERS);
         return NGX_ERROR;
     }
 
@@ -208,13 +219,28 @@ ngx_webrtc_relay_cleanup(void *data)
 ngx_int_t
 ngx_webrtc_relay_init_process(ngx_cycle_t *cycle)
 {
-    ngx_uint_t           i;
-    ngx_event_t         *rev;
-    ngx_connection_t    *c;
-    ngx_webrtc_relay_t  *relay;
+    ngx_uint_t               i;
+    ngx_event_t             *rev;
+    ngx_connection_t        *c;
+    ngx_webrtc_relay_t      *relay;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
 
     ngx_rbtree_init(&ngx_webrtc_local_streams, &ngx_webrtc_local_sentinel,
                     ngx_webrtc_local_insert_value);
+
+    ccf = ngx_webrtc_core_conf(cycle);
+    shm = ccf->shm_zone->data;
+
+    if (ngx_worker < shm->sh->nworkers) {
+
+        /* the counters go on across reloads, the peers are this worker's */
+
+        ngx_webrtc_stats = &shm->sh->workers[ngx_worker];
+        ngx_webrtc_stats->pid = ngx_pid;
+        ngx_webrtc_stats->publishers = 0;
+        ngx_webrtc_stats->viewers = 0;
+    }
 
     relay = ngx_webrtc_relay;
 
@@ -339,6 +365,13 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
 
     peer->local = ls;
 
+    if (ngx_webrtc_stats && ngx_webrtc_stats->pid == (ngx_atomic_uint_t) ngx_pid)
+    {
+        ngx_webrtc_stats_count(peer->role == NGX_WEBRTC_ROLE_PUBLISHER
+                               ? &ngx_webrtc_stats->publishers
+                               : &ngx_webrtc_stats->viewers, 1);
+    }
+
     if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
         ls->publisher = peer;
 
@@ -386,6 +419,15 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
     }
 
     peer->local = NULL;
+
+    /* after a reload the slot is the new worker's */
+
+    if (ngx_webrtc_stats && ngx_webrtc_stats->pid == (ngx_atomic_uint_t) ngx_pid)
+    {
+        ngx_webrtc_stats_count(peer->role == NGX_WEBRTC_ROLE_PUBLISHER
+                               ? &ngx_webrtc_stats->publishers
+                               : &ngx_webrtc_stats->viewers, -1);
+    }
 
     if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
         if (ls->publisher == peer) {
@@ -466,6 +508,12 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
 
     ngx_webrtc_relay_received(&pub->in[kind], rtp.seq);
     pub->packets_in++;
+    pub->bytes_in += len;
+
+    if (ngx_webrtc_stats) {
+        ngx_webrtc_stats_count(&ngx_webrtc_stats->packets_in, 1);
+        ngx_webrtc_stats_count(&ngx_webrtc_stats->bytes_in, len);
+    }
 
     /*
      * padding-only packets (bandwidth probes) are forwarded too: they take
@@ -771,10 +819,15 @@ static void
 ngx_webrtc_batch_flush(void)
 {
     int                  rc;
-    ngx_uint_t           i, j;
+    size_t               bytes;
+    uint64_t             delay;
+    ngx_uint_t           i, j, k, sent;
+    struct timeval       tv;
     ngx_webrtc_batch_t  *b;
 
     b = &ngx_webrtc_batch;
+    sent = 0;
+    bytes = 0;
 
     for (i = 0; i < b->n; i = j) {
 
@@ -793,11 +846,47 @@ ngx_webrtc_batch_flush(void)
                 break;
             }
 
+            for (k = i; k < i + rc; k++) {
+                bytes += b->iovs[k].iov_len;
+            }
+
+            sent += rc;
             i += rc;
         }
     }
 
+    if (ngx_webrtc_stats && b->n) {
+        ngx_webrtc_stats_count(&ngx_webrtc_stats->packets_out, sent);
+        ngx_webrtc_stats_count(&ngx_webrtc_stats->bytes_out, bytes);
+        ngx_webrtc_stats_count(&ngx_webrtc_stats->dropped_out, b->n - sent);
+
+        if (ngx_webrtc_arrival && sent) {
+            ngx_gettimeofday(&tv);
+
+            delay = (uint64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+            delay = (delay > ngx_webrtc_arrival) ? delay - ngx_webrtc_arrival
+                                                 : 0;
+
+            for (k = 0; k < NGX_WEBRTC_DELAY_BUCKETS; k++) {
+                if (delay <= ngx_webrtc_delay_bounds[k]) {
+                    break;
+                }
+            }
+
+            ngx_webrtc_stats_count(&ngx_webrtc_stats->delay[k], sent);
+        }
+    }
+
     b->n = 0;
+}
+
+
+/* a worker's own counter: others only read it */
+
+static void
+ngx_webrtc_stats_count(ngx_atomic_t *counter, ngx_atomic_int_t n)
+{
+    (void) ngx_atomic_fetch_add(counter, n);
 }
 
 
@@ -1134,6 +1223,69 @@ ngx_webrtc_relay_received(ngx_webrtc_in_t *in, uint16_t seq)
 
 /* RFC 3550, 6.4.2: a receiver report with a block per track */
 
+/*
+ * A publisher's worker adds what it received since the last time to the
+ * stream's counters in the zone, once a second: the lock is not taken per
+ * packet.  The session found under the lock keeps the stream alive.
+ */
+
+static void
+ngx_webrtc_relay_tell(ngx_webrtc_peer_t *pub)
+{
+    int32_t                  lost;
+    uint32_t                 expected;
+    uint64_t                 total;
+    ngx_uint_t               k;
+    ngx_msec_t               elapsed;
+    ngx_webrtc_stream_t     *st;
+    ngx_webrtc_session_t    *s;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    total = 0;
+
+    for (k = 0; k < 2; k++) {
+        if (pub->in[k].started) {
+            expected = pub->in[k].cycles + pub->in[k].max_seq
+                       - pub->in[k].base_seq + 1;
+            lost = (int32_t) (expected - pub->in[k].received);
+            total += ngx_max(lost, 0);
+        }
+    }
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup(shm, pub->id, NGX_WEBRTC_ID_LEN);
+
+    if (s && s->stream == pub->stream && s->stream->gen == pub->stream_gen) {
+        st = s->stream;
+        elapsed = ngx_current_msec - pub->told_time;
+
+        st->packets_in += pub->packets_in - pub->packets_told;
+        st->bytes_in += pub->bytes_in - pub->bytes_told;
+
+        /* a new SSRC starts the count again */
+        st->packets_lost += (total >= pub->lost_told)
+                            ? total - pub->lost_told : total;
+
+        if (pub->told_time && elapsed) {
+            st->bitrate_in = (pub->bytes_in - pub->bytes_told) * 8 * 1000
+                             / elapsed;
+        }
+    }
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    pub->packets_told = pub->packets_in;
+    pub->bytes_told = pub->bytes_in;
+    pub->lost_told = total;
+    pub->told_time = ngx_current_msec;
+}
+
+
 static size_t
 ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf)
 {
@@ -1205,6 +1357,8 @@ ngx_webrtc_relay_remb_handler(ngx_event_t *ev)
     u_char              buf[8 + 2 * 24 + 24 + NGX_WEBRTC_SRTP_OVERHEAD];
 
     pub = ev->data;
+
+    ngx_webrtc_relay_tell(pub);
 
     if (pub->srtp_ready && (pub->ssrc[0] || pub->ssrc[1])) {
         n = ngx_webrtc_relay_rr(pub, buf);
@@ -1318,6 +1472,7 @@ ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
     hdr.len = (uint16_t) len;
     hdr.stream = stream;
     hdr.gen = gen;
+    hdr.arrival = ngx_webrtc_arrival;
 
     if (id) {
         ngx_memcpy(hdr.id, id, NGX_WEBRTC_ID_LEN);
@@ -1334,7 +1489,11 @@ ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
 
     /* a full queue drops the packet, as a congested network would */
 
-    (void) sendmsg(ngx_webrtc_relay->fds[2 * slot], &msg, MSG_DONTWAIT);
+    if (sendmsg(ngx_webrtc_relay->fds[2 * slot], &msg, MSG_DONTWAIT) == -1
+        && ngx_webrtc_stats)
+    {
+        ngx_webrtc_stats_count(&ngx_webrtc_stats->relay_dropped, 1);
+    }
 }
 
 
@@ -1379,6 +1538,8 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
         hdr = (ngx_webrtc_relay_msg_t *) buf;
         p = buf + sizeof(ngx_webrtc_relay_msg_t);
         len = n - sizeof(ngx_webrtc_relay_msg_t);
+
+        ngx_webrtc_arrival = hdr->arrival;
 
         if (hdr->type == NGX_WEBRTC_RELAY_CLOSE
             || hdr->type == NGX_WEBRTC_RELAY_PATH
@@ -1441,6 +1602,8 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
             break;
         }
     }
+
+    ngx_webrtc_arrival = 0;
 
     if (ngx_handle_read_event(ev, 0) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, ev->log, 0,

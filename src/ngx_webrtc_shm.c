@@ -21,6 +21,18 @@ static ngx_str_node_t *ngx_webrtc_shm_lookup(ngx_rbtree_t *tree, u_char *key,
     size_t len);
 
 
+/* the upper bounds of the forwarding delay buckets, in microseconds */
+
+const ngx_uint_t  ngx_webrtc_delay_bounds[NGX_WEBRTC_DELAY_BUCKETS] = {
+    10, 15, 20, 30, 50, 70,
+    100, 150, 200, 300, 500, 700,
+    1000, 1500, 2000, 3000, 5000, 7000,
+    10000, 15000, 20000, 30000, 50000, 70000,
+    100000, 150000, 200000, 300000, 500000, 700000,
+    1000000
+};
+
+
 ngx_int_t
 ngx_webrtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
@@ -62,6 +74,9 @@ ngx_webrtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->sh->nsessions = 0;
     ctx->sh->nstreams = 0;
+    ctx->sh->stream_gen = 0;
+    ctx->sh->workers = NULL;
+    ctx->sh->nworkers = 0;
 
     len = sizeof(" in webrtc zone \"\"") + shm_zone->shm.name.len;
 
@@ -386,4 +401,40 @@ ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log,
     }
 
     return n;
+}
+
+
+/*
+ * In the master, before the workers start: a stats slot for each.  After
+ * a reload with more workers the old slots stay, the old workers may
+ * still write them.
+ */
+
+ngx_int_t
+ngx_webrtc_shm_init_stats(ngx_webrtc_shm_ctx_t *ctx, ngx_uint_t n)
+{
+    ngx_webrtc_worker_stats_t  *stats;
+
+    if (ctx->sh->nworkers >= n) {
+        return NGX_OK;
+    }
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    stats = ngx_slab_calloc_locked(ctx->shpool,
+                                   n * sizeof(ngx_webrtc_worker_stats_t));
+
+    if (stats) {
+        if (ctx->sh->workers) {
+            ngx_memcpy(stats, ctx->sh->workers,
+                       ctx->sh->nworkers * sizeof(ngx_webrtc_worker_stats_t));
+        }
+
+        ctx->sh->workers = stats;
+        ctx->sh->nworkers = n;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return stats ? NGX_OK : NGX_ERROR;
 }

@@ -10,6 +10,9 @@
 # forgery, authenticated with the key it kept, and closes on the real one.
 # Their receiver reports come from 40 sender SSRCs: past 16 the server
 # drops them before decryption (libsrtp2 would keep a stream for each).
+# The status location's counters follow it: the stream's packets and
+# bitrate from the publisher, each worker's peers and packets, and the
+# forwarding delay of every packet sent, from the kernel's receive stamp.
 # Skipped if the tool is not built (make tools).
 
 use strict;
@@ -19,7 +22,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
-use Test::Nginx qw/port/;
+use Test::Nginx qw/port http_req/;
 use JSON::PP ();
 use POSIX qw/WNOHANG/;
 use Time::HiRes qw/sleep time/;
@@ -29,7 +32,7 @@ my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x $TOOL;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(21);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(33);
 
 # the harness's globals log at debug level: a log line per packet would
 # be the load; this run logs at info
@@ -63,6 +66,10 @@ http {
 
         location /whep/ {
             webrtc_whep;
+        }
+
+        location = /status {
+            webrtc_status;
         }
     }
 }
@@ -139,6 +146,62 @@ cmp_ok($sum->{rr_sent} // 0, '>=', 5 * 3,
 	'viewers sent receiver reports: ' . ($sum->{rr_sent} // 0));
 
 ###########################################################################
+# the status: the publisher still sends, the viewers are gone
+
+my $st = {};
+
+# the stream's counters are told once a second, the viewers closed by
+# relay messages
+for (1 .. 30) {
+	$st = status();
+	last if ($st->{streams}[0]{packets_in} // 0) > 0
+		&& sum($st, 'viewers') == 0;
+	sleep 0.1;
+}
+
+my ($stream) = @{$st->{streams} // []};
+$stream //= {};
+my $fwd = $st->{forwarding} // {};
+my @w = @{$st->{workers} // []};
+
+ok($stream->{live} && $stream->{name} eq 'load', 'status: stream live');
+cmp_ok($stream->{packets_in} // 0, '>', 200,
+	'status: stream packets in ' . ($stream->{packets_in} // 0));
+cmp_ok($stream->{packets_lost} // -1, '<=',
+	0.05 * ($stream->{packets_in} // 0),
+	'status: stream packets lost ' . ($stream->{packets_lost} // '?'));
+
+# 1000 kbit/s asked, key frames every 2 s: a second's rate is not exact
+my $rate = $stream->{bitrate_in} // 0;
+ok($rate > 250_000 && $rate < 4_000_000, "status: stream bitrate $rate");
+
+is(join(',', sort map { $_->{pid} } @w),
+	join(',', sort $t->worker_pids()), 'status: both workers');
+is(sum($st, 'publishers'), 1, 'status: one publisher');
+is(sum($st, 'viewers'), 0, 'status: no viewer after DELETE');
+cmp_ok(sum($st, 'packets_in'), '>=', $stream->{packets_in} // 1,
+	'status: workers\' packets in');
+cmp_ok(sum($st, 'packets_out'), '>=', 5 * ($sum->{min_rtp_per_viewer} // 1),
+	'status: workers sent ' . sum($st, 'packets_out'));
+
+# every packet sent but each socket's first is timed: the kernel stamps
+# and the clock agree, none past the last bucket (1 s)
+my @count = @{$fwd->{histogram}{count} // []};
+my $timed = 0;
+$timed += $_ for @count;
+
+ok($timed == ($fwd->{packets} // -1)
+	&& $timed >= 0.9 * sum($st, 'packets_out')
+	&& $timed <= sum($st, 'packets_out'),
+	"status: forwarding delay of $timed of "
+	. sum($st, 'packets_out') . ' packets');
+ok(@count == 32 && $count[-1] == 0, 'status: none past 1 s');
+ok(($fwd->{delay_us}{p50} // 0) > 0
+	&& $fwd->{delay_us}{p50} <= $fwd->{delay_us}{p99},
+	'status: forwarding delay p50 ' . ($fwd->{delay_us}{p50} // '?')
+	. ' p99 ' . ($fwd->{delay_us}{p99} // '?') . ' us');
+
+###########################################################################
 # three viewers that end with a DTLS close_notify, not a DELETE
 
 @out = run_tool(12, '--whep', "$base/whep/load", '--viewers', '3',
@@ -209,6 +272,19 @@ is($sessions, 5, 'nginx closed the 5 viewer sessions on DELETE');
 
 ###########################################################################
 # helpers
+
+sub status {
+	my $r = http_req(GET => '/status?stream=load');
+	return decode($r->{body} // '') // {};
+}
+
+# a counter summed over the workers
+sub sum {
+	my ($st, $key) = @_;
+	my $n = 0;
+	$n += $_->{$key} // 0 for @{$st->{workers} // []};
+	return $n;
+}
 
 sub slurp {
 	my ($path) = @_;
