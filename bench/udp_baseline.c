@@ -100,6 +100,7 @@ typedef struct {
     int64_t         fwd_cpu_us;         /* first packet to the end */
     int64_t         fwd_wall_ns;
     long            fwd_maxrss_kb;
+    bl_hist_t       fwd_delay;          /* arrival to hand-off, a copy */
 
     /* receiver */
     uint64_t        rx;                 /* datagrams, all viewers */
@@ -149,7 +150,7 @@ static void bl_on_signal(int signo);
 static int64_t bl_now(void);
 static int64_t bl_cpu_us(void);
 static int bl_host_sample(uint64_t *busy, uint64_t *total);
-static void bl_hist_add(bl_hist_t *h, int64_t ns);
+static void bl_hist_add(bl_hist_t *h, int64_t ns, uint64_t n);
 static double bl_hist_pct(const bl_hist_t *h, double q);
 static uint32_t bl_random(void);
 static int bl_parse_ladder(const char *s);
@@ -547,6 +548,7 @@ done:
     r->fwd_cpu_us = fr.fwd_cpu_us;
     r->fwd_wall_ns = fr.fwd_wall_ns;
     r->fwd_maxrss_kb = fr.fwd_maxrss_kb;
+    r->fwd_delay = fr.fwd_delay;
 
     return (*sent == 0) ? -1 : 0;
 }
@@ -560,16 +562,20 @@ done:
 static void
 bl_forwarder(int fd, struct sockaddr_in *dst, unsigned n, int out)
 {
-    int                  ep, rc, k, m;
+    int                  ep, rc, k, m, one;
     char                 ready;
-    int64_t              deadline, c0, t0;
+    int64_t              deadline, c0, t0, arrival;
     unsigned             i, j, started;
     bl_result_t          res;
     struct iovec         iov, riov[BL_RX_BATCH];
     struct rusage        ru;
+    struct cmsghdr      *cm;
+    struct timespec      ts;
     struct mmsghdr      *msgs, rmsgs[BL_RX_BATCH];
     struct epoll_event   ev;
     static u_char        bufs[BL_RX_BATCH][BL_PKT_MAX + 64];
+    static u_char        cbufs[BL_RX_BATCH]
+                              [CMSG_SPACE(sizeof(struct timespec))];
 
     signal(SIGUSR1, bl_on_signal);
 
@@ -598,6 +604,14 @@ bl_forwarder(int fd, struct sockaddr_in *dst, unsigned n, int out)
         rmsgs[k].msg_hdr.msg_iovlen = 1;
     }
 
+    /*
+     * the forwarding delay as the module's status counts it: from the
+     * kernel's receive timestamp to each sendmmsg()'s return
+     */
+
+    one = 1;
+    (void) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+
     ep = epoll_create1(0);
     ev.events = EPOLLIN;
     ev.data.fd = fd;
@@ -622,6 +636,11 @@ bl_forwarder(int fd, struct sockaddr_in *dst, unsigned n, int out)
         }
 
         for ( ;; ) {
+            for (k = 0; k < BL_RX_BATCH; k++) {
+                rmsgs[k].msg_hdr.msg_control = cbufs[k];
+                rmsgs[k].msg_hdr.msg_controllen = sizeof(cbufs[k]);
+            }
+
             m = recvmmsg(fd, rmsgs, BL_RX_BATCH, MSG_DONTWAIT, NULL);
             if (m <= 0) {
                 break;
@@ -641,6 +660,20 @@ bl_forwarder(int fd, struct sockaddr_in *dst, unsigned n, int out)
                 iov.iov_base = bufs[k];
                 iov.iov_len = rmsgs[k].msg_len;
 
+                arrival = 0;
+
+                for (cm = CMSG_FIRSTHDR(&rmsgs[k].msg_hdr);
+                     cm;
+                     cm = CMSG_NXTHDR(&rmsgs[k].msg_hdr, cm))
+                {
+                    if (cm->cmsg_level == SOL_SOCKET
+                        && cm->cmsg_type == SCM_TIMESTAMPNS)
+                    {
+                        memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+                        arrival = (int64_t) ts.tv_sec * BL_SEC + ts.tv_nsec;
+                    }
+                }
+
                 /* as ngx_webrtc_batch_flush(): retry a partial send,
                  * drop the rest on an error */
 
@@ -658,6 +691,13 @@ bl_forwarder(int fd, struct sockaddr_in *dst, unsigned n, int out)
 
                         res.fwd_tx += rc;
                         i += rc;
+
+                        if (arrival) {
+                            clock_gettime(CLOCK_REALTIME, &ts);
+                            bl_hist_add(&res.fwd_delay,
+                                        (int64_t) ts.tv_sec * BL_SEC
+                                        + ts.tv_nsec - arrival, rc);
+                        }
                     }
                 }
             }
@@ -816,7 +856,7 @@ bl_receiver(int *fds, unsigned n, int out)
                               + (ts.tv_nsec - rt.tv_nsec)
                               + mt.tv_sec * BL_SEC + mt.tv_nsec - sent_ns;
 
-                        bl_hist_add(&res->lat, lat);
+                        bl_hist_add(&res->lat, lat, 1);
                     }
                 }
 
@@ -1011,7 +1051,7 @@ static void
 bl_report(unsigned n, const bl_result_t *r, uint64_t sent,
     double feed_cpu_pct, double host_pct, double wall)
 {
-    double  loss, us, fwd_pct, rcv_pct, pps, p50, p99;
+    double  loss, us, fwd_pct, rcv_pct, pps, p50, p99, d50, d99;
 
     loss = sent ? 100.0 * (1.0 - (double) r->rx / ((double) sent * n)) : 100;
     if (loss < 0) {
@@ -1026,6 +1066,8 @@ bl_report(unsigned n, const bl_result_t *r, uint64_t sent,
     pps = wall > 0 ? r->fwd_tx / wall : 0;
     p50 = bl_hist_pct(&r->lat, 0.5);
     p99 = bl_hist_pct(&r->lat, 0.99);
+    d50 = bl_hist_pct(&r->fwd_delay, 0.5);
+    d99 = bl_hist_pct(&r->fwd_delay, 0.99);
 
     if (bl_conf.json) {
         printf("{\"type\":\"point\",\"viewers\":%u,\"duration\":%.2f,"
@@ -1036,7 +1078,8 @@ bl_report(unsigned n, const bl_result_t *r, uint64_t sent,
                "\"rx_packets\":%llu,\"rx_min_per_viewer\":%llu,"
                "\"rx_ovfl\":%llu,\"loss_pct\":%.3f,\"rcv_cpu_pct\":%.1f,"
                "\"feed_cpu_pct\":%.1f,\"host_cpu_pct\":%.1f,"
-               "\"lat_p50_ms\":%.3f,\"lat_p99_ms\":%.3f}\n",
+               "\"lat_p50_ms\":%.3f,\"lat_p99_ms\":%.3f,"
+               "\"fwd_delay_p50_ms\":%.3f,\"fwd_delay_p99_ms\":%.3f}\n",
                n, wall, (unsigned long long) sent, sent / wall,
                (unsigned long long) r->fwd_rx,
                (unsigned long long) r->fwd_tx,
@@ -1046,7 +1089,7 @@ bl_report(unsigned n, const bl_result_t *r, uint64_t sent,
                r->fwd_maxrss_kb, (unsigned long long) r->rx,
                (unsigned long long) r->rx_min,
                (unsigned long long) r->rx_ovfl, loss, rcv_pct, feed_cpu_pct,
-               host_pct, p50 / 1e6, p99 / 1e6);
+               host_pct, p50 / 1e6, p99 / 1e6, d50 / 1e6, d99 / 1e6);
 
     } else {
         printf("%7u %9llu %9.0f %8.3f %8.3f %9.1f %8.1f %8.1f %8.1f "
@@ -1237,7 +1280,7 @@ bl_host_sample(uint64_t *busy, uint64_t *total)
 /* a histogram of latencies in 6 % buckets from 1 us, as the tool's */
 
 static void
-bl_hist_add(bl_hist_t *h, int64_t ns)
+bl_hist_add(bl_hist_t *h, int64_t ns, uint64_t n)
 {
     int  b;
 
@@ -1251,8 +1294,8 @@ bl_hist_add(bl_hist_t *h, int64_t ns)
         }
     }
 
-    h->b[b]++;
-    h->count++;
+    h->b[b] += n;
+    h->count += n;
 }
 
 
