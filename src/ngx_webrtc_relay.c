@@ -434,6 +434,9 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
             ls->publisher = NULL;
         }
 
+        /* the last second's counts, if the session is still there */
+        ngx_webrtc_relay_tell(peer);
+
         if (peer->remb_timer.timer_set) {
             ngx_del_timer(&peer->remb_timer);
         }
@@ -881,7 +884,10 @@ ngx_webrtc_batch_flush(void)
 }
 
 
-/* a worker's own counter: others only read it */
+/*
+ * a worker's own counter, read by the others; atomic, as after a reload
+ * the old worker may still count into its slot
+ */
 
 static void
 ngx_webrtc_stats_count(ngx_atomic_t *counter, ngx_atomic_int_t n)
