@@ -234,7 +234,9 @@ function splitOutside(s, sep) {
  *
  * @param {string} stream
  * @param {object} [opts]  {url: '/webrtc/status', timeout: 5000}
- * @returns {Promise<{name: string, live: boolean, viewers: number}|null>}
+ * @returns {Promise<{name: string, live: boolean, viewers: number,
+ *          uptime: number, packets_in: number, bytes_in: number,
+ *          packets_lost: number, bitrate_in: number}|null>}
  *          null when the stream is not listed; rejects with a WebRTCError
  *          (status 404 when the endpoint is not configured)
  */
