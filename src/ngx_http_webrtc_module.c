@@ -1428,19 +1428,21 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
     size = sizeof("{\"streams\":[],\"workers\":[],\"forwarding\":{"
                   "\"packets\":,\"delay_us\":{\"p50\":,\"p90\":,\"p99\":,"
                   "\"p999\":},\"histogram\":{\"le_us\":[],\"count\":[]}}}\n")
-           + 5 * NGX_ATOMIC_T_LEN
-           + (2 * NGX_WEBRTC_DELAY_BUCKETS + 1) * (NGX_ATOMIC_T_LEN + 1)
+           + 5 * NGX_INT64_LEN
+           + NGX_WEBRTC_DELAY_BUCKETS * (NGX_INT_T_LEN + 1)
+           + (NGX_WEBRTC_DELAY_BUCKETS + 1) * (NGX_ATOMIC_T_LEN + 1)
            + shm->sh->nstreams
              * (sizeof("{\"name\":\"\",\"live\":false,\"viewers\":,"
                        "\"uptime\":,\"packets_in\":,\"bytes_in\":,"
                        "\"packets_lost\":,\"bitrate_in\":},")
-                + NGX_WEBRTC_STREAM_LEN + 6 * NGX_OFF_T_LEN)
+                + NGX_WEBRTC_STREAM_LEN + NGX_INT_T_LEN + NGX_TIME_T_LEN
+                + 4 * NGX_INT64_LEN)
            + nworkers
              * (sizeof("{\"worker\":,\"pid\":,\"publishers\":,\"viewers\":,"
                        "\"packets_in\":,\"bytes_in\":,\"packets_out\":,"
                        "\"bytes_out\":,\"dropped_out\":,"
                        "\"relay_dropped\":},")
-                + 10 * NGX_ATOMIC_T_LEN);
+                + NGX_INT_T_LEN + 9 * NGX_ATOMIC_T_LEN);
 
     buf = ngx_pnalloc(r->pool, size);
     if (buf == NULL) {
@@ -1486,18 +1488,32 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
 
     ngx_memzero(delay, sizeof(delay));
 
+    first = 1;
+
     for (i = 0; i < nworkers; i++) {
         ws = &shm->sh->workers[i];
 
+        if (ws->pid == 0) {
+            /* not started: master_process off, or no stream server */
+            continue;
+        }
+
+        /*
+         * an old worker's last peer may have left after the new one had
+         * taken the slot: not below 0
+         */
+
         p = ngx_slprintf(p, end, "%s{\"worker\":%ui,\"pid\":%uA,"
-                         "\"publishers\":%uA,\"viewers\":%uA,"
+                         "\"publishers\":%A,\"viewers\":%A,"
                          "\"packets_in\":%uA,\"bytes_in\":%uA,"
                          "\"packets_out\":%uA,\"bytes_out\":%uA,"
                          "\"dropped_out\":%uA,\"relay_dropped\":%uA}",
-                         i ? "," : "", i, ws->pid, ws->publishers,
-                         ws->viewers, ws->packets_in, ws->bytes_in,
-                         ws->packets_out, ws->bytes_out, ws->dropped_out,
-                         ws->relay_dropped);
+                         first ? "" : ",", i, ws->pid,
+                         ngx_max((ngx_atomic_int_t) ws->publishers, 0),
+                         ngx_max((ngx_atomic_int_t) ws->viewers, 0),
+                         ws->packets_in, ws->bytes_in, ws->packets_out,
+                         ws->bytes_out, ws->dropped_out, ws->relay_dropped);
+        first = 0;
 
         for (k = 0; k <= NGX_WEBRTC_DELAY_BUCKETS; k++) {
             delay[k] += ws->delay[k];

@@ -489,15 +489,22 @@ static void
 ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     size_t len)
 {
+    ngx_connection_t  *c;
+
     if (ctx->forward < 0 && ctx->peer == NULL) {
         return;
     }
 
-    /* a publisher's RTP: when it arrived, for the forwarding delay */
+    /*
+     * a publisher's RTP: when it arrived, for the forwarding delay; with
+     * reuseport a worker alone reads its socket, the last datagram read
+     * from it is this one
+     */
 
-    if (!ngx_webrtc_is_rtcp(p, len)) {
-        ngx_webrtc_arrival =
-                   ngx_stream_webrtc_arrival(ctx->session->connection->fd);
+    c = ctx->session->connection;
+
+    if (c->listening->reuseport && !ngx_webrtc_is_rtcp(p, len)) {
+        ngx_webrtc_arrival = ngx_stream_webrtc_arrival(c->fd);
     }
 
     if (ctx->forward >= 0) {
@@ -512,10 +519,10 @@ ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
 
 
 /*
- * The kernel's receive timestamp of the datagram just read from the
- * socket, in microseconds since the epoch: the first call turns the
- * timestamps on and gets none.  With reuseport a worker alone reads its
- * socket.
+ * The kernel's receive timestamp of the datagram last read from the
+ * socket, in microseconds since the epoch.  The first call turns the
+ * timestamps on (for the host), and a datagram received before gets the
+ * time of the call.
  */
 
 static uint64_t

@@ -24,7 +24,7 @@
 #define NGX_WEBRTC_STREAM_LEN       64
 #define NGX_WEBRTC_FP_TEXT_LEN      (sizeof("sha-256 ") - 1 + 32 * 3 - 1)
 
-#define NGX_WEBRTC_MAX_WORKERS      64
+#define NGX_WEBRTC_MAX_WORKERS      (NGX_PTR_SIZE * 8)   /* a bit each */
 #define NGX_WEBRTC_DELAY_BUCKETS    31      /* and one past the last */
 
 
@@ -143,7 +143,7 @@ typedef struct {
     ngx_uint_t                    nstreams;
     uint32_t                      stream_gen;
 
-    /* [nworkers], by worker number, allocated by the master */
+    /* [nworkers], by worker number */
     ngx_webrtc_worker_stats_t    *workers;
     ngx_uint_t                    nworkers;
 } ngx_webrtc_shm_t;
@@ -211,8 +211,6 @@ ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
 void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id);
 void ngx_webrtc_relay_close_session(u_char *id);
 
-ngx_int_t ngx_webrtc_shm_init_stats(ngx_webrtc_shm_ctx_t *ctx,
-    ngx_uint_t n);
 ngx_uint_t ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now,
     ngx_log_t *log, ngx_webrtc_owner_t *owners, ngx_uint_t *nowners);
 

@@ -128,7 +128,7 @@ ngx_webrtc_core_init_conf(ngx_cycle_t *cycle, void *conf)
     ngx_conf_init_size_value(ccf->zone_size, 16 * 1024 * 1024);
     ngx_conf_init_value(ccf->consent_timeout, 30);
 
-    if (ccf->zone_size < 8 * ngx_pagesize) {
+    if (ccf->zone_size < 16 * ngx_pagesize) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "\"webrtc_zone_size\" of %uz is too small", ccf->zone_size);
         return NGX_CONF_ERROR;
@@ -408,7 +408,6 @@ ngx_webrtc_random(u_char *buf, size_t len, const char *alphabet)
 static ngx_int_t
 ngx_webrtc_core_init_module(ngx_cycle_t *cycle)
 {
-    ngx_core_conf_t         *cf;
     ngx_webrtc_core_conf_t  *ccf;
 
     ccf = ngx_webrtc_core_conf(cycle);
@@ -419,22 +418,7 @@ ngx_webrtc_core_init_module(ngx_cycle_t *cycle)
 
     /* in the master, before workers are forked */
 
-    if (ngx_webrtc_relay_init(cycle) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    cf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
-
-    if (ngx_webrtc_shm_init_stats(ccf->shm_zone->data, cf->worker_processes)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "no room for the workers' statistics in the webrtc "
-                      "zone, raise \"webrtc_zone_size\"");
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return ngx_webrtc_relay_init(cycle);
 }
 
 

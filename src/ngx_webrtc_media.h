@@ -133,12 +133,12 @@ struct ngx_webrtc_peer_s {
     ngx_uint_t                  packets_in;
     ngx_uint_t                  packets_out;
 
-    /* a publisher's, the stream's counters in the zone were told these */
+    /* a publisher's, added to the stream's counters in the zone so far */
     uint64_t                    bytes_in;
-    ngx_uint_t                  packets_told;
-    uint64_t                    bytes_told;
-    uint64_t                    lost_told;
-    ngx_msec_t                  told_time;
+    ngx_uint_t                  packets_counted;
+    uint64_t                    bytes_counted;
+    uint32_t                    lost_counted[2];
+    ngx_msec_t                  counted_time;
 
     ngx_msec_t                  resend_start;   /* a viewer's NACK budget */
     ngx_uint_t                  resent;

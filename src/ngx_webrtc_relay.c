@@ -80,7 +80,8 @@ static void ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer,
 static void ngx_webrtc_relay_read_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_remb_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_received(ngx_webrtc_in_t *in, uint16_t seq);
-static void ngx_webrtc_relay_tell(ngx_webrtc_peer_t *pub);
+static void ngx_webrtc_relay_count_stream(ngx_webrtc_peer_t *pub,
+    ngx_webrtc_local_stream_t *ls, ngx_uint_t last);
 static size_t ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf);
 static void ngx_webrtc_relay_cleanup(void *data);
 static void ngx_webrtc_local_insert_value(ngx_rbtree_node_t *temp,
@@ -106,8 +107,6 @@ typedef struct {
 
 static void ngx_webrtc_batch_add(ngx_webrtc_path_t *path, size_t len);
 static void ngx_webrtc_batch_flush(void);
-static void ngx_webrtc_stats_count(ngx_atomic_t *counter,
-    ngx_atomic_int_t n);
 
 
 /*
@@ -115,13 +114,13 @@ static void ngx_webrtc_stats_count(ngx_atomic_t *counter,
  * receive timestamp, in microseconds since the epoch; 0 if not known
  */
 
-uint64_t                    ngx_webrtc_arrival;
+uint64_t                           ngx_webrtc_arrival;
 
 static ngx_webrtc_worker_stats_t  *ngx_webrtc_stats;
-static ngx_webrtc_relay_t  *ngx_webrtc_relay;
-static ngx_webrtc_batch_t   ngx_webrtc_batch;
-static ngx_rbtree_t         ngx_webrtc_local_streams;
-static ngx_rbtree_node_t    ngx_webrtc_local_sentinel;
+static ngx_webrtc_relay_t         *ngx_webrtc_relay;
+static ngx_webrtc_batch_t          ngx_webrtc_batch;
+static ngx_rbtree_t                ngx_webrtc_local_streams;
+static ngx_rbtree_node_t           ngx_webrtc_local_sentinel;
 
 
 
@@ -335,6 +334,7 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
     ngx_webrtc_shm_ctx_t       *shm;
     ngx_webrtc_core_conf_t     *ccf;
     ngx_webrtc_local_stream_t  *ls;
+    ngx_webrtc_worker_stats_t  *ws;
 
     ls = ngx_webrtc_local_find(peer->stream);
 
@@ -365,15 +365,21 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
 
     peer->local = ls;
 
-    if (ngx_webrtc_stats && ngx_webrtc_stats->pid == (ngx_atomic_uint_t) ngx_pid)
-    {
-        ngx_webrtc_stats_count(peer->role == NGX_WEBRTC_ROLE_PUBLISHER
-                               ? &ngx_webrtc_stats->publishers
-                               : &ngx_webrtc_stats->viewers, 1);
+    /*
+     * a worker's slot, read by the others; counted atomically, as after a
+     * reload the old worker may still count into it
+     */
+
+    ws = ngx_webrtc_stats;
+
+    if (ws && ws->pid == (ngx_atomic_uint_t) ngx_pid) {
+        (void) ngx_atomic_fetch_add(peer->role == NGX_WEBRTC_ROLE_PUBLISHER
+                                    ? &ws->publishers : &ws->viewers, 1);
     }
 
     if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
         ls->publisher = peer;
+        peer->counted_time = ngx_current_msec;
 
         peer->remb_timer.handler = ngx_webrtc_relay_remb_handler;
         peer->remb_timer.data = peer;
@@ -411,6 +417,7 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
     ngx_webrtc_shm_ctx_t       *shm;
     ngx_webrtc_core_conf_t     *ccf;
     ngx_webrtc_local_stream_t  *ls;
+    ngx_webrtc_worker_stats_t  *ws;
 
     ls = peer->local;
 
@@ -422,11 +429,11 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
 
     /* after a reload the slot is the new worker's */
 
-    if (ngx_webrtc_stats && ngx_webrtc_stats->pid == (ngx_atomic_uint_t) ngx_pid)
-    {
-        ngx_webrtc_stats_count(peer->role == NGX_WEBRTC_ROLE_PUBLISHER
-                               ? &ngx_webrtc_stats->publishers
-                               : &ngx_webrtc_stats->viewers, -1);
+    ws = ngx_webrtc_stats;
+
+    if (ws && ws->pid == (ngx_atomic_uint_t) ngx_pid) {
+        (void) ngx_atomic_fetch_add(peer->role == NGX_WEBRTC_ROLE_PUBLISHER
+                                    ? &ws->publishers : &ws->viewers, -1);
     }
 
     if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
@@ -434,8 +441,8 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
             ls->publisher = NULL;
         }
 
-        /* the last second's counts, if the session is still there */
-        ngx_webrtc_relay_tell(peer);
+        /* the last second's counts */
+        ngx_webrtc_relay_count_stream(peer, ls, 1);
 
         if (peer->remb_timer.timer_set) {
             ngx_del_timer(&peer->remb_timer);
@@ -507,6 +514,7 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
     if (pub->ssrc[kind] != rtp.ssrc) {
         pub->ssrc[kind] = rtp.ssrc;
         ngx_memzero(&pub->in[kind], sizeof(ngx_webrtc_in_t));
+        pub->lost_counted[kind] = 0;
     }
 
     ngx_webrtc_relay_received(&pub->in[kind], rtp.seq);
@@ -514,8 +522,8 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
     pub->bytes_in += len;
 
     if (ngx_webrtc_stats) {
-        ngx_webrtc_stats_count(&ngx_webrtc_stats->packets_in, 1);
-        ngx_webrtc_stats_count(&ngx_webrtc_stats->bytes_in, len);
+        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->packets_in, 1);
+        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->bytes_in, len);
     }
 
     /*
@@ -821,12 +829,13 @@ ngx_webrtc_relay_forward(ngx_int_t slot, u_char *id, u_char *p, size_t len)
 static void
 ngx_webrtc_batch_flush(void)
 {
-    int                  rc;
-    size_t               bytes;
-    uint64_t             delay;
-    ngx_uint_t           i, j, k, sent;
-    struct timeval       tv;
-    ngx_webrtc_batch_t  *b;
+    int                         rc;
+    size_t                      bytes;
+    uint64_t                    delay;
+    ngx_uint_t                  i, j, k, sent;
+    struct timeval              tv;
+    ngx_webrtc_batch_t         *b;
+    ngx_webrtc_worker_stats_t  *ws;
 
     b = &ngx_webrtc_batch;
     sent = 0;
@@ -859,9 +868,11 @@ ngx_webrtc_batch_flush(void)
     }
 
     if (ngx_webrtc_stats && b->n) {
-        ngx_webrtc_stats_count(&ngx_webrtc_stats->packets_out, sent);
-        ngx_webrtc_stats_count(&ngx_webrtc_stats->bytes_out, bytes);
-        ngx_webrtc_stats_count(&ngx_webrtc_stats->dropped_out, b->n - sent);
+        ws = ngx_webrtc_stats;
+
+        (void) ngx_atomic_fetch_add(&ws->packets_out, sent);
+        (void) ngx_atomic_fetch_add(&ws->bytes_out, bytes);
+        (void) ngx_atomic_fetch_add(&ws->dropped_out, b->n - sent);
 
         if (ngx_webrtc_arrival && sent) {
             ngx_gettimeofday(&tv);
@@ -876,7 +887,7 @@ ngx_webrtc_batch_flush(void)
                 }
             }
 
-            ngx_webrtc_stats_count(&ngx_webrtc_stats->delay[k], sent);
+            (void) ngx_atomic_fetch_add(&ws->delay[k], sent);
         }
     }
 
@@ -884,16 +895,7 @@ ngx_webrtc_batch_flush(void)
 }
 
 
-/*
- * a worker's own counter, read by the others; atomic, as after a reload
- * the old worker may still count into its slot
- */
 
-static void
-ngx_webrtc_stats_count(ngx_atomic_t *counter, ngx_atomic_int_t n)
-{
-    (void) ngx_atomic_fetch_add(counter, n);
-}
 
 
 /*
@@ -1227,70 +1229,88 @@ ngx_webrtc_relay_received(ngx_webrtc_in_t *in, uint16_t seq)
 }
 
 
-/* RFC 3550, 6.4.2: a receiver report with a block per track */
-
 /*
  * A publisher's worker adds what it received since the last time to the
- * stream's counters in the zone, once a second: the lock is not taken per
- * packet.  The session found under the lock keeps the stream alive.
+ * stream's counters in the zone, once a second and when it goes ("last"):
+ * the lock is not taken per packet.  The stream is found by its name and
+ * generation, so a deleted session's last second is counted too.
  */
 
 static void
-ngx_webrtc_relay_tell(ngx_webrtc_peer_t *pub)
+ngx_webrtc_relay_count_stream(ngx_webrtc_peer_t *pub,
+    ngx_webrtc_local_stream_t *ls, ngx_uint_t last)
 {
     int32_t                  lost;
     uint32_t                 expected;
-    uint64_t                 total;
+    uint64_t                 added;
+    ngx_str_t                name;
     ngx_uint_t               k;
     ngx_msec_t               elapsed;
     ngx_webrtc_stream_t     *st;
-    ngx_webrtc_session_t    *s;
     ngx_webrtc_shm_ctx_t    *shm;
     ngx_webrtc_core_conf_t  *ccf;
 
-    total = 0;
+    if (ls == NULL) {
+        return;
+    }
+
+    /*
+     * lost packets, as in the receiver reports; a retransmission lowers
+     * the count again, only its growth is added
+     */
+
+    added = 0;
 
     for (k = 0; k < 2; k++) {
-        if (pub->in[k].started) {
-            expected = pub->in[k].cycles + pub->in[k].max_seq
-                       - pub->in[k].base_seq + 1;
-            lost = (int32_t) (expected - pub->in[k].received);
-            total += ngx_max(lost, 0);
+        if (!pub->in[k].started) {
+            continue;
+        }
+
+        expected = pub->in[k].cycles + pub->in[k].max_seq
+                   - pub->in[k].base_seq + 1;
+        lost = (int32_t) (expected - pub->in[k].received);
+
+        if (lost > 0 && (uint32_t) lost > pub->lost_counted[k]) {
+            added += lost - pub->lost_counted[k];
+            pub->lost_counted[k] = lost;
         }
     }
 
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
     shm = ccf->shm_zone->data;
 
+    name.data = ls->name;
+    name.len = ls->name_len;
+
     ngx_shmtx_lock(&shm->shpool->mutex);
 
-    s = ngx_webrtc_session_lookup(shm, pub->id, NGX_WEBRTC_ID_LEN);
+    st = ngx_webrtc_stream_lookup(shm, &name);
 
-    if (s && s->stream == pub->stream && s->stream->gen == pub->stream_gen) {
-        st = s->stream;
-        elapsed = ngx_current_msec - pub->told_time;
+    if (st == pub->stream && st->gen == pub->stream_gen) {
+        elapsed = ngx_current_msec - pub->counted_time;
 
-        st->packets_in += pub->packets_in - pub->packets_told;
-        st->bytes_in += pub->bytes_in - pub->bytes_told;
+        st->packets_in += pub->packets_in - pub->packets_counted;
+        st->bytes_in += pub->bytes_in - pub->bytes_counted;
+        st->packets_lost += added;
 
-        /* a new SSRC starts the count again */
-        st->packets_lost += (total >= pub->lost_told)
-                            ? total - pub->lost_told : total;
+        if (last) {
+            st->bitrate_in = 0;
 
-        if (pub->told_time && elapsed) {
-            st->bitrate_in = (pub->bytes_in - pub->bytes_told) * 8 * 1000
+        } else if (elapsed) {
+            st->bitrate_in = (pub->bytes_in - pub->bytes_counted) * 8 * 1000
                              / elapsed;
         }
     }
 
     ngx_shmtx_unlock(&shm->shpool->mutex);
 
-    pub->packets_told = pub->packets_in;
-    pub->bytes_told = pub->bytes_in;
-    pub->lost_told = total;
-    pub->told_time = ngx_current_msec;
+    pub->packets_counted = pub->packets_in;
+    pub->bytes_counted = pub->bytes_in;
+    pub->counted_time = ngx_current_msec;
 }
 
+
+/* RFC 3550, 6.4.2: a receiver report with a block per track */
 
 static size_t
 ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf)
@@ -1364,7 +1384,7 @@ ngx_webrtc_relay_remb_handler(ngx_event_t *ev)
 
     pub = ev->data;
 
-    ngx_webrtc_relay_tell(pub);
+    ngx_webrtc_relay_count_stream(pub, pub->local, 0);
 
     if (pub->srtp_ready && (pub->ssrc[0] || pub->ssrc[1])) {
         n = ngx_webrtc_relay_rr(pub, buf);
@@ -1498,7 +1518,7 @@ ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
     if (sendmsg(ngx_webrtc_relay->fds[2 * slot], &msg, MSG_DONTWAIT) == -1
         && ngx_webrtc_stats)
     {
-        ngx_webrtc_stats_count(&ngx_webrtc_stats->relay_dropped, 1);
+        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->relay_dropped, 1);
     }
 }
 

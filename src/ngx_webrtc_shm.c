@@ -75,8 +75,16 @@ ngx_webrtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ctx->sh->nsessions = 0;
     ctx->sh->nstreams = 0;
     ctx->sh->stream_gen = 0;
-    ctx->sh->workers = NULL;
-    ctx->sh->nworkers = 0;
+
+    /* a slot for every worker there may be, reloads included */
+
+    ctx->sh->workers = ngx_slab_calloc(ctx->shpool, NGX_WEBRTC_MAX_WORKERS
+                                       * sizeof(ngx_webrtc_worker_stats_t));
+    if (ctx->sh->workers == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->sh->nworkers = NGX_WEBRTC_MAX_WORKERS;
 
     len = sizeof(" in webrtc zone \"\"") + shm_zone->shm.name.len;
 
@@ -401,40 +409,4 @@ ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now, ngx_log_t *log,
     }
 
     return n;
-}
-
-
-/*
- * In the master, before the workers start: a stats slot for each.  After
- * a reload with more workers the old slots stay, the old workers may
- * still write them.
- */
-
-ngx_int_t
-ngx_webrtc_shm_init_stats(ngx_webrtc_shm_ctx_t *ctx, ngx_uint_t n)
-{
-    ngx_webrtc_worker_stats_t  *stats;
-
-    if (ctx->sh->nworkers >= n) {
-        return NGX_OK;
-    }
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-
-    stats = ngx_slab_calloc_locked(ctx->shpool,
-                                   n * sizeof(ngx_webrtc_worker_stats_t));
-
-    if (stats) {
-        if (ctx->sh->workers) {
-            ngx_memcpy(stats, ctx->sh->workers,
-                       ctx->sh->nworkers * sizeof(ngx_webrtc_worker_stats_t));
-        }
-
-        ctx->sh->workers = stats;
-        ctx->sh->nworkers = n;
-    }
-
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    return stats ? NGX_OK : NGX_ERROR;
 }

@@ -32,7 +32,7 @@ my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x $TOOL;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(33);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(36);
 
 # the harness's globals log at debug level: a log line per packet would
 # be the load; this run logs at info
@@ -87,7 +87,7 @@ my $base = 'http://127.0.0.1:' . port(8080);
 
 ###########################################################################
 # the publisher, in the background; all bounded: 5 s to connect, 15 s for
-# the viewers, the publisher gone 18 s after its start
+# the viewers, the publisher gone 22 s after its start
 
 my $t0 = time();
 my $pub = fork();
@@ -97,7 +97,7 @@ if ($pub == 0) {
 	open STDIN, '<', '/dev/null';
 	open STDOUT, '>', "$d/publisher.json";
 	open STDERR, '>', "$d/publisher.log";
-	{ exec $TOOL, '--whip', "$base/whip/load", '--duration', '12',
+	{ exec $TOOL, '--whip', "$base/whip/load", '--duration', '16',
 		'--bitrate', '1000k', '--fps', '30', '--gop', '2s',
 		'--http-timeout', '3', '--json' }
 	POSIX::_exit(127);
@@ -116,7 +116,13 @@ ok($up, 'publisher connected') or diag(slurp("$d/publisher.log"));
 ###########################################################################
 # five viewers, in the foreground (bounded)
 
-my @out = run_tool(15, '--whep', "$base/whep/load", '--viewers', '5',
+# the status while they run: a read after each of their lines
+my $most = 0;
+
+my @out = run_tool(15, sub {
+		my $n = sum(status(), 'viewers');
+		$most = $n if $n > $most;
+	}, '--whep', "$base/whep/load", '--viewers', '5',
 	'--duration', '5', '--http-timeout', '3', '--json',
 	'--pids', join(',', $t->worker_pids()));
 
@@ -178,11 +184,17 @@ ok($rate > 250_000 && $rate < 4_000_000, "status: stream bitrate $rate");
 is(join(',', sort map { $_->{pid} } @w),
 	join(',', sort $t->worker_pids()), 'status: both workers');
 is(sum($st, 'publishers'), 1, 'status: one publisher');
+is($most, 5, 'status: 5 viewers while they ran');
 is(sum($st, 'viewers'), 0, 'status: no viewer after DELETE');
-cmp_ok(sum($st, 'packets_in'), '>=', $stream->{packets_in} // 1,
-	'status: workers\' packets in');
+ok(sum($st, 'packets_in') >= ($stream->{packets_in} // 1)
+	&& sum($st, 'bytes_in') >= ($stream->{bytes_in} // 1)
+	&& ($stream->{bytes_in} // 0) > 100 * $stream->{packets_in},
+	'status: workers\' packets and bytes in');
 cmp_ok(sum($st, 'packets_out'), '>=', 5 * ($sum->{min_rtp_per_viewer} // 1),
 	'status: workers sent ' . sum($st, 'packets_out'));
+ok(sum($st, 'bytes_out') > 100 * sum($st, 'packets_out')
+	&& sum($st, 'dropped_out') == 0 && sum($st, 'relay_dropped') == 0,
+	'status: bytes out, nothing dropped');
 
 # every packet sent but each socket's first is timed: the kernel stamps
 # and the clock agree, none past the last bucket (1 s)
@@ -190,8 +202,7 @@ my @count = @{$fwd->{histogram}{count} // []};
 my $timed = 0;
 $timed += $_ for @count;
 
-ok($timed == ($fwd->{packets} // -1)
-	&& $timed >= 0.9 * sum($st, 'packets_out')
+ok($timed >= 0.9 * sum($st, 'packets_out')
 	&& $timed <= sum($st, 'packets_out'),
 	"status: forwarding delay of $timed of "
 	. sum($st, 'packets_out') . ' packets');
@@ -204,7 +215,7 @@ ok(($fwd->{delay_us}{p50} // 0) > 0
 ###########################################################################
 # three viewers that end with a DTLS close_notify, not a DELETE
 
-@out = run_tool(12, '--whep', "$base/whep/load", '--viewers', '3',
+@out = run_tool(12, undef, '--whep', "$base/whep/load", '--viewers', '3',
 	'--duration', '3', '--http-timeout', '3', '--json', '--close-notify',
 	'--rtcp-ssrcs', '40');
 
@@ -236,7 +247,7 @@ is($ssrcs, 3, 'SSRCs past 16 dropped, logged once a session');
 ###########################################################################
 # the publisher ends by itself
 
-my $end = $t0 + 18;
+my $end = $t0 + 22;
 my $status;
 
 while (time() < $end) {
@@ -270,6 +281,17 @@ cmp_ok($ps->{pub_rtcp} // 0, '>', 0,
 my $sessions = () = $t->log_lines(qr/viewer session \w+ closed: deleted/);
 is($sessions, 5, 'nginx closed the 5 viewer sessions on DELETE');
 
+# its DELETE closes it in its worker by a relay message
+for (1 .. 30) {
+	$st = status();
+	last if sum($st, 'publishers') == 0;
+	sleep 0.1;
+}
+
+($stream) = @{$st->{streams} // []};
+ok(sum($st, 'publishers') == 0 && !$stream,
+	'status: the publisher and its stream gone');
+
 ###########################################################################
 # helpers
 
@@ -298,9 +320,10 @@ sub decode {
 	return eval { JSON::PP::decode_json($line) };
 }
 
-# runs the tool, returns its stdout lines; killed after $timeout seconds
+# runs the tool, returns its stdout lines, calls $each (if any) after
+# each; killed after $timeout seconds
 sub run_tool {
-	my ($timeout, @args) = @_;
+	my ($timeout, $each, @args) = @_;
 	my @lines;
 
 	my $pid = open(my $fh, '-|') // die "fork: $!";
@@ -314,7 +337,10 @@ sub run_tool {
 	eval {
 		local $SIG{ALRM} = sub { die "timeout\n" };
 		alarm $timeout;
-		@lines = <$fh>;
+		while (my $line = <$fh>) {
+			push @lines, $line;
+			$each->() if $each;
+		}
 		alarm 0;
 	};
 	alarm 0;
