@@ -109,8 +109,9 @@ typedef struct {
 
 
 /*
- * What a worker's media plane did, written by that worker only and read by
- * the status location of any.  "delay" counts the packets sent to viewers
+ * What a worker's media plane did, written by that worker (and, for a
+ * while after a reload, by the old one it replaced: atomic adds) and read
+ * by the status location of any.  "delay" counts the packets sent to viewers
  * by the time from the publisher packet's arrival (the kernel's receive
  * timestamp) to their hand-off to the kernel, in the buckets of
  * ngx_webrtc_delay_bounds[].

@@ -895,9 +895,6 @@ ngx_webrtc_batch_flush(void)
 }
 
 
-
-
-
 /*
  * Decrypted RTCP of a peer.  A publisher's sender reports go to viewers,
  * translated; a viewer's PLI and FIR ask the publisher for a key frame,
