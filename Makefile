@@ -86,7 +86,7 @@ $(MODULE): $(BUILD)/Makefile $(SOURCES)
 # C unit tests of the pure codecs
 
 UNIT_TESTS := $(BUILD)/unit/sdp_test $(BUILD)/unit/rtp_test \
-              $(BUILD)/unit/ws_test
+              $(BUILD)/unit/ws_test $(BUILD)/unit/srtp_test
 
 $(BUILD)/unit/sdp_test: $(TOP)/t/unit/sdp_test.c $(TOP)/src/ngx_webrtc_sdp.c \
                         $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/t/unit/unit.h \
@@ -106,6 +106,15 @@ $(BUILD)/unit/ws_test: $(TOP)/t/unit/ws_test.c $(TOP)/src/ngx_webrtc_ws.c \
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
 	    $(TOP)/t/unit/ws_test.c $(TOP)/src/ngx_webrtc_ws.c
+
+$(BUILD)/unit/srtp_test: $(TOP)/t/unit/srtp_test.c $(TOP)/src/ngx_webrtc_srtp.c \
+                         $(TOP)/src/ngx_webrtc_srtp.h $(TOP)/src/ngx_webrtc_rtp.c \
+                         $(TOP)/t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
+	    $(TOP)/t/unit/srtp_test.c $(TOP)/src/ngx_webrtc_srtp.c \
+	    $(TOP)/src/ngx_webrtc_rtp.c -lsrtp2 -lcrypto \
+	    -Wl,--wrap=EVP_CIPHER_CTX_new
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
@@ -188,7 +197,8 @@ TOOL        := $(TOP)/tools/webrtc-load
 TOOL_SRCS   := $(wildcard $(TOP)/tools/*.c) $(TOP)/src/ngx_webrtc_sdp.c \
                $(TOP)/src/ngx_webrtc_rtp.c $(TOP)/src/ngx_webrtc_srtp.c
 TOOL_DEPS   := $(TOOL_SRCS) $(wildcard $(TOP)/tools/*.h) \
-               $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/src/ngx_webrtc_rtp.h
+               $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/src/ngx_webrtc_rtp.h \
+               $(TOP)/src/ngx_webrtc_srtp.h
 TOOL_CFLAGS := -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
 TOOL_LIBS   := -lssl -lcrypto -lsrtp2 -lnice
 

@@ -923,6 +923,16 @@ ngx_webrtc_srtp_init(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* a failed known answer test leaves libsrtp2's own implementation */
+
+    err = ngx_webrtc_srtp_use_openssl();
+
+    if (err != srtp_err_status_ok) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "webrtc OpenSSL AES-GCM for SRTP not loaded: %d, "
+                      "libsrtp2's own is used", (int) err);
+    }
+
     return NGX_OK;
 }
 

@@ -10,8 +10,9 @@
 
 /*
  * The two libsrtp2 sessions of a DTLS-SRTP peer from the keying material
- * of the handshake (RFC 5764, 4.2).  libc and libsrtp2 only: the module
- * and the load generator share it.
+ * of the handshake (RFC 5764, 4.2), and libsrtp2's AES-GCM from OpenSSL.
+ * libc, libsrtp2 and OpenSSL only: the module and the load generator
+ * share it.
  */
 
 
@@ -27,6 +28,7 @@
 
 srtp_err_status_t ngx_webrtc_srtp_sessions(srtp_t *in, srtp_t *out, int gcm,
     const u_char *material, int client);
+srtp_err_status_t ngx_webrtc_srtp_use_openssl(void);
 
 
 #endif /* _NGX_WEBRTC_SRTP_H_INCLUDED_ */

@@ -18,8 +18,8 @@ use E2E;
 my @CODECS = qw/VP8 H264/;
 my $VIEWERS = 3;
 
-# per codec: 6 + 5 per viewer; then 3 + no alerts
-my $t = E2E::start(plan => @CODECS * (6 + 5 * $VIEWERS) + 3 + 1);
+# per codec: 8 + 5 per viewer; then 3 + no alerts
+my $t = E2E::start(plan => @CODECS * (8 + 5 * $VIEWERS) + 3 + 1);
 
 my @runs;       # [publisher id, viewer ids...] of each run
 
@@ -43,6 +43,14 @@ for my $codec (@CODECS) {
 		"$codec: viewer inbound codec (getStats)");
 	like($vs->{audio}{codec} // '', qr{^audio/opus\b}i,
 		"$codec: viewer inbound audio codec");
+
+	# the module prefers AES-GCM (OpenSSL's, src/ngx_webrtc_srtp.c): the
+	# browser decrypts what it encrypts and encrypts what it decrypts
+
+	like($vs->{srtpCipher} // '', qr/^(SRTP_)?AEAD_AES_128_GCM$/,
+		"$codec: viewer SRTP cipher");
+	like(($p->{stats} || {})->{srtpCipher} // '',
+		qr/^(SRTP_)?AEAD_AES_128_GCM$/, "$codec: publisher SRTP cipher");
 
 	for my $i (0 .. $VIEWERS - 1) {
 		my $v = $v[$i] || {};

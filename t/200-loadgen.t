@@ -32,7 +32,7 @@ my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x $TOOL;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(36);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(37);
 
 # the harness's globals log at debug level: a log line per packet would
 # be the load; this run logs at info
@@ -213,17 +213,21 @@ ok(($fwd->{delay_us}{p50} // 0) > 0
 	. ' p99 ' . ($fwd->{delay_us}{p99} // '?') . ' us');
 
 ###########################################################################
-# three viewers that end with a DTLS close_notify, not a DELETE
+# three viewers that end with a DTLS close_notify, not a DELETE; they offer
+# only AES-CM with HMAC-SHA1 (the first five took AES-GCM)
 
 @out = run_tool(12, undef, '--whep', "$base/whep/load", '--viewers', '3',
 	'--duration', '3', '--http-timeout', '3', '--json', '--close-notify',
-	'--rtcp-ssrcs', '40');
+	'--rtcp-ssrcs', '40', '--srtp', 'cm');
 
 ($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
 $sum //= {};
 
 is($sum->{connected}, 3, 'close_notify: 3 viewers connected')
 	or diag(join '', @out);
+ok(($sum->{min_rtp_per_viewer} // 0) > 50 && defined $sum->{decrypt_errors}
+	&& $sum->{decrypt_errors} == 0,
+	'AES-CM + HMAC-SHA1-80: packets decrypted, no errors');
 is($sum->{close_notify}, 3, 'close_notify: sent by all 3, no DELETE');
 
 my $closed;

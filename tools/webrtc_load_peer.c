@@ -145,6 +145,13 @@ wl_peer_init(void)
         return -1;
     }
 
+    /* the module's AES-GCM: OpenSSL's, not NSS's (src/ngx_webrtc_srtp.c) */
+
+    if (ngx_webrtc_srtp_use_openssl() != srtp_err_status_ok) {
+        wl_log("webrtc-load: OpenSSL AES-GCM for SRTP not loaded, "
+               "libsrtp2's own is used");
+    }
+
     key = EVP_EC_gen("P-256");
     x = X509_new();
 

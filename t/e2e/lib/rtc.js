@@ -10,7 +10,8 @@
 //   await rtc.install(page);                       // once per page
 //   const p = await rtc.publish(page, 'pub', { url: '/whip/s', codec: 'VP8' });
 //   const v = await rtc.play(page, 'v1', { url: '/whep/s' });
-//   const s = await rtc.stats(page, 'v1');         // { video: {...}, audio: {...} }
+//   const s = await rtc.stats(page, 'v1');         // { video: {...}, audio: {...},
+//                                                  //   srtpCipher }
 
 // Runs in the page: defines window.__rtc.
 function pageLib() {
@@ -177,12 +178,17 @@ function pageLib() {
       video: { framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsReceived: 0,
         framesEncoded: 0, packetsSent: 0, codec: null },
       audio: { packetsReceived: 0, packetsSent: 0, codec: null },
+      srtpCipher: null,
     };
     if (e.pc.connectionState === 'closed') {
       return out;
     }
     const st = await e.pc.getStats();
     st.forEach((s) => {
+      if (s.type === 'transport') {
+        out.srtpCipher = s.srtpCipher || null;
+        return;
+      }
       if (s.type !== 'inbound-rtp' && s.type !== 'outbound-rtp') {
         return;
       }
