@@ -225,11 +225,40 @@ ngx_webrtc_srtp_sessions(srtp_t *in, srtp_t *out, int gcm,
 }
 
 
+/*
+ * Each cipher of an NSS build of libsrtp2 holds an NSS context: the first
+ * loads NSS, the last unloads it.  With AES-GCM from OpenSSL the NSS
+ * ciphers left in a GCM session are those of its key derivation, freed
+ * before srtp_create() returns, so every new session would load and
+ * unload NSS's libraries (2.5 ms).  A session kept for the process's life
+ * keeps NSS loaded; its key is never used.
+ */
+
 srtp_err_status_t
 ngx_webrtc_srtp_use_openssl(void)
 {
-    return srtp_replace_cipher_type(&ngx_webrtc_srtp_gcm_type,
-                                    SRTP_AES_GCM_128);
+    srtp_policy_t       policy;
+    srtp_err_status_t   err;
+    u_char              key[SRTP_AES_ICM_128_KEY_LEN_WSALT];
+
+    static srtp_t       keep;
+
+    err = srtp_replace_cipher_type(&ngx_webrtc_srtp_gcm_type,
+                                   SRTP_AES_GCM_128);
+
+    if (err != srtp_err_status_ok || keep != NULL) {
+        return err;
+    }
+
+    memset(&policy, 0, sizeof(srtp_policy_t));
+    memset(key, 0, sizeof(key));
+
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
+    policy.ssrc.type = ssrc_any_inbound;
+    policy.key = key;
+
+    return srtp_create(&keep, &policy);
 }
 
 

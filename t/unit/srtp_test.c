@@ -91,6 +91,33 @@ make_rtcp(u_char *p, uint32_t ssrc)
 
 
 static int
+mapped(const char *lib)
+{
+    int    found;
+    FILE  *f;
+    char   line[512];
+
+    f = fopen("/proc/self/maps", "r");
+    if (f == NULL) {
+        return 0;
+    }
+
+    found = 0;
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strstr(line, lib) != NULL) {
+            found = 1;
+            break;
+        }
+    }
+
+    fclose(f);
+
+    return found;
+}
+
+
+static int
 sessions(pair_t *server, pair_t *client, int gcm)
 {
     return ngx_webrtc_srtp_sessions(&server->in, &server->out, gcm, material,
@@ -105,7 +132,7 @@ sessions(pair_t *server, pair_t *client, int gcm)
 int
 main(int argc, char **argv)
 {
-    int                 i, n, m, len, len2, bad, kat;
+    int                 i, n, m, len, len2, bad, kat, nss;
     u_char              a[BUF], b[BUF], plain[BUF];
     size_t              plen;
     pair_t              nss_server, nss_client, ossl_server, ossl_client;
@@ -126,6 +153,8 @@ main(int argc, char **argv)
 
     ok(sessions(&nss_server, &nss_client, 1), "sessions, libsrtp2's GCM");
     is_int(evp_contexts, 0, "no OpenSSL cipher context in those");
+
+    nss = mapped("libsoftokn3");
 
     /* the replacement runs the known answer test, 16- and 8-octet tags */
 
@@ -286,6 +315,25 @@ main(int argc, char **argv)
     srtp_dealloc(cm_server.out);
     srtp_dealloc(cm_client.in);
     srtp_dealloc(cm_client.out);
+
+    /*
+     * an NSS build of libsrtp2 unloads NSS with its last cipher: the
+     * replacement keeps a session, so a new GCM session, whose only NSS
+     * ciphers are those of its key derivation, does not load it again
+     */
+
+    if (nss) {
+        ok(sessions(&ossl_server, &ossl_client, 1), "one more GCM session");
+        srtp_dealloc(ossl_server.in);
+        srtp_dealloc(ossl_server.out);
+        srtp_dealloc(ossl_client.in);
+        srtp_dealloc(ossl_client.out);
+
+        ok(mapped("libsoftokn3"), "NSS stays loaded with no session left");
+
+    } else {
+        diag("libsrtp2 without NSS: no check of NSS staying loaded");
+    }
 
     return done();
 }
