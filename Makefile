@@ -114,7 +114,7 @@ $(BUILD)/unit/srtp_test: $(TOP)/t/unit/srtp_test.c $(TOP)/src/ngx_webrtc_srtp.c 
 	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
 	    $(TOP)/t/unit/srtp_test.c $(TOP)/src/ngx_webrtc_srtp.c \
 	    $(TOP)/src/ngx_webrtc_rtp.c -lsrtp2 -lcrypto \
-	    -Wl,--wrap=EVP_CIPHER_CTX_new
+	    -Wl,--wrap=EVP_CIPHER_CTX_new,--wrap=EVP_MAC_CTX_new
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \

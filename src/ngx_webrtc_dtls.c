@@ -929,8 +929,8 @@ ngx_webrtc_srtp_init(ngx_cycle_t *cycle)
 
     if (err != srtp_err_status_ok) {
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
-                      "webrtc OpenSSL AES-GCM for SRTP not loaded: %d, "
-                      "libsrtp2's own is used", (int) err);
+                      "webrtc OpenSSL ciphers for SRTP not all loaded: %d, "
+                      "libsrtp2's own are used", (int) err);
     }
 
     return NGX_OK;

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <srtp2/auth.h>
 #include <srtp2/cipher.h>
 
 #include "ngx_webrtc_srtp.h"
@@ -19,16 +21,19 @@ static void *(*const volatile ngx_webrtc_srtp_wipe)(void *, int, size_t) =
 
 
 /*
- * AES-GCM for libsrtp2 from OpenSSL (RFC 7714).
+ * libsrtp2's ciphers from OpenSSL: AES-GCM (RFC 7714), AES-CM and
+ * HMAC-SHA1 (RFC 3711).
  *
  * Debian's libsrtp2 is built with NSS, whose PKCS#11 layer allocates,
  * locks and looks up a context on every operation: in a fan-out to a
- * few hundred viewers that was a third of a worker's time.  libsrtp2
- * lets a program replace the implementation of a cipher type; this one
- * keeps a key schedule per session in an EVP_CIPHER_CTX and sets only
- * the nonce per packet.  libsrtp2 still forms the packets, the nonces,
- * the replay window and the session keys (its own AES-CM for the key
- * derivation).  The type runs its known answer test when it is loaded.
+ * few hundred viewers that was a third of a worker's time with AES-GCM,
+ * and AES-CM with HMAC-SHA1 cost 10-15 us a packet.  libsrtp2 lets a
+ * program replace the implementation of a cipher or an authentication
+ * type; these keep the key schedule of a session in OpenSSL's context
+ * and set only the counter or the nonce per packet.  libsrtp2 still
+ * forms the packets, the nonces, the replay window and the session keys
+ * (with the AES-CM here).  Each type runs its known answer test when it
+ * is loaded.
  */
 
 typedef struct {
@@ -36,6 +41,17 @@ typedef struct {
     int                 key_len;
     int                 tag_len;
 } ngx_webrtc_srtp_gcm_t;
+
+
+typedef struct {
+    EVP_CIPHER_CTX     *ctx;
+    uint8_t             offset[16];
+} ngx_webrtc_srtp_cm_t;
+
+
+typedef struct {
+    EVP_MAC_CTX        *ctx;
+} ngx_webrtc_srtp_hmac_t;
 
 
 static srtp_err_status_t ngx_webrtc_srtp_gcm_alloc(srtp_cipher_pointer_t *cp,
@@ -53,6 +69,27 @@ static srtp_err_status_t ngx_webrtc_srtp_gcm_get_tag(void *state,
     uint8_t *tag, uint32_t *len);
 static srtp_err_status_t ngx_webrtc_srtp_gcm_decrypt(void *state,
     uint8_t *buf, unsigned int *len);
+
+static srtp_err_status_t ngx_webrtc_srtp_cm_alloc(srtp_cipher_pointer_t *cp,
+    int key_len, int tag_len);
+static srtp_err_status_t ngx_webrtc_srtp_cm_dealloc(srtp_cipher_pointer_t c);
+static srtp_err_status_t ngx_webrtc_srtp_cm_init(void *state,
+    const uint8_t *key);
+static srtp_err_status_t ngx_webrtc_srtp_cm_set_iv(void *state, uint8_t *iv,
+    srtp_cipher_direction_t direction);
+static srtp_err_status_t ngx_webrtc_srtp_cm_encrypt(void *state,
+    uint8_t *buf, unsigned int *len);
+
+static srtp_err_status_t ngx_webrtc_srtp_hmac_alloc(srtp_auth_pointer_t *ap,
+    int key_len, int out_len);
+static srtp_err_status_t ngx_webrtc_srtp_hmac_dealloc(srtp_auth_pointer_t a);
+static srtp_err_status_t ngx_webrtc_srtp_hmac_init(void *state,
+    const uint8_t *key, int key_len);
+static srtp_err_status_t ngx_webrtc_srtp_hmac_start(void *state);
+static srtp_err_status_t ngx_webrtc_srtp_hmac_update(void *state,
+    const uint8_t *buf, int len);
+static srtp_err_status_t ngx_webrtc_srtp_hmac_compute(void *state,
+    const uint8_t *buf, int len, int tag_len, uint8_t *tag);
 
 
 /*
@@ -149,6 +186,99 @@ static const srtp_cipher_type_t  ngx_webrtc_srtp_gcm_type = {
 
 
 /*
+ * AES-CM: RFC 3711, B.2, the first two blocks of keystream; the salt
+ * follows the key.
+ */
+
+static const uint8_t  ngx_webrtc_srtp_cm_kat_key[] = {
+    0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
+    0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
+    0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
+    0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd
+};
+
+static uint8_t  ngx_webrtc_srtp_cm_kat_iv[16];
+
+static const uint8_t  ngx_webrtc_srtp_cm_kat_plain[32];
+
+static const uint8_t  ngx_webrtc_srtp_cm_kat_cipher[] = {
+    0xe0, 0x3e, 0xad, 0x09, 0x35, 0xc9, 0x5e, 0x80,
+    0xe1, 0x66, 0xb1, 0x6d, 0xd9, 0x2b, 0x4e, 0xb4,
+    0xd2, 0x35, 0x13, 0x16, 0x2b, 0x02, 0xd0, 0xf7,
+    0x2a, 0x43, 0xa2, 0xfe, 0x4a, 0x5f, 0x97, 0xab
+};
+
+static const srtp_cipher_test_case_t  ngx_webrtc_srtp_cm_kat = {
+    SRTP_AES_ICM_128_KEY_LEN_WSALT,
+    ngx_webrtc_srtp_cm_kat_key,
+    ngx_webrtc_srtp_cm_kat_iv,
+    sizeof(ngx_webrtc_srtp_cm_kat_plain),
+    ngx_webrtc_srtp_cm_kat_plain,
+    sizeof(ngx_webrtc_srtp_cm_kat_cipher),
+    ngx_webrtc_srtp_cm_kat_cipher,
+    0,
+    NULL,
+    0,
+    NULL
+};
+
+
+static const srtp_cipher_type_t  ngx_webrtc_srtp_cm_type = {
+    ngx_webrtc_srtp_cm_alloc,
+    ngx_webrtc_srtp_cm_dealloc,
+    ngx_webrtc_srtp_cm_init,
+    NULL,
+    ngx_webrtc_srtp_cm_encrypt,
+    ngx_webrtc_srtp_cm_encrypt,
+    ngx_webrtc_srtp_cm_set_iv,
+    NULL,
+    "AES-128 counter mode, OpenSSL",
+    &ngx_webrtc_srtp_cm_kat,
+    SRTP_AES_ICM_128
+};
+
+
+/* HMAC-SHA1: RFC 2202, test case 1 */
+
+static const uint8_t  ngx_webrtc_srtp_hmac_kat_key[] = {
+    0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+    0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+    0x0b, 0x0b, 0x0b, 0x0b
+};
+
+static const uint8_t  ngx_webrtc_srtp_hmac_kat_data[] = "Hi There";
+
+static const uint8_t  ngx_webrtc_srtp_hmac_kat_tag[] = {
+    0xb6, 0x17, 0x31, 0x86, 0x55, 0x05, 0x72, 0x64,
+    0xe2, 0x8b, 0xc0, 0xb6, 0xfb, 0x37, 0x8c, 0x8e,
+    0xf1, 0x46, 0xbe, 0x00
+};
+
+static const srtp_auth_test_case_t  ngx_webrtc_srtp_hmac_kat = {
+    sizeof(ngx_webrtc_srtp_hmac_kat_key),
+    ngx_webrtc_srtp_hmac_kat_key,
+    sizeof(ngx_webrtc_srtp_hmac_kat_data) - 1,
+    ngx_webrtc_srtp_hmac_kat_data,
+    sizeof(ngx_webrtc_srtp_hmac_kat_tag),
+    ngx_webrtc_srtp_hmac_kat_tag,
+    NULL
+};
+
+
+static const srtp_auth_type_t  ngx_webrtc_srtp_hmac_type = {
+    ngx_webrtc_srtp_hmac_alloc,
+    ngx_webrtc_srtp_hmac_dealloc,
+    ngx_webrtc_srtp_hmac_init,
+    ngx_webrtc_srtp_hmac_compute,
+    ngx_webrtc_srtp_hmac_update,
+    ngx_webrtc_srtp_hmac_start,
+    "HMAC-SHA1, OpenSSL",
+    &ngx_webrtc_srtp_hmac_kat,
+    SRTP_HMAC_SHA1
+};
+
+
+/*
  * RFC 5764, 4.2: the material is client_write_key | server_write_key |
  * client_write_salt | server_write_salt.  The keys of our side of the
  * DTLS handshake (client or server) encrypt what we send, the other
@@ -226,39 +356,29 @@ ngx_webrtc_srtp_sessions(srtp_t *in, srtp_t *out, int gcm,
 
 
 /*
- * Each cipher of an NSS build of libsrtp2 holds an NSS context: the first
- * loads NSS, the last unloads it.  With AES-GCM from OpenSSL the NSS
- * ciphers left in a GCM session are those of its key derivation, freed
- * before srtp_create() returns, so every new session would load and
- * unload NSS's libraries (2.5 ms).  A session kept for the process's life
- * keeps NSS loaded; its key is never used.
+ * AES-CM first: the key derivation of every session uses it.  Once all
+ * three are loaded an NSS build of libsrtp2 needs NSS for none of them;
+ * a failure leaves libsrtp2's own implementation of that type.
  */
 
 srtp_err_status_t
 ngx_webrtc_srtp_use_openssl(void)
 {
-    srtp_policy_t       policy;
-    srtp_err_status_t   err;
-    u_char              key[SRTP_AES_ICM_128_KEY_LEN_WSALT];
+    srtp_err_status_t  err;
 
-    static srtp_t       keep;
-
-    err = srtp_replace_cipher_type(&ngx_webrtc_srtp_gcm_type,
-                                   SRTP_AES_GCM_128);
-
-    if (err != srtp_err_status_ok || keep != NULL) {
+    err = srtp_replace_cipher_type(&ngx_webrtc_srtp_cm_type,
+                                   SRTP_AES_ICM_128);
+    if (err != srtp_err_status_ok) {
         return err;
     }
 
-    memset(&policy, 0, sizeof(srtp_policy_t));
-    memset(key, 0, sizeof(key));
+    err = srtp_replace_auth_type(&ngx_webrtc_srtp_hmac_type, SRTP_HMAC_SHA1);
+    if (err != srtp_err_status_ok) {
+        return err;
+    }
 
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
-    policy.ssrc.type = ssrc_any_inbound;
-    policy.key = key;
-
-    return srtp_create(&keep, &policy);
+    return srtp_replace_cipher_type(&ngx_webrtc_srtp_gcm_type,
+                                    SRTP_AES_GCM_128);
 }
 
 
@@ -441,6 +561,253 @@ ngx_webrtc_srtp_gcm_decrypt(void *state, uint8_t *buf, unsigned int *len)
     }
 
     *len = size;
+
+    return srtp_err_status_ok;
+}
+
+
+static srtp_err_status_t
+ngx_webrtc_srtp_cm_alloc(srtp_cipher_pointer_t *cp, int key_len, int tag_len)
+{
+    srtp_cipher_t         *c;
+    ngx_webrtc_srtp_cm_t  *cm;
+
+    /* no tag in counter mode */
+    (void) tag_len;
+
+    if (key_len != SRTP_AES_ICM_128_KEY_LEN_WSALT) {
+        return srtp_err_status_bad_param;
+    }
+
+    c = calloc(1, sizeof(srtp_cipher_t) + sizeof(ngx_webrtc_srtp_cm_t));
+    if (c == NULL) {
+        return srtp_err_status_alloc_fail;
+    }
+
+    cm = (ngx_webrtc_srtp_cm_t *) (c + 1);
+
+    cm->ctx = EVP_CIPHER_CTX_new();
+    if (cm->ctx == NULL) {
+        free(c);
+        return srtp_err_status_alloc_fail;
+    }
+
+    c->type = &ngx_webrtc_srtp_cm_type;
+    c->state = cm;
+    c->key_len = key_len;
+    c->algorithm = SRTP_AES_ICM_128;
+
+    *cp = c;
+
+    return srtp_err_status_ok;
+}
+
+
+static srtp_err_status_t
+ngx_webrtc_srtp_cm_dealloc(srtp_cipher_pointer_t c)
+{
+    ngx_webrtc_srtp_cm_t  *cm;
+
+    cm = c->state;
+
+    EVP_CIPHER_CTX_free(cm->ctx);
+    (void) ngx_webrtc_srtp_wipe(cm->offset, 0, sizeof(cm->offset));
+
+    free(c);
+
+    return srtp_err_status_ok;
+}
+
+
+static srtp_err_status_t
+ngx_webrtc_srtp_cm_init(void *state, const uint8_t *key)
+{
+    ngx_webrtc_srtp_cm_t  *cm = state;
+
+    /* RFC 3711, 4.1.1: the 112-bit salt, shifted left 16 bits */
+
+    memcpy(cm->offset, key + 16, 14);
+    cm->offset[14] = 0;
+    cm->offset[15] = 0;
+
+    if (EVP_EncryptInit_ex(cm->ctx, EVP_aes_128_ctr(), NULL, key, NULL)
+        != 1)
+    {
+        return srtp_err_status_init_fail;
+    }
+
+    return srtp_err_status_ok;
+}
+
+
+static srtp_err_status_t
+ngx_webrtc_srtp_cm_set_iv(void *state, uint8_t *iv,
+    srtp_cipher_direction_t direction)
+{
+    size_t                 i;
+    uint8_t                counter[16];
+    ngx_webrtc_srtp_cm_t  *cm = state;
+
+    /* the same keystream both ways */
+    (void) direction;
+
+    /* the counter is the salt xor the IV libsrtp2 forms from SSRC, index */
+
+    for (i = 0; i < 16; i++) {
+        counter[i] = cm->offset[i] ^ iv[i];
+    }
+
+    if (EVP_EncryptInit_ex(cm->ctx, NULL, NULL, NULL, counter) != 1) {
+        return srtp_err_status_init_fail;
+    }
+
+    return srtp_err_status_ok;
+}
+
+
+/* encryption and decryption are the same xor with the keystream */
+
+static srtp_err_status_t
+ngx_webrtc_srtp_cm_encrypt(void *state, uint8_t *buf, unsigned int *len)
+{
+    int                    n;
+    ngx_webrtc_srtp_cm_t  *cm = state;
+
+    if (EVP_EncryptUpdate(cm->ctx, buf, &n, buf, (int) *len) != 1
+        || (unsigned int) n != *len)
+    {
+        return srtp_err_status_cipher_fail;
+    }
+
+    return srtp_err_status_ok;
+}
+
+
+static srtp_err_status_t
+ngx_webrtc_srtp_hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int out_len)
+{
+    EVP_MAC                 *mac;
+    srtp_auth_t             *a;
+    ngx_webrtc_srtp_hmac_t  *hmac;
+
+    if (key_len < 0 || key_len > 20 || out_len < 0 || out_len > 20) {
+        return srtp_err_status_bad_param;
+    }
+
+    a = calloc(1, sizeof(srtp_auth_t) + sizeof(ngx_webrtc_srtp_hmac_t));
+    if (a == NULL) {
+        return srtp_err_status_alloc_fail;
+    }
+
+    hmac = (ngx_webrtc_srtp_hmac_t *) (a + 1);
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        free(a);
+        return srtp_err_status_alloc_fail;
+    }
+
+    /* the context holds a reference to the algorithm */
+
+    hmac->ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
+    if (hmac->ctx == NULL) {
+        free(a);
+        return srtp_err_status_alloc_fail;
+    }
+
+    a->type = &ngx_webrtc_srtp_hmac_type;
+    a->state = hmac;
+    a->out_len = out_len;
+    a->key_len = key_len;
+    a->prefix_len = 0;
+
+    *ap = a;
+
+    return srtp_err_status_ok;
+}
+
+
+static srtp_err_status_t
+ngx_webrtc_srtp_hmac_dealloc(srtp_auth_pointer_t a)
+{
+    ngx_webrtc_srtp_hmac_t  *hmac;
+
+    hmac = a->state;
+
+    /* frees the keyed digests cleansed */
+    EVP_MAC_CTX_free(hmac->ctx);
+
+    free(a);
+
+    return srtp_err_status_ok;
+}
+
+
+static srtp_err_status_t
+ngx_webrtc_srtp_hmac_init(void *state, const uint8_t *key, int key_len)
+{
+    OSSL_PARAM               params[2];
+    ngx_webrtc_srtp_hmac_t  *hmac = state;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA1", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(hmac->ctx, key, key_len, params) != 1) {
+        return srtp_err_status_init_fail;
+    }
+
+    return srtp_err_status_ok;
+}
+
+
+/* a new message with the key kept */
+
+static srtp_err_status_t
+ngx_webrtc_srtp_hmac_start(void *state)
+{
+    ngx_webrtc_srtp_hmac_t  *hmac = state;
+
+    if (EVP_MAC_init(hmac->ctx, NULL, 0, NULL) != 1) {
+        return srtp_err_status_auth_fail;
+    }
+
+    return srtp_err_status_ok;
+}
+
+
+static srtp_err_status_t
+ngx_webrtc_srtp_hmac_update(void *state, const uint8_t *buf, int len)
+{
+    ngx_webrtc_srtp_hmac_t  *hmac = state;
+
+    if (EVP_MAC_update(hmac->ctx, buf, len) != 1) {
+        return srtp_err_status_auth_fail;
+    }
+
+    return srtp_err_status_ok;
+}
+
+
+static srtp_err_status_t
+ngx_webrtc_srtp_hmac_compute(void *state, const uint8_t *buf, int len,
+    int tag_len, uint8_t *tag)
+{
+    size_t                   n;
+    uint8_t                  md[EVP_MAX_MD_SIZE];
+    ngx_webrtc_srtp_hmac_t  *hmac = state;
+
+    if (tag_len < 0 || tag_len > 20
+        || EVP_MAC_update(hmac->ctx, buf, len) != 1
+        || EVP_MAC_final(hmac->ctx, md, &n, sizeof(md)) != 1
+        || n < (size_t) tag_len)
+    {
+        return srtp_err_status_auth_fail;
+    }
+
+    memcpy(tag, md, tag_len);
 
     return srtp_err_status_ok;
 }

@@ -10,7 +10,7 @@
 
 /*
  * The two libsrtp2 sessions of a DTLS-SRTP peer from the keying material
- * of the handshake (RFC 5764, 4.2), and libsrtp2's AES-GCM from OpenSSL.
+ * of the handshake (RFC 5764, 4.2), and libsrtp2's ciphers from OpenSSL.
  * libc, libsrtp2 and OpenSSL only: the module and the load generator
  * share it.
  */

@@ -145,11 +145,11 @@ wl_peer_init(void)
         return -1;
     }
 
-    /* the module's AES-GCM: OpenSSL's, not NSS's (src/ngx_webrtc_srtp.c) */
+    /* the module's SRTP ciphers: OpenSSL's (src/ngx_webrtc_srtp.c) */
 
     if (ngx_webrtc_srtp_use_openssl() != srtp_err_status_ok) {
-        wl_log("webrtc-load: OpenSSL AES-GCM for SRTP not loaded, "
-               "libsrtp2's own is used");
+        wl_log("webrtc-load: OpenSSL ciphers for SRTP not all loaded, "
+               "libsrtp2's own are used");
     }
 
     key = EVP_EC_gen("P-256");
