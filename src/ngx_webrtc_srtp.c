@@ -36,17 +36,13 @@ static void *(*const volatile ngx_webrtc_srtp_wipe)(void *, int, size_t) =
  * is loaded.
  */
 
+/* the state of either cipher: GCM's tag length, counter mode's salt */
+
 typedef struct {
     EVP_CIPHER_CTX     *ctx;
-    int                 key_len;
     int                 tag_len;
-} ngx_webrtc_srtp_gcm_t;
-
-
-typedef struct {
-    EVP_CIPHER_CTX     *ctx;
     uint8_t             offset[16];
-} ngx_webrtc_srtp_cm_t;
+} ngx_webrtc_srtp_evp_t;
 
 
 typedef struct {
@@ -54,17 +50,20 @@ typedef struct {
 } ngx_webrtc_srtp_hmac_t;
 
 
+static srtp_err_status_t ngx_webrtc_srtp_evp_alloc(srtp_cipher_pointer_t *cp,
+    const srtp_cipher_type_t *type, int key_len, int tag_len);
+static srtp_err_status_t ngx_webrtc_srtp_evp_dealloc(srtp_cipher_pointer_t c);
+static srtp_err_status_t ngx_webrtc_srtp_crypt(void *state, uint8_t *buf,
+    unsigned int *len);
+
 static srtp_err_status_t ngx_webrtc_srtp_gcm_alloc(srtp_cipher_pointer_t *cp,
     int key_len, int tag_len);
-static srtp_err_status_t ngx_webrtc_srtp_gcm_dealloc(srtp_cipher_pointer_t c);
 static srtp_err_status_t ngx_webrtc_srtp_gcm_init(void *state,
     const uint8_t *key);
 static srtp_err_status_t ngx_webrtc_srtp_gcm_set_iv(void *state, uint8_t *iv,
     srtp_cipher_direction_t direction);
 static srtp_err_status_t ngx_webrtc_srtp_gcm_set_aad(void *state,
     const uint8_t *aad, uint32_t len);
-static srtp_err_status_t ngx_webrtc_srtp_gcm_encrypt(void *state,
-    uint8_t *buf, unsigned int *len);
 static srtp_err_status_t ngx_webrtc_srtp_gcm_get_tag(void *state,
     uint8_t *tag, uint32_t *len);
 static srtp_err_status_t ngx_webrtc_srtp_gcm_decrypt(void *state,
@@ -72,13 +71,10 @@ static srtp_err_status_t ngx_webrtc_srtp_gcm_decrypt(void *state,
 
 static srtp_err_status_t ngx_webrtc_srtp_cm_alloc(srtp_cipher_pointer_t *cp,
     int key_len, int tag_len);
-static srtp_err_status_t ngx_webrtc_srtp_cm_dealloc(srtp_cipher_pointer_t c);
 static srtp_err_status_t ngx_webrtc_srtp_cm_init(void *state,
     const uint8_t *key);
 static srtp_err_status_t ngx_webrtc_srtp_cm_set_iv(void *state, uint8_t *iv,
     srtp_cipher_direction_t direction);
-static srtp_err_status_t ngx_webrtc_srtp_cm_encrypt(void *state,
-    uint8_t *buf, unsigned int *len);
 
 static srtp_err_status_t ngx_webrtc_srtp_hmac_alloc(srtp_auth_pointer_t *ap,
     int key_len, int out_len);
@@ -172,10 +168,10 @@ static const srtp_cipher_test_case_t  ngx_webrtc_srtp_gcm_kat = {
 
 static const srtp_cipher_type_t  ngx_webrtc_srtp_gcm_type = {
     ngx_webrtc_srtp_gcm_alloc,
-    ngx_webrtc_srtp_gcm_dealloc,
+    ngx_webrtc_srtp_evp_dealloc,
     ngx_webrtc_srtp_gcm_init,
     ngx_webrtc_srtp_gcm_set_aad,
-    ngx_webrtc_srtp_gcm_encrypt,
+    ngx_webrtc_srtp_crypt,
     ngx_webrtc_srtp_gcm_decrypt,
     ngx_webrtc_srtp_gcm_set_iv,
     ngx_webrtc_srtp_gcm_get_tag,
@@ -225,11 +221,11 @@ static const srtp_cipher_test_case_t  ngx_webrtc_srtp_cm_kat = {
 
 static const srtp_cipher_type_t  ngx_webrtc_srtp_cm_type = {
     ngx_webrtc_srtp_cm_alloc,
-    ngx_webrtc_srtp_cm_dealloc,
+    ngx_webrtc_srtp_evp_dealloc,
     ngx_webrtc_srtp_cm_init,
     NULL,
-    ngx_webrtc_srtp_cm_encrypt,
-    ngx_webrtc_srtp_cm_encrypt,
+    ngx_webrtc_srtp_crypt,                  /* the same xor both ways */
+    ngx_webrtc_srtp_crypt,
     ngx_webrtc_srtp_cm_set_iv,
     NULL,
     "AES-128 counter mode, OpenSSL",
@@ -383,40 +379,33 @@ ngx_webrtc_srtp_use_openssl(void)
 
 
 static srtp_err_status_t
-ngx_webrtc_srtp_gcm_alloc(srtp_cipher_pointer_t *cp, int key_len,
-    int tag_len)
+ngx_webrtc_srtp_evp_alloc(srtp_cipher_pointer_t *cp,
+    const srtp_cipher_type_t *type, int key_len, int tag_len)
 {
     srtp_cipher_t          *c;
-    ngx_webrtc_srtp_gcm_t  *gcm;
+    ngx_webrtc_srtp_evp_t  *evp;
 
-    if (key_len != SRTP_AES_GCM_128_KEY_LEN_WSALT
-        || (tag_len != 16 && tag_len != 8))
-    {
-        return srtp_err_status_bad_param;
-    }
-
-    c = calloc(1, sizeof(srtp_cipher_t) + sizeof(ngx_webrtc_srtp_gcm_t));
+    c = calloc(1, sizeof(srtp_cipher_t) + sizeof(ngx_webrtc_srtp_evp_t));
     if (c == NULL) {
         return srtp_err_status_alloc_fail;
     }
 
-    gcm = (ngx_webrtc_srtp_gcm_t *) (c + 1);
+    evp = (ngx_webrtc_srtp_evp_t *) (c + 1);
 
-    gcm->ctx = EVP_CIPHER_CTX_new();
-    if (gcm->ctx == NULL) {
+    evp->ctx = EVP_CIPHER_CTX_new();
+    if (evp->ctx == NULL) {
         free(c);
         return srtp_err_status_alloc_fail;
     }
 
-    gcm->key_len = 16;
-    gcm->tag_len = tag_len;
+    evp->tag_len = tag_len;
 
-    c->type = &ngx_webrtc_srtp_gcm_type;
-    c->state = gcm;
+    c->type = type;
+    c->state = evp;
     c->key_len = key_len;
 
-    /* libsrtp2 takes the AEAD path of SRTP by this */
-    c->algorithm = SRTP_AES_GCM_128;
+    /* libsrtp2 takes the AEAD path of SRTP or counter mode's IV by this */
+    c->algorithm = type->id;
 
     *cp = c;
 
@@ -425,14 +414,15 @@ ngx_webrtc_srtp_gcm_alloc(srtp_cipher_pointer_t *cp, int key_len,
 
 
 static srtp_err_status_t
-ngx_webrtc_srtp_gcm_dealloc(srtp_cipher_pointer_t c)
+ngx_webrtc_srtp_evp_dealloc(srtp_cipher_pointer_t c)
 {
-    ngx_webrtc_srtp_gcm_t  *gcm;
+    ngx_webrtc_srtp_evp_t  *evp;
 
-    gcm = c->state;
+    evp = c->state;
 
     /* frees the key schedule cleansed */
-    EVP_CIPHER_CTX_free(gcm->ctx);
+    EVP_CIPHER_CTX_free(evp->ctx);
+    (void) ngx_webrtc_srtp_wipe(evp->offset, 0, sizeof(evp->offset));
 
     free(c);
 
@@ -441,9 +431,24 @@ ngx_webrtc_srtp_gcm_dealloc(srtp_cipher_pointer_t c)
 
 
 static srtp_err_status_t
+ngx_webrtc_srtp_gcm_alloc(srtp_cipher_pointer_t *cp, int key_len,
+    int tag_len)
+{
+    if (key_len != SRTP_AES_GCM_128_KEY_LEN_WSALT
+        || (tag_len != 16 && tag_len != 8))
+    {
+        return srtp_err_status_bad_param;
+    }
+
+    return ngx_webrtc_srtp_evp_alloc(cp, &ngx_webrtc_srtp_gcm_type, key_len,
+                                     tag_len);
+}
+
+
+static srtp_err_status_t
 ngx_webrtc_srtp_gcm_init(void *state, const uint8_t *key)
 {
-    ngx_webrtc_srtp_gcm_t  *gcm = state;
+    ngx_webrtc_srtp_evp_t  *gcm = state;
 
     /* the key schedule once; the salt is libsrtp2's, in the nonce */
 
@@ -461,7 +466,7 @@ static srtp_err_status_t
 ngx_webrtc_srtp_gcm_set_iv(void *state, uint8_t *iv,
     srtp_cipher_direction_t direction)
 {
-    ngx_webrtc_srtp_gcm_t  *gcm = state;
+    ngx_webrtc_srtp_evp_t  *gcm = state;
 
     if (direction != srtp_direction_encrypt
         && direction != srtp_direction_decrypt)
@@ -486,7 +491,7 @@ static srtp_err_status_t
 ngx_webrtc_srtp_gcm_set_aad(void *state, const uint8_t *aad, uint32_t len)
 {
     int                     n;
-    ngx_webrtc_srtp_gcm_t  *gcm = state;
+    ngx_webrtc_srtp_evp_t  *gcm = state;
 
     if (EVP_CipherUpdate(gcm->ctx, NULL, &n, aad, (int) len) != 1) {
         return srtp_err_status_algo_fail;
@@ -496,16 +501,23 @@ ngx_webrtc_srtp_gcm_set_aad(void *state, const uint8_t *aad, uint32_t len)
 }
 
 
-static srtp_err_status_t
-ngx_webrtc_srtp_gcm_encrypt(void *state, uint8_t *buf, unsigned int *len)
-{
-    int                     n;
-    ngx_webrtc_srtp_gcm_t  *gcm = state;
+/*
+ * the in-place encryption of GCM and counter mode, and counter mode's
+ * decryption: each state begins with its EVP_CIPHER_CTX
+ */
 
-    if (EVP_CipherUpdate(gcm->ctx, buf, &n, buf, (int) *len) != 1
+static srtp_err_status_t
+ngx_webrtc_srtp_crypt(void *state, uint8_t *buf, unsigned int *len)
+{
+    int              n;
+    EVP_CIPHER_CTX  *ctx;
+
+    ctx = *(EVP_CIPHER_CTX **) state;
+
+    if (EVP_CipherUpdate(ctx, buf, &n, buf, (int) *len) != 1
         || (unsigned int) n != *len)
     {
-        return srtp_err_status_algo_fail;
+        return srtp_err_status_cipher_fail;
     }
 
     return srtp_err_status_ok;
@@ -516,7 +528,7 @@ static srtp_err_status_t
 ngx_webrtc_srtp_gcm_get_tag(void *state, uint8_t *tag, uint32_t *len)
 {
     int                     n;
-    ngx_webrtc_srtp_gcm_t  *gcm = state;
+    ngx_webrtc_srtp_evp_t  *gcm = state;
 
     if (EVP_CipherFinal_ex(gcm->ctx, tag, &n) != 1
         || EVP_CIPHER_CTX_ctrl(gcm->ctx, EVP_CTRL_GCM_GET_TAG, gcm->tag_len,
@@ -539,7 +551,7 @@ ngx_webrtc_srtp_gcm_decrypt(void *state, uint8_t *buf, unsigned int *len)
 {
     int                     n;
     unsigned int            size;
-    ngx_webrtc_srtp_gcm_t  *gcm = state;
+    ngx_webrtc_srtp_evp_t  *gcm = state;
 
     if (*len < (unsigned int) gcm->tag_len) {
         return srtp_err_status_bad_param;
@@ -569,9 +581,6 @@ ngx_webrtc_srtp_gcm_decrypt(void *state, uint8_t *buf, unsigned int *len)
 static srtp_err_status_t
 ngx_webrtc_srtp_cm_alloc(srtp_cipher_pointer_t *cp, int key_len, int tag_len)
 {
-    srtp_cipher_t         *c;
-    ngx_webrtc_srtp_cm_t  *cm;
-
     /* no tag in counter mode */
     (void) tag_len;
 
@@ -579,50 +588,15 @@ ngx_webrtc_srtp_cm_alloc(srtp_cipher_pointer_t *cp, int key_len, int tag_len)
         return srtp_err_status_bad_param;
     }
 
-    c = calloc(1, sizeof(srtp_cipher_t) + sizeof(ngx_webrtc_srtp_cm_t));
-    if (c == NULL) {
-        return srtp_err_status_alloc_fail;
-    }
-
-    cm = (ngx_webrtc_srtp_cm_t *) (c + 1);
-
-    cm->ctx = EVP_CIPHER_CTX_new();
-    if (cm->ctx == NULL) {
-        free(c);
-        return srtp_err_status_alloc_fail;
-    }
-
-    c->type = &ngx_webrtc_srtp_cm_type;
-    c->state = cm;
-    c->key_len = key_len;
-    c->algorithm = SRTP_AES_ICM_128;
-
-    *cp = c;
-
-    return srtp_err_status_ok;
-}
-
-
-static srtp_err_status_t
-ngx_webrtc_srtp_cm_dealloc(srtp_cipher_pointer_t c)
-{
-    ngx_webrtc_srtp_cm_t  *cm;
-
-    cm = c->state;
-
-    EVP_CIPHER_CTX_free(cm->ctx);
-    (void) ngx_webrtc_srtp_wipe(cm->offset, 0, sizeof(cm->offset));
-
-    free(c);
-
-    return srtp_err_status_ok;
+    return ngx_webrtc_srtp_evp_alloc(cp, &ngx_webrtc_srtp_cm_type, key_len,
+                                     0);
 }
 
 
 static srtp_err_status_t
 ngx_webrtc_srtp_cm_init(void *state, const uint8_t *key)
 {
-    ngx_webrtc_srtp_cm_t  *cm = state;
+    ngx_webrtc_srtp_evp_t  *cm = state;
 
     /* RFC 3711, 4.1.1: the 112-bit salt, shifted left 16 bits */
 
@@ -646,7 +620,7 @@ ngx_webrtc_srtp_cm_set_iv(void *state, uint8_t *iv,
 {
     size_t                 i;
     uint8_t                counter[16];
-    ngx_webrtc_srtp_cm_t  *cm = state;
+    ngx_webrtc_srtp_evp_t  *cm = state;
 
     /* the same keystream both ways */
     (void) direction;
@@ -659,24 +633,6 @@ ngx_webrtc_srtp_cm_set_iv(void *state, uint8_t *iv,
 
     if (EVP_EncryptInit_ex(cm->ctx, NULL, NULL, NULL, counter) != 1) {
         return srtp_err_status_init_fail;
-    }
-
-    return srtp_err_status_ok;
-}
-
-
-/* encryption and decryption are the same xor with the keystream */
-
-static srtp_err_status_t
-ngx_webrtc_srtp_cm_encrypt(void *state, uint8_t *buf, unsigned int *len)
-{
-    int                    n;
-    ngx_webrtc_srtp_cm_t  *cm = state;
-
-    if (EVP_EncryptUpdate(cm->ctx, buf, &n, buf, (int) *len) != 1
-        || (unsigned int) n != *len)
-    {
-        return srtp_err_status_cipher_fail;
     }
 
     return srtp_err_status_ok;
