@@ -501,20 +501,15 @@ ngx_webrtc_srtp_gcm_set_aad(void *state, const uint8_t *aad, uint32_t len)
 }
 
 
-/*
- * the in-place encryption of GCM and counter mode, and counter mode's
- * decryption: each state begins with its EVP_CIPHER_CTX
- */
+/* the in-place encryption of GCM and counter mode, counter mode's decryption */
 
 static srtp_err_status_t
 ngx_webrtc_srtp_crypt(void *state, uint8_t *buf, unsigned int *len)
 {
-    int              n;
-    EVP_CIPHER_CTX  *ctx;
+    int                     n;
+    ngx_webrtc_srtp_evp_t  *evp = state;
 
-    ctx = *(EVP_CIPHER_CTX **) state;
-
-    if (EVP_CipherUpdate(ctx, buf, &n, buf, (int) *len) != 1
+    if (EVP_CipherUpdate(evp->ctx, buf, &n, buf, (int) *len) != 1
         || (unsigned int) n != *len)
     {
         return srtp_err_status_cipher_fail;
