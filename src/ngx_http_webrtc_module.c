@@ -976,7 +976,8 @@ ngx_http_webrtc_delete(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx)
     ngx_shmtx_unlock(&shm->shpool->mutex);
 
     /* the worker serving its media closes it at once */
-    ngx_webrtc_relay_close(slot, pid, ctx->id.data);
+    ngx_webrtc_relay_close(slot, pid, ctx->id.data,
+                           NGX_WEBRTC_CLOSE_DELETED);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "webrtc session %V of stream \"%V\" deleted",

@@ -969,7 +969,8 @@ ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx, uint16_t code,
 
     if (ctx->session) {
         ctx->session = 0;
-        ngx_webrtc_relay_close_session(ctx->id);
+        ngx_webrtc_relay_close_session(ctx->id,
+                                       NGX_WEBRTC_CLOSE_SIGNALING);
     }
 
     len = ngx_min(ngx_strlen(reason), sizeof(buf) - 2);
@@ -1145,6 +1146,7 @@ ngx_http_webrtc_ws_cleanup(void *data)
 
     if (ctx->session) {
         ctx->session = 0;
-        ngx_webrtc_relay_close_session(ctx->id);
+        ngx_webrtc_relay_close_session(ctx->id,
+                                       NGX_WEBRTC_CLOSE_SIGNALING);
     }
 }

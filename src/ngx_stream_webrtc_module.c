@@ -219,7 +219,7 @@ ngx_stream_webrtc_read_handler(ngx_event_t *rev)
                       "webrtc: ICE consent expired");
 
         if (ctx->forward >= 0) {
-            ngx_webrtc_relay_close_session(ctx->id);
+            ngx_webrtc_relay_close_session(ctx->id, NGX_WEBRTC_CLOSE_CONSENT);
             ctx->forward = -1;
         }
 

@@ -27,6 +27,12 @@
 #define NGX_WEBRTC_MAX_WORKERS      (NGX_PTR_SIZE * 8)   /* a bit each */
 #define NGX_WEBRTC_DELAY_BUCKETS    31      /* and one past the last */
 
+/* why a session closed, told to the worker serving its media */
+#define NGX_WEBRTC_CLOSE_DELETED    0       /* WHIP/WHEP DELETE */
+#define NGX_WEBRTC_CLOSE_CONSENT    1       /* RFC 7675 */
+#define NGX_WEBRTC_CLOSE_EXPIRED    2       /* the zone timed it out */
+#define NGX_WEBRTC_CLOSE_SIGNALING  3       /* its WebSocket ended */
+
 
 typedef struct ngx_webrtc_stream_s   ngx_webrtc_stream_t;
 typedef struct ngx_webrtc_session_s  ngx_webrtc_session_t;
@@ -209,8 +215,9 @@ void ngx_webrtc_session_close(ngx_webrtc_shm_ctx_t *ctx,
 void ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s, time_t expires);
 ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
-void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id);
-void ngx_webrtc_relay_close_session(u_char *id);
+void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id,
+    ngx_uint_t reason);
+void ngx_webrtc_relay_close_session(u_char *id, ngx_uint_t reason);
 
 ngx_uint_t ngx_webrtc_shm_expire(ngx_webrtc_shm_ctx_t *ctx, time_t now,
     ngx_log_t *log, ngx_webrtc_owner_t *owners, ngx_uint_t *nowners);

@@ -469,7 +469,8 @@ ngx_webrtc_core_expire_handler(ngx_event_t *ev)
     /* a worker still serving a session the zone no longer has stops */
 
     for (i = 0; i < n; i++) {
-        ngx_webrtc_relay_close(owners[i].slot, owners[i].pid, owners[i].id);
+        ngx_webrtc_relay_close(owners[i].slot, owners[i].pid, owners[i].id,
+                               NGX_WEBRTC_CLOSE_EXPIRED);
     }
 
     if (!ngx_exiting) {

@@ -122,6 +122,14 @@ static ngx_webrtc_batch_t          ngx_webrtc_batch;
 static ngx_rbtree_t                ngx_webrtc_local_streams;
 static ngx_rbtree_node_t           ngx_webrtc_local_sentinel;
 
+/* NGX_WEBRTC_CLOSE_*, as the closing worker logs them */
+static const char *ngx_webrtc_close_reasons[] = {
+    "deleted",
+    "ICE consent expired",
+    "timed out",
+    "signaling closed"
+};
+
 
 
 /* in the master: a datagram socket pair per worker */
@@ -1416,7 +1424,7 @@ ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer)
 /* closes a session by id, and its media on whichever worker serves it */
 
 void
-ngx_webrtc_relay_close_session(u_char *id)
+ngx_webrtc_relay_close_session(u_char *id, ngx_uint_t reason)
 {
     ngx_int_t                slot;
     ngx_pid_t                pid;
@@ -1443,14 +1451,15 @@ ngx_webrtc_relay_close_session(u_char *id)
 
     ngx_shmtx_unlock(&shm->shpool->mutex);
 
-    ngx_webrtc_relay_close(slot, pid, id);
+    ngx_webrtc_relay_close(slot, pid, id, reason);
 }
 
 
 /* closes a session's media wherever it is served; the zone is unlocked */
 
 void
-ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id)
+ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id,
+    ngx_uint_t reason)
 {
     ngx_webrtc_peer_t  *peer;
 
@@ -1462,7 +1471,7 @@ ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id)
         peer = ngx_webrtc_peer_by_id(id);
 
         if (peer) {
-            ngx_webrtc_peer_close(peer, "deleted");
+            ngx_webrtc_peer_close(peer, ngx_webrtc_close_reasons[reason]);
         }
 
         return;
@@ -1474,8 +1483,8 @@ ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id)
         return;
     }
 
-    ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_CLOSE, 0, NULL, 0, id, NULL,
-                          0);
+    ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_CLOSE, reason, NULL, 0, id,
+                          NULL, 0);
 }
 
 
@@ -1575,7 +1584,8 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
             }
 
             if (hdr->type == NGX_WEBRTC_RELAY_CLOSE) {
-                ngx_webrtc_peer_close(peer, "deleted");
+                ngx_webrtc_peer_close(peer,
+                                      ngx_webrtc_close_reasons[hdr->kind]);
 
             } else if (hdr->type == NGX_WEBRTC_RELAY_FORWARD) {
                 ngx_webrtc_peer_input(peer, p, len);

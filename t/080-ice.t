@@ -4,7 +4,9 @@
 # check is answered with XOR-MAPPED-ADDRESS and MESSAGE-INTEGRITY; checks
 # with a bad MESSAGE-INTEGRITY, an unknown ufrag or a wrong remote ufrag,
 # truncated messages and garbage datagrams get no answer, an info line,
-# and leave the session working.
+# and leave the session working.  Then, with webrtc_consent_timeout 2s, a
+# session whose path moved to another worker's socket loses consent there:
+# the worker with its DTLS state closes it for that reason.
 
 use strict;
 use warnings;
@@ -12,6 +14,7 @@ use warnings;
 use Test::More;
 use IO::Socket::INET;
 use IO::Select;
+use Time::HiRes qw/sleep time/;
 use Digest::SHA qw/hmac_sha1/;
 use Compress::Zlib qw/crc32/;
 
@@ -19,9 +22,9 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Nginx qw/http_req port/;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(24);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(29);
 
-$t->write_file_expand('nginx.conf', <<'EOF');
+my $conf = <<'EOF';
 
 %%TEST_GLOBALS%%
 
@@ -29,6 +32,8 @@ worker_processes 2;
 
 events {
 }
+
+%%MAIN%%
 
 http {
     %%TEST_GLOBALS_HTTP%%
@@ -53,7 +58,8 @@ stream {
 
 EOF
 
-$t->run();
+(my $c1 = $conf) =~ s/%%MAIN%%//;
+$t->write_file_expand('nginx.conf', $c1)->run();
 
 my $udp = port(8090, udp => 1);
 
@@ -226,3 +232,67 @@ is($type, 0x0101, 'valid nominating check still answered');
 $t->stop();
 
 ###############################################################################
+
+###############################################################################
+
+# consent expiring on a worker that only forwards the session's path.  The
+# checks on the worker with the DTLS state come late in their seconds; the
+# last check, on the path moved to the other worker, comes early in a later
+# second.  The DTLS worker's consent timer, re-armed by whole seconds, then
+# fires after the other's, which closes the session through the relay.
+
+# sleeps until the fraction of the second is in [from, to)
+
+sub in_second {
+	my ($from, $to) = @_;
+	my $f = time() - int(time());
+	sleep($f < $from ? $from - $f : 1 - $f + $from)
+		unless $f >= $from && $f < $to;
+}
+
+$t = Test::Nginx->new();
+(my $c2 = $conf) =~ s/%%MAIN%%/webrtc_consent_timeout 2s;/;
+$t->write_file_expand('nginx.conf', $c2)->run();
+$udp = port(8090, udp => 1);
+
+$r = http_req(POST => '/whip/moved', body => $offer,
+	headers => { 'Content-Type' => 'application/sdp' });
+is($r->{status}, 201, 'moved path: session created');
+($sufrag) = $r->{body} =~ /a=ice-ufrag:(\S+)/;
+($spwd) = $r->{body} =~ /a=ice-pwd:(\S+)/;
+my $id = substr($r->{headers}{location} // '', -32);
+
+# nominated from a first socket, on the worker that then keeps the DTLS
+# state; then nominating checks from new sockets until one lands on the
+# other worker
+
+my ($moved, @socks);
+for (1 .. 40) {
+	in_second(0.4, 0.8);
+	my $u = IO::Socket::INET->new(Proto => 'udp',
+		PeerAddr => "127.0.0.1:$udp", LocalAddr => '127.0.0.1')
+		or die "udp socket: $!";
+	push @socks, $u;
+	($msg) = check(use => 1);
+	next unless defined exchange($u, $msg, 1);
+	sleep 0.05;
+	if ($t->log_lines(qr/session $id: media path moved to an address of/)) {
+		$moved = $u;
+		last;
+	}
+}
+ok($moved, 'moved path: a nominating check on the other worker');
+
+in_second(0.02, 0.1);
+($msg) = check();
+ok($moved && defined exchange($moved, $msg, 1), 'moved path: last check');
+
+my $closed;
+for (1 .. 80) {
+	last if ($closed) = $t->log_lines(qr/session $id closed: /);
+	sleep 0.1;
+}
+like($closed // '', qr/closed: ICE consent expired/,
+	'moved path: closed for consent by its DTLS worker');
+
+$t->stop();
