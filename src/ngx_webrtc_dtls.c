@@ -36,6 +36,15 @@
 #define NGX_WEBRTC_GCM_TAG          16
 #define NGX_WEBRTC_GCM_ALERT        (NGX_WEBRTC_GCM_NONCE + 2                 \
                                      + NGX_WEBRTC_GCM_TAG)
+#define NGX_WEBRTC_POLY1305_TAG     16
+
+/*
+ * RFC 8827, 6.5: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 is what browsers
+ * offer first.  AEAD suites only: OpenSSL 3.0's DTLS answers a CBC record
+ * that fails authentication with a fatal alert, where RFC 6347, 4.1.2.7
+ * asks to discard it, so one forged datagram would end a session.
+ */
+#define NGX_WEBRTC_DTLS_CIPHERS     "ECDHE+AESGCM:ECDHE+CHACHA20"
 
 #define NGX_WEBRTC_TRIM_DELAY       1000
 #define NGX_WEBRTC_TRIM_INTERVAL    10000
@@ -55,6 +64,8 @@ static ngx_int_t ngx_webrtc_dtls_established(ngx_webrtc_peer_t *peer);
 static ngx_int_t ngx_webrtc_dtls_check_fingerprint(ngx_webrtc_peer_t *peer,
     X509 *cert);
 static ngx_int_t ngx_webrtc_dtls_park_keys(ngx_webrtc_peer_t *peer);
+static ngx_int_t ngx_webrtc_dtls_check_records(ngx_webrtc_peer_t *peer,
+    u_char *p, size_t len);
 static ngx_int_t ngx_webrtc_dtls_parked_input(ngx_webrtc_peer_t *peer,
     u_char *p, size_t len);
 static ngx_int_t ngx_webrtc_dtls_parked_alert(ngx_webrtc_peer_t *peer,
@@ -96,6 +107,9 @@ ngx_webrtc_dtls_init(ngx_cycle_t *cycle)
 
     if (SSL_CTX_set_min_proto_version(ngx_webrtc_dtls_ctx, DTLS1_2_VERSION)
         != 1
+        || SSL_CTX_set_cipher_list(ngx_webrtc_dtls_ctx,
+                                   NGX_WEBRTC_DTLS_CIPHERS)
+           != 1
         || SSL_CTX_use_certificate(ngx_webrtc_dtls_ctx, ccf->cert) != 1
         || SSL_CTX_use_PrivateKey(ngx_webrtc_dtls_ctx, ccf->key) != 1)
     {
@@ -258,6 +272,10 @@ ngx_webrtc_dtls_input(ngx_webrtc_peer_t *peer, u_char *data, size_t len)
                                  : NGX_AGAIN;
     }
 
+    if (ngx_webrtc_dtls_check_records(peer, data, len) != NGX_OK) {
+        return NGX_AGAIN;
+    }
+
     if (BIO_write(peer->rbio, data, len) != (int) len) {
         return NGX_ERROR;
     }
@@ -311,6 +329,69 @@ ngx_webrtc_dtls_input(ngx_webrtc_peer_t *peer, u_char *data, size_t len)
         ngx_ssl_error(NGX_LOG_INFO, log, 0, "webrtc: DTLS read failed");
         return NGX_ERROR;
     }
+}
+
+
+/*
+ * RFC 6347, 4.1.2.7: an invalid record is silently discarded.  OpenSSL
+ * 3.0 (seen with 3.0.19) answers an encrypted record shorter than its
+ * cipher's explicit nonce and tag with a fatal internal_error alert
+ * instead: one forged datagram on the session's 5-tuple would end it.
+ * Such a datagram does not reach OpenSSL.
+ */
+
+static ngx_int_t
+ngx_webrtc_dtls_check_records(ngx_webrtc_peer_t *peer, u_char *p,
+    size_t len)
+{
+    size_t             n, min;
+    const SSL_CIPHER  *cipher;
+
+    cipher = SSL_get_current_cipher(peer->ssl);
+
+    if (cipher == NULL) {
+        cipher = SSL_get_pending_cipher(peer->ssl);
+    }
+
+    /* the least of the suites allowed while none is chosen */
+
+    min = NGX_WEBRTC_POLY1305_TAG;
+
+    if (cipher && SSL_CIPHER_get_cipher_nid(cipher) != NID_chacha20_poly1305)
+    {
+        min = NGX_WEBRTC_GCM_NONCE + NGX_WEBRTC_GCM_TAG;
+    }
+
+    /* RFC 6347, 4.1: type, version, epoch, sequence_number, length */
+
+    while (len >= NGX_WEBRTC_DTLS_HEADER) {
+        n = ((size_t) p[11] << 8) + p[12];
+
+        if (n > len - NGX_WEBRTC_DTLS_HEADER) {
+            /* OpenSSL drops the rest of the datagram */
+            break;
+        }
+
+        if ((p[3] != 0 || p[4] != 0) && n < min) {
+
+            if (!peer->dtls_short) {
+                peer->dtls_short = 1;
+
+                ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                              "webrtc session %*s: encrypted DTLS record "
+                              "of %uz bytes, shorter than its cipher's "
+                              "overhead, dropped",
+                              (size_t) NGX_WEBRTC_ID_LEN, peer->id, n);
+            }
+
+            return NGX_DECLINED;
+        }
+
+        p += NGX_WEBRTC_DTLS_HEADER + n;
+        len -= NGX_WEBRTC_DTLS_HEADER + n;
+    }
+
+    return NGX_OK;
 }
 
 
