@@ -458,9 +458,10 @@ ngx_webrtc_dtls_established(ngx_webrtc_peer_t *peer)
     peer->dtls_done = 1;
 
     ngx_log_error(NGX_LOG_INFO, log, 0,
-                  "webrtc session %*s: DTLS %s established, %s",
+                  "webrtc session %*s: DTLS %s established, %s, %s",
                   (size_t) NGX_WEBRTC_ID_LEN, peer->id,
-                  SSL_get_version(peer->ssl), profile->name);
+                  SSL_get_version(peer->ssl), SSL_get_cipher_name(peer->ssl),
+                  profile->name);
 
     return NGX_OK;
 }

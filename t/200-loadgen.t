@@ -10,6 +10,8 @@
 # forgery, authenticated with the key it kept, and closes on the real one.
 # Their receiver reports come from 40 sender SSRCs: past 16 the server
 # drops them before decryption (libsrtp2 would keep a stream for each).
+# Two viewers take ChaCha20-Poly1305 for DTLS; one that offers only CBC
+# suites is refused.
 # The status location's counters follow it: the stream's packets and
 # bitrate from the publisher, each worker's peers and packets, and the
 # forwarding delay of every packet sent, from the kernel's receive stamp.
@@ -32,7 +34,7 @@ my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x $TOOL;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(37);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(42);
 
 # the harness's globals log at debug level: a log line per packet would
 # be the load; this run logs at info
@@ -249,6 +251,40 @@ my $ssrcs = () = $t->log_lines(qr/more than 16 SSRCs, packets of new ones/);
 is($ssrcs, 3, 'SSRCs past 16 dropped, logged once a session');
 
 ###########################################################################
+# DTLS suites: ChaCha20-Poly1305 serves (the server keeps OpenSSL's state
+# for it); a viewer that offers only CBC suites fails its handshake, as
+# OpenSSL's DTLS would end such a session on one forged record
+
+@out = run_tool(10, undef, '--whep', "$base/whep/load", '--viewers', '2',
+	'--duration', '2', '--http-timeout', '3', '--json',
+	'--dtls-ciphers', 'ECDHE-ECDSA-CHACHA20-POLY1305');
+
+($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
+$sum //= {};
+
+is($sum->{connected}, 2, 'ChaCha20-Poly1305: 2 viewers connected')
+	or diag(join '', @out);
+ok(($sum->{min_rtp_per_viewer} // 0) > 30 && defined $sum->{decrypt_errors}
+	&& $sum->{decrypt_errors} == 0,
+	'ChaCha20-Poly1305: packets decrypted, no errors');
+is(scalar $t->log_lines(qr/DTLS DTLSv1\.2 established, /
+	. qr/ECDHE-ECDSA-CHACHA20-POLY1305, SRTP_/), 2,
+	'ChaCha20-Poly1305: the suite the server logs');
+
+@out = run_tool(10, undef, '--whep', "$base/whep/load", '--viewers', '1',
+	'--duration', '1', '--http-timeout', '3', '--dtls-timeout', '3',
+	'--json', '--dtls-ciphers',
+	'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-SHA');
+
+($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
+$sum //= {};
+
+is($sum->{fail}{dtls_error}, 1, 'CBC suites only: the handshake fails')
+	or diag(join '', @out);
+is(scalar $t->log_lines(qr/\[info\].* DTLS handshake failed .*no shared/),
+	1, 'CBC suites only: "no shared cipher" logged at info');
+
+###########################################################################
 # the publisher ends by itself
 
 my $end = $t0 + 22;
@@ -283,7 +319,7 @@ cmp_ok($ps->{pub_rtcp} // 0, '>', 0,
 	. ($ps->{pub_pli} // 0) . ' PLI');
 
 my $sessions = () = $t->log_lines(qr/viewer session \w+ closed: deleted/);
-is($sessions, 5, 'nginx closed the 5 viewer sessions on DELETE');
+is($sessions, 7, 'nginx closed the 7 viewer sessions on DELETE');
 
 # its DELETE closes it in its worker by a relay message
 for (1 .. 30) {

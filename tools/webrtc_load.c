@@ -175,6 +175,7 @@ wl_options(int argc, char **argv)
         { "token", required_argument, NULL, 't' },
         { "cacert", required_argument, NULL, 'A' },
         { "srtp", required_argument, NULL, 'S' },
+        { "dtls-ciphers", required_argument, NULL, 'T' },
         { "janus", required_argument, NULL, 'J' },
         { "mountpoint", required_argument, NULL, 'M' },
         { "rtp", required_argument, NULL, 'R' },
@@ -391,6 +392,10 @@ wl_options(int argc, char **argv)
             }
             break;
 
+        case 'T':
+            wl_conf.dtls_ciphers = optarg;
+            break;
+
         case 'J':
             wl_conf.janus = optarg;
             break;
@@ -538,6 +543,8 @@ wl_usage(void)
         "  --cacert FILE         verify it with these CA certificates\n"
         "  --token T             Authorization: Bearer T\n"
         "  --srtp gcm|cm|both    SRTP profiles to offer (both)\n"
+        "  --dtls-ciphers LIST   DTLS cipher suites to offer, OpenSSL's\n"
+        "                        names (ECDHE with AES-GCM, ChaCha20)\n"
         "  --http-timeout S      signaling request timeout (10)\n"
         "  --ice-timeout S       ICE timeout (10)\n"
         "  --dtls-timeout S      DTLS handshake timeout (10)\n"

@@ -428,6 +428,7 @@ typedef struct {
     const char                 *cacert;
     const char                 *token;
     const char                 *srtp_profiles;
+    const char                 *dtls_ciphers;
 
     uint64_t                    bitrate;        /* video, bit/s */
     double                      fps;

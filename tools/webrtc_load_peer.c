@@ -196,11 +196,13 @@ wl_peer_init(void)
     /* RFC 8827, 6.5: ECDHE-ECDSA with AES-GCM first, as browsers */
 
     if (SSL_CTX_set_cipher_list(wl_dtls_ctx,
-                                "ECDHE-ECDSA-AES128-GCM-SHA256:"
-                                "ECDHE-ECDSA-AES256-GCM-SHA384:"
-                                "ECDHE-ECDSA-CHACHA20-POLY1305:"
-                                "ECDHE-RSA-AES128-GCM-SHA256:"
-                                "ECDHE-RSA-AES256-GCM-SHA384")
+                                wl_conf.dtls_ciphers
+                                ? wl_conf.dtls_ciphers
+                                : "ECDHE-ECDSA-AES128-GCM-SHA256:"
+                                  "ECDHE-ECDSA-AES256-GCM-SHA384:"
+                                  "ECDHE-ECDSA-CHACHA20-POLY1305:"
+                                  "ECDHE-RSA-AES128-GCM-SHA256:"
+                                  "ECDHE-RSA-AES256-GCM-SHA384")
         != 1)
     {
         goto failed;
