@@ -128,9 +128,8 @@ my @out = run_tool(15, sub {
 	'--duration', '5', '--http-timeout', '3', '--json',
 	'--pids', join(',', $t->worker_pids()));
 
-my ($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
+my $sum = summary(@out);
 my @ticks = grep { $_ } map { decode($_) } grep { /"type":"tick"/ } @out;
-$sum //= {};
 
 ok(%$sum, 'viewers: a summary') or diag(join '', @out);
 is($sum->{connected}, 5, 'all 5 viewers connected');
@@ -222,8 +221,7 @@ ok(($fwd->{delay_us}{p50} // 0) > 0
 	'--duration', '3', '--http-timeout', '3', '--json', '--close-notify',
 	'--rtcp-ssrcs', '40', '--srtp', 'cm');
 
-($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
-$sum //= {};
+$sum = summary(@out);
 
 is($sum->{connected}, 3, 'close_notify: 3 viewers connected')
 	or diag(join '', @out);
@@ -259,8 +257,7 @@ is($ssrcs, 3, 'SSRCs past 16 dropped, logged once a session');
 	'--duration', '2', '--http-timeout', '3', '--json',
 	'--dtls-ciphers', 'ECDHE-ECDSA-CHACHA20-POLY1305');
 
-($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
-$sum //= {};
+$sum = summary(@out);
 
 is($sum->{connected}, 2, 'ChaCha20-Poly1305: 2 viewers connected')
 	or diag(join '', @out);
@@ -276,8 +273,7 @@ is(scalar $t->log_lines(qr/DTLS DTLSv1\.2 established, /
 	'--json', '--dtls-ciphers',
 	'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-SHA');
 
-($sum) = map { decode($_) } grep { /"type":"summary"/ } @out;
-$sum //= {};
+$sum = summary(@out);
 
 is($sum->{fail}{dtls_error}, 1, 'CBC suites only: the handshake fails')
 	or diag(join '', @out);
@@ -306,9 +302,7 @@ if (!defined $status) {
 
 is($status, 0, 'publisher exited by itself, status 0');
 
-my ($ps) = map { decode($_) } grep { /"type":"summary"/ }
-	split /\n/, slurp("$d/publisher.json");
-$ps //= {};
+my $ps = summary(split /\n/, slurp("$d/publisher.json"));
 
 cmp_ok($ps->{pub_tx_packets} // 0, '>', 1000,
 	'publisher sent ' . ($ps->{pub_tx_packets} // 0) . ' packets, '
@@ -358,6 +352,12 @@ sub slurp {
 sub decode {
 	my ($line) = @_;
 	return eval { JSON::PP::decode_json($line) };
+}
+
+# the tool's summary line among its JSON lines
+sub summary {
+	my ($sum) = map { decode($_) } grep { /"type":"summary"/ } @_;
+	return $sum // {};
 }
 
 # runs the tool, returns its stdout lines, calls $each (if any) after
