@@ -27,6 +27,10 @@
  */
 
 
+#define NGX_STREAM_WEBRTC_SWEEP_INTERVAL  1000
+#define NGX_STREAM_WEBRTC_SWEEP_MAX       64
+
+
 typedef struct {
     ngx_flag_t                  enable;
 } ngx_stream_webrtc_srv_conf_t;
@@ -69,6 +73,8 @@ static void ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p,
 static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
 static ngx_uint_t ngx_stream_webrtc_log_unknown(ngx_log_t *log);
 static const char *ngx_stream_webrtc_srtp_cause(srtp_err_status_t err);
+
+static void ngx_stream_webrtc_sweep_handler(ngx_event_t *ev);
 
 static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
 static void *ngx_stream_webrtc_create_srv_conf(ngx_conf_t *cf);
@@ -120,6 +126,10 @@ ngx_module_t  ngx_stream_webrtc_module = {
 /* this worker's peers by session id */
 static ngx_rbtree_t       ngx_webrtc_peers;
 static ngx_rbtree_node_t  ngx_webrtc_peers_sentinel;
+
+/* peers whose session left the zone without a close message reaching us */
+static ngx_event_t        ngx_stream_webrtc_sweep;
+static ngx_connection_t   ngx_stream_webrtc_sweep_dumb;
 
 static u_char             ngx_stream_webrtc_buf[NGX_WEBRTC_MTU
                                                 + NGX_WEBRTC_SRTP_OVERHEAD];
@@ -1143,6 +1153,79 @@ ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx)
 }
 
 
+/*
+ * A session ended elsewhere (its DELETE, its WebSocket, the zone's timeout)
+ * reaches the worker serving its media as a relay message; a full relay
+ * queue, as when this worker stalled, loses it, and the peer would be
+ * served until its consent expired.  Once a second each peer's session is
+ * looked up in the zone; one missing twice in a row, long after any
+ * message in flight, is closed.
+ */
+
+static void
+ngx_stream_webrtc_sweep_handler(ngx_event_t *ev)
+{
+    ngx_uint_t                i, n;
+    ngx_str_node_t           *sn;
+    ngx_rbtree_node_t        *node, *root, *sentinel;
+    ngx_webrtc_peer_t        *peer, *stale[NGX_STREAM_WEBRTC_SWEEP_MAX];
+    ngx_webrtc_shm_ctx_t     *shm;
+    ngx_webrtc_core_conf_t   *ccf;
+
+    if (ngx_exiting) {
+        return;
+    }
+
+    ngx_add_timer(ev, NGX_STREAM_WEBRTC_SWEEP_INTERVAL);
+
+    root = ngx_webrtc_peers.root;
+    sentinel = ngx_webrtc_peers.sentinel;
+
+    if (root == sentinel) {
+        return;
+    }
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    n = 0;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&ngx_webrtc_peers, node))
+    {
+        sn = (ngx_str_node_t *) node;
+        peer = (ngx_webrtc_peer_t *)
+                   ((u_char *) sn - offsetof(ngx_webrtc_peer_t, node));
+
+        if (ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN)) {
+            peer->zone_missing = 0;
+            continue;
+        }
+
+        if (!peer->zone_missing) {
+            peer->zone_missing = 1;
+            continue;
+        }
+
+        if (n < NGX_STREAM_WEBRTC_SWEEP_MAX) {
+            stale[n++] = peer;
+        }
+    }
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+
+    /* the rest, if any, at the next sweep */
+
+    for (i = 0; i < n; i++) {
+        ngx_webrtc_peer_close(stale[i],
+                              "ended elsewhere, its close message lost");
+    }
+}
+
+
 static ngx_int_t
 ngx_stream_webrtc_init_process(ngx_cycle_t *cycle)
 {
@@ -1168,6 +1251,17 @@ ngx_stream_webrtc_init_process(ngx_cycle_t *cycle)
     {
         return NGX_ERROR;
     }
+
+    /* as the cache manager: the event's data is a connection */
+
+    ngx_stream_webrtc_sweep_dumb.fd = (ngx_socket_t) -1;
+
+    ngx_stream_webrtc_sweep.data = &ngx_stream_webrtc_sweep_dumb;
+    ngx_stream_webrtc_sweep.handler = ngx_stream_webrtc_sweep_handler;
+    ngx_stream_webrtc_sweep.log = cycle->log;
+    ngx_stream_webrtc_sweep.cancelable = 1;
+
+    ngx_add_timer(&ngx_stream_webrtc_sweep, NGX_STREAM_WEBRTC_SWEEP_INTERVAL);
 
     return NGX_OK;
 }

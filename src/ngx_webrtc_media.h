@@ -148,6 +148,7 @@ struct ngx_webrtc_peer_s {
     unsigned                    dtls_kept:1;
     unsigned                    dtls_forged:1;  /* logged */
     unsigned                    dtls_short:1;   /* logged */
+    unsigned                    zone_missing:1; /* at the last sweep */
     unsigned                    dtls_capture:1;
     unsigned                    srtp_ready:1;
     unsigned                    closed:1;

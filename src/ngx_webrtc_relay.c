@@ -1521,10 +1521,21 @@ ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
 
     /* a full queue drops the packet, as a congested network would */
 
-    if (sendmsg(ngx_webrtc_relay->fds[2 * slot], &msg, MSG_DONTWAIT) == -1
-        && ngx_webrtc_stats)
-    {
+    if (sendmsg(ngx_webrtc_relay->fds[2 * slot], &msg, MSG_DONTWAIT) != -1) {
+        return;
+    }
+
+    if (ngx_webrtc_stats) {
         (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->relay_dropped, 1);
+    }
+
+    /* the other worker's sweep closes the session later */
+
+    if (type == NGX_WEBRTC_RELAY_CLOSE) {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, ngx_socket_errno,
+                      "webrtc session %*s: close message to worker %ui "
+                      "lost, sendmsg() failed",
+                      (size_t) NGX_WEBRTC_ID_LEN, id, slot);
     }
 }
 
