@@ -353,12 +353,14 @@ ngx_webrtc_dtls_check_records(ngx_webrtc_peer_t *peer, u_char *p,
         cipher = SSL_get_pending_cipher(peer->ssl);
     }
 
-    /* the least of the suites allowed while none is chosen */
+    /*
+     * the least of the suites allowed while none is chosen (before the
+     * ClientHello OpenSSL discards encrypted records anyway)
+     */
 
     min = NGX_WEBRTC_POLY1305_TAG;
 
-    if (cipher && SSL_CIPHER_get_cipher_nid(cipher) != NID_chacha20_poly1305)
-    {
+    if (cipher && SSL_CIPHER_get_cipher_nid(cipher) != NID_chacha20_poly1305) {
         min = NGX_WEBRTC_GCM_NONCE + NGX_WEBRTC_GCM_TAG;
     }
 
