@@ -249,7 +249,8 @@ ngx_http_webrtc_ws_handshake(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        return ngx_http_webrtc_error(r, NGX_HTTP_WEBRTC_UPGRADE_REQUIRED, "WebSocket upgrade required");
+        return ngx_http_webrtc_error(r, NGX_HTTP_WEBRTC_UPGRADE_REQUIRED,
+                                     "WebSocket upgrade required");
     }
 
     h = ngx_http_webrtc_ws_header(r, "Sec-WebSocket-Version");

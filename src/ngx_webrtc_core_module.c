@@ -130,7 +130,8 @@ ngx_webrtc_core_init_conf(ngx_cycle_t *cycle, void *conf)
 
     if (ccf->zone_size < 16 * ngx_pagesize) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "\"webrtc_zone_size\" of %uz is too small", ccf->zone_size);
+                      "\"webrtc_zone_size\" of %uz is too small",
+                      ccf->zone_size);
         return NGX_CONF_ERROR;
     }
 

@@ -490,6 +490,7 @@ ngx_webrtc_json_string(u_char *p, u_char *end, ngx_webrtc_json_str_t *out)
 static u_char *
 ngx_webrtc_json_skip_value(u_char *p, u_char *end)
 {
+    size_t     n;
     u_char    *start;
     unsigned   depth, instr;
     u_char     stack[32];
@@ -507,11 +508,13 @@ ngx_webrtc_json_skip_value(u_char *p, u_char *end)
             p++;
         }
 
-        if (p == start
+        n = p - start;
+
+        if (n == 0
             || ((*start < '0' || *start > '9') && *start != '-'
-                && !((p - start == 4 && ngx_webrtc_json_lit(start, "true"))
-                     || (p - start == 5 && ngx_webrtc_json_lit(start, "false"))
-                     || (p - start == 4 && ngx_webrtc_json_lit(start, "null")))))
+                && !((n == 4 && ngx_webrtc_json_lit(start, "true"))
+                     || (n == 5 && ngx_webrtc_json_lit(start, "false"))
+                     || (n == 4 && ngx_webrtc_json_lit(start, "null")))))
         {
             return NULL;
         }
