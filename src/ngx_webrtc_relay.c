@@ -1529,13 +1529,18 @@ ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
         (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->relay_dropped, 1);
     }
 
-    /* the other worker's sweep closes the session later */
+    /*
+     * the other worker's sweep closes the session later; a lost path
+     * leaves its media going to the old address
+     */
 
-    if (type == NGX_WEBRTC_RELAY_CLOSE) {
+    if (type == NGX_WEBRTC_RELAY_CLOSE || type == NGX_WEBRTC_RELAY_PATH) {
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, ngx_socket_errno,
-                      "webrtc session %*s: close message to worker %ui "
+                      "webrtc session %*s: %s message to worker %ui "
                       "lost, sendmsg() failed",
-                      (size_t) NGX_WEBRTC_ID_LEN, id, slot);
+                      (size_t) NGX_WEBRTC_ID_LEN, id,
+                      type == NGX_WEBRTC_RELAY_CLOSE ? "close" : "path",
+                      slot);
     }
 }
 
