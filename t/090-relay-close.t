@@ -20,14 +20,12 @@ use Test::More;
 use Test::Nginx qw/port/;
 use IO::Select;
 use IO::Socket::INET;
-use JSON::PP ();
-use POSIX qw/WNOHANG/;
+use Test::Nginx::Load qw/tool spawn_tool finish run_tool summary decode
+	slurp/;
 use Time::HiRes qw/sleep time/;
 
-my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
-
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
-	unless -x $TOOL;
+	unless -x tool();
 
 my $t = Test::Nginx->new()->has(qw/http stream/)->plan(12);
 
@@ -89,12 +87,12 @@ END { kill 'CONT', $stopped if $stopped }
 ###########################################################################
 # a publisher and 10 viewers, in the background, bounded
 
-my $pub = spawn('publisher', '--whip', "$base/whip/relay", '--duration',
+my $pub = spawn_tool($d, 'publisher', '--whip', "$base/whip/relay", '--duration',
 	'24', '--bitrate', '10000k', '--fps', '30', '--http-timeout', '3');
 
 wait_for(qr/publisher session \w+: ICE nominated/, 1, 5);
 
-my $viewers = spawn('viewers', '--whep', "$base/whep/relay", '--viewers',
+my $viewers = spawn_tool($d, 'viewers', '--whep', "$base/whep/relay", '--viewers',
 	'10', '--duration', '20', '--http-timeout', '3', '--json');
 
 my @up = wait_for(qr/viewer session \w+: ICE nominated/, 10, 5);
@@ -161,9 +159,7 @@ cmp_ok($after, '<', 4, sprintf('within %.1f s of running again', $after));
 # the others are served on and end on their DELETE
 
 my $status = finish($viewers, 30);
-my ($sum) = map { decode($_) } grep { /"type":"summary"/ }
-	split /\n/, slurp("$d/viewers.out");
-$sum //= {};
+my $sum = summary(split /\n/, slurp("$d/viewers.json"));
 
 ok(defined $status, 'viewers exited by themselves');
 is(($sum->{failed} // '') . ' ' . ($sum->{fail}{closed} // ''), '1 1',
@@ -182,38 +178,6 @@ finish($pub, 15);
 
 ###########################################################################
 # helpers
-
-sub spawn {
-	my ($name, @args) = @_;
-
-	my $pid = fork();
-	die "fork: $!" unless defined $pid;
-
-	if ($pid == 0) {
-		open STDIN, '<', '/dev/null';
-		open STDOUT, '>', "$d/$name.out";
-		open STDERR, '>', "$d/$name.log";
-		{ exec $TOOL, @args }
-		POSIX::_exit(127);
-	}
-
-	return $pid;
-}
-
-# its exit status, or undef if killed after $timeout seconds
-sub finish {
-	my ($pid, $timeout) = @_;
-	my $end = time() + $timeout;
-
-	while (time() < $end) {
-		return $? if waitpid($pid, WNOHANG) == $pid;
-		sleep 0.1;
-	}
-
-	kill 'KILL', $pid;
-	waitpid($pid, 0);
-	return undef;
-}
 
 # the log lines matching $re once there are $n of them, or those there are
 # after $timeout seconds
@@ -252,16 +216,4 @@ sub request_running {
 	}
 
 	return {};
-}
-
-sub slurp {
-	my ($path) = @_;
-	open my $fh, '<', $path or return '';
-	local $/;
-	return <$fh> // '';
-}
-
-sub decode {
-	my ($line) = @_;
-	return eval { JSON::PP::decode_json($line) };
 }

@@ -25,14 +25,13 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 use Test::Nginx qw/port http_req/;
-use JSON::PP ();
 use POSIX qw/WNOHANG/;
+use Test::Nginx::Load qw/tool spawn_tool finish run_tool summary decode
+	slurp/;
 use Time::HiRes qw/sleep time/;
 
-my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
-
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
-	unless -x $TOOL;
+	unless -x tool();
 
 my $t = Test::Nginx->new()->has(qw/http stream/)->plan(42);
 
@@ -92,18 +91,9 @@ my $base = 'http://127.0.0.1:' . port(8080);
 # the viewers, the publisher gone 22 s after its start
 
 my $t0 = time();
-my $pub = fork();
-die "fork: $!" unless defined $pub;
-
-if ($pub == 0) {
-	open STDIN, '<', '/dev/null';
-	open STDOUT, '>', "$d/publisher.json";
-	open STDERR, '>', "$d/publisher.log";
-	{ exec $TOOL, '--whip', "$base/whip/load", '--duration', '16',
-		'--bitrate', '1000k', '--fps', '30', '--gop', '2s',
-		'--http-timeout', '3', '--json' }
-	POSIX::_exit(127);
-}
+my $pub = spawn_tool($d, 'publisher', '--whip', "$base/whip/load",
+	'--duration', '16', '--bitrate', '1000k', '--fps', '30', '--gop', '2s',
+	'--http-timeout', '3', '--json');
 
 my $up = 0;
 
@@ -121,7 +111,7 @@ ok($up, 'publisher connected') or diag(slurp("$d/publisher.log"));
 # the status while they run: a read after each of their lines
 my $most = 0;
 
-my @out = run_tool(15, sub {
+my @out = run_tool($d, 15, sub {
 		my $n = sum(status(), 'viewers');
 		$most = $n if $n > $most;
 	}, '--whep', "$base/whep/load", '--viewers', '5',
@@ -217,7 +207,7 @@ ok(($fwd->{delay_us}{p50} // 0) > 0
 # three viewers that end with a DTLS close_notify, not a DELETE; they offer
 # only AES-CM with HMAC-SHA1 (the first five took AES-GCM)
 
-@out = run_tool(12, undef, '--whep', "$base/whep/load", '--viewers', '3',
+@out = run_tool($d, 12, undef, '--whep', "$base/whep/load", '--viewers', '3',
 	'--duration', '3', '--http-timeout', '3', '--json', '--close-notify',
 	'--rtcp-ssrcs', '40', '--srtp', 'cm');
 
@@ -253,7 +243,7 @@ is($ssrcs, 3, 'SSRCs past 16 dropped, logged once a session');
 # for it); a viewer that offers only CBC suites fails its handshake, as
 # OpenSSL's DTLS would end such a session on one forged record
 
-@out = run_tool(10, undef, '--whep', "$base/whep/load", '--viewers', '2',
+@out = run_tool($d, 10, undef, '--whep', "$base/whep/load", '--viewers', '2',
 	'--duration', '2', '--http-timeout', '3', '--json',
 	'--dtls-ciphers', 'ECDHE-ECDSA-CHACHA20-POLY1305');
 
@@ -268,7 +258,7 @@ is(scalar $t->log_lines(qr/DTLS DTLSv1\.2 established, /
 	. qr/ECDHE-ECDSA-CHACHA20-POLY1305, SRTP_/), 2,
 	'ChaCha20-Poly1305: the suite the server logs');
 
-@out = run_tool(10, undef, '--whep', "$base/whep/load", '--viewers', '1',
+@out = run_tool($d, 10, undef, '--whep', "$base/whep/load", '--viewers', '1',
 	'--duration', '1', '--http-timeout', '3', '--dtls-timeout', '3',
 	'--json', '--dtls-ciphers',
 	'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-SHA');
@@ -283,22 +273,7 @@ is(scalar $t->log_lines(qr/\[info\].* DTLS handshake failed .*no shared/),
 ###########################################################################
 # the publisher ends by itself
 
-my $end = $t0 + 22;
-my $status;
-
-while (time() < $end) {
-	if (waitpid($pub, WNOHANG) == $pub) {
-		$status = $?;
-		last;
-	}
-
-	sleep 0.1;
-}
-
-if (!defined $status) {
-	kill 'KILL', $pub;
-	waitpid($pub, 0);
-}
+my $status = finish($pub, $t0 + 22 - time());
 
 is($status, 0, 'publisher exited by itself, status 0');
 
@@ -342,56 +317,3 @@ sub sum {
 	return $n;
 }
 
-sub slurp {
-	my ($path) = @_;
-	open my $fh, '<', $path or return '';
-	local $/;
-	return <$fh> // '';
-}
-
-sub decode {
-	my ($line) = @_;
-	return eval { JSON::PP::decode_json($line) };
-}
-
-# the tool's summary line among its JSON lines
-sub summary {
-	my ($sum) = map { decode($_) } grep { /"type":"summary"/ } @_;
-	return $sum // {};
-}
-
-# runs the tool, returns its stdout lines, calls $each (if any) after
-# each; killed after $timeout seconds
-sub run_tool {
-	my ($timeout, $each, @args) = @_;
-	my @lines;
-
-	my $pid = open(my $fh, '-|') // die "fork: $!";
-
-	if ($pid == 0) {
-		open STDERR, '>', "$d/viewers.log";
-		{ exec $TOOL, @args }
-		POSIX::_exit(127);
-	}
-
-	eval {
-		local $SIG{ALRM} = sub { die "timeout\n" };
-		alarm $timeout;
-		while (my $line = <$fh>) {
-			push @lines, $line;
-			$each->() if $each;
-		}
-		alarm 0;
-	};
-	alarm 0;
-
-	if ($@) {
-		diag("webrtc-load: $@");
-		kill 'KILL', $pid;
-	}
-
-	close $fh;
-	diag(slurp("$d/viewers.log")) if $? >> 8;
-
-	return @lines;
-}

@@ -22,14 +22,13 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 use Test::Nginx qw/port/;
-use JSON::PP ();
 use POSIX qw/WNOHANG/;
+use Test::Nginx::Load qw/tool spawn_tool finish run_tool summary decode
+	slurp/;
 use Time::HiRes qw/sleep time/;
 
-my $TOOL = "$FindBin::Bin/../tools/webrtc-load";
-
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
-	unless -x $TOOL;
+	unless -x tool();
 
 my $t = Test::Nginx->new()->has(qw/http stream/)->plan(33);
 
@@ -90,20 +89,11 @@ my @workers = $t->worker_pids();
 # for the rest of the 9 s; gone 16 s after the start at the latest
 
 my $t0 = time();
-my $mut = fork();
-die "fork: $!" unless defined $mut;
-
-if ($mut == 0) {
-	open STDIN, '<', '/dev/null';
-	open STDOUT, '>', "$d/mutate.json";
-	open STDERR, '>', "$d/mutate.log";
-	{ exec $TOOL, '--whip', "$base/whip/mut", '--whep', "$base/whep/mut",
-		'--viewers', '3', '--duration', '9', '--bitrate', '1000k',
-		'--fps', '30', '--gop', '2s', '--mutate', $N,
-		'--mutate-rate', '4000', '--seed', '7', '--consent-interval', '1',
-		'--http-timeout', '3', '--json' }
-	POSIX::_exit(127);
-}
+my $mut = spawn_tool($d, 'mutate', '--whip', "$base/whip/mut", '--whep',
+	"$base/whep/mut", '--viewers', '3', '--duration', '9', '--bitrate',
+	'1000k', '--fps', '30', '--gop', '2s', '--mutate', $N, '--mutate-rate',
+	'4000', '--seed', '7', '--consent-interval', '1', '--http-timeout', '3',
+	'--json');
 
 my $up = 0;
 
@@ -119,11 +109,10 @@ ok($up, 'publisher connected') or diag(slurp("$d/mutate.log"));
 # 2 viewers of the same stream that send nothing bad, in the foreground
 # (bounded): across the burst and after it
 
-my @out = run_tool(15, '--whep', "$base/whep/mut", '--viewers', '2',
+my @out = run_tool($d, 15, undef, '--whep', "$base/whep/mut", '--viewers', '2',
 	'--duration', '7', '--http-timeout', '3', '--json');
 
-my ($by) = map { decode($_) } grep { /"type":"summary"/ } @out;
-$by //= {};
+my $by = summary(@out);
 
 is($by->{connected}, 2, 'bystanders: 2 viewers connected')
 	or diag(join '', @out);
@@ -137,28 +126,12 @@ is($by->{decrypt_errors}, 0, 'bystanders: no decryption errors');
 ###########################################################################
 # the mutating peers end by themselves
 
-my $status;
-
-while (time() < $t0 + 16) {
-	if (waitpid($mut, WNOHANG) == $mut) {
-		$status = $?;
-		last;
-	}
-
-	sleep 0.1;
-}
-
-if (!defined $status) {
-	kill 'KILL', $mut;
-	waitpid($mut, 0);
-}
+my $status = finish($mut, $t0 + 16 - time());
 
 is($status, 0, 'mutating peers exited by themselves, status 0')
 	or diag(slurp("$d/mutate.log"));
 
-my ($s) = map { decode($_) } grep { /"type":"summary"/ }
-	split /\n/, slurp("$d/mutate.json");
-$s //= {};
+my $s = summary(split /\n/, slurp("$d/mutate.json"));
 my $kinds = $s->{mutate} // {};
 
 is($s->{connected}, 3, 'all 3 mutating viewers connected');
@@ -249,46 +222,3 @@ is(scalar @closed, $PEERS + 2, 'all ' . ($PEERS + 2) . ' sessions deleted');
 ###########################################################################
 # helpers
 
-sub slurp {
-	my ($path) = @_;
-	open my $fh, '<', $path or return '';
-	local $/;
-	return <$fh> // '';
-}
-
-sub decode {
-	my ($line) = @_;
-	return eval { JSON::PP::decode_json($line) };
-}
-
-# runs the tool, returns its stdout lines; killed after $timeout seconds
-sub run_tool {
-	my ($timeout, @args) = @_;
-	my @lines;
-
-	my $pid = open(my $fh, '-|') // die "fork: $!";
-
-	if ($pid == 0) {
-		open STDERR, '>', "$d/viewers.log";
-		{ exec $TOOL, @args }
-		POSIX::_exit(127);
-	}
-
-	eval {
-		local $SIG{ALRM} = sub { die "timeout\n" };
-		alarm $timeout;
-		@lines = <$fh>;
-		alarm 0;
-	};
-	alarm 0;
-
-	if ($@) {
-		diag("webrtc-load: $@");
-		kill 'KILL', $pid;
-	}
-
-	close $fh;
-	diag(slurp("$d/viewers.log")) if $? >> 8;
-
-	return @lines;
-}
