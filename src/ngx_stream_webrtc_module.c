@@ -666,6 +666,17 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
     c = ctx->session->connection;
 
     if (ctx->forward >= 0) {
+
+        /*
+         * again: a path message lost on a full relay is made good, as
+         * libwebrtc, controlling an ICE lite peer, sets USE-CANDIDATE on
+         * each check of the selected pair; the other worker ignores a
+         * repeat
+         */
+
+        ngx_stream_webrtc_path_from(&path, c);
+        ngx_webrtc_relay_path(ctx->forward, ctx->id, &path);
+
         return NGX_DECLINED;
     }
 
@@ -964,6 +975,17 @@ ngx_webrtc_peer_remote_path(ngx_webrtc_peer_t *peer, ngx_webrtc_path_t *path)
         ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
                       "webrtc session %*s: no socket for its new path",
                       (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+        return;
+    }
+
+    /* a repeat of the path it has */
+
+    if (peer->has_path && peer->connection == NULL
+        && peer->path.fd == ls[i].fd
+        && ngx_cmp_sockaddr(&peer->path.sockaddr.sockaddr, peer->path.socklen,
+                            &path->sockaddr.sockaddr, path->socklen, 1)
+           == NGX_OK)
+    {
         return;
     }
 

@@ -6,7 +6,9 @@
 # truncated messages and garbage datagrams get no answer, an info line,
 # and leave the session working.  Then, with webrtc_consent_timeout 2s, a
 # session whose path moved to another worker's socket loses consent there:
-# the worker with its DTLS state closes it for that reason.
+# the worker with its DTLS state closes it for that reason.  Last, with
+# that worker stopped until the relay to it is full, a path message is
+# lost, and the next nominating check sends it again.
 
 use strict;
 use warnings;
@@ -22,7 +24,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Nginx qw/http_req port/;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(29);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(35);
 
 my $conf = <<'EOF';
 
@@ -294,5 +296,108 @@ for (1 .. 80) {
 }
 like($closed // '', qr/closed: ICE consent expired/,
 	'moved path: closed for consent by its DTLS worker');
+
+$t->stop();
+
+###############################################################################
+
+# a path message lost on a full relay is sent again with the next
+# nominating check (libwebrtc nominates with each check of the selected
+# pair of an ICE lite peer); a repeat changes nothing
+
+my $stopped;
+END { kill 'CONT', $stopped if $stopped }
+
+$t = Test::Nginx->new();
+$t->write_file_expand('nginx.conf', $c1)->run();
+$udp = port(8090, udp => 1);
+
+$r = http_req(POST => '/whip/resend', body => $offer,
+	headers => { 'Content-Type' => 'application/sdp' });
+($sufrag) = $r->{body} =~ /a=ice-ufrag:(\S+)/;
+($spwd) = $r->{body} =~ /a=ice-pwd:(\S+)/;
+$id = substr($r->{headers}{location} // '', -32);
+
+sub udp_socket {
+	my $u = IO::Socket::INET->new(Proto => 'udp',
+		PeerAddr => "127.0.0.1:$udp", LocalAddr => '127.0.0.1')
+		or die "udp socket: $!";
+	return $u;
+}
+
+# nominated on a socket of worker A, which keeps the DTLS state; then on
+# one of worker B, which passes it what arrives there
+
+my $first = udp_socket();
+($msg) = check(use => 1);
+exchange($first, $msg, 1);
+sleep 0.1;
+
+my ($nominated) = $t->log_lines(qr/session $id: ICE nominated/);
+my ($wa) = ($nominated // '') =~ /\] (\d+)#/;
+
+sub move_to_b {
+	my ($n) = @_;
+	for (1 .. 40) {
+		my $u = udp_socket();
+		($msg) = check(use => 1);
+		next unless defined exchange($u, $msg, 0.3);
+		sleep 0.05;
+		my @l = $t->log_lines(
+			qr/session $id: media path moved to an address of/);
+		return $u if @l >= $n;
+	}
+	return undef;
+}
+
+my $u2 = move_to_b(1);
+
+# the path moves worker A logged
+sub moves_a {
+	my @l = $t->log_lines(qr/\] $wa#.* session $id: media path moved /
+		. qr/to an address another worker receives/);
+	return scalar @l;
+}
+
+ok($wa && $u2 && moves_a() == 1, 'resend: the path moved to worker B');
+
+# A stops; B passes it DTLS-range datagrams from the path until the relay
+# to A is full, then a new path's message is lost
+
+kill 'STOP', $wa;
+$stopped = $wa;
+
+my ($u3, $lost);
+
+for my $round (1 .. 10) {
+	for (1 .. 20) {
+		$u2->send("\x16" . ('x' x 1199)) for 1 .. 100;
+		sleep 0.005;
+	}
+
+	$u3 = move_to_b($round + 1) or last;
+	last if $lost = $t->log_lines(
+		qr/session $id: path message to worker \d+ lost/);
+}
+
+ok($lost, 'resend: a path message to the stopped worker lost, logged');
+
+kill 'CONT', $wa;
+$stopped = undef;
+sleep 1;
+
+my $before = moves_a();
+
+($msg) = check(use => 1);
+ok($u3 && defined exchange($u3, $msg, 1), 'resend: a nominating check');
+sleep 0.2;
+
+is(moves_a(), $before + 1, 'resend: worker A moved the path');
+
+($msg) = check(use => 1);
+exchange($u3, $msg, 1);
+sleep 0.2;
+
+is(moves_a(), $before + 1, 'resend: a repeat changes nothing');
 
 $t->stop();
