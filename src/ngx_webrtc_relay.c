@@ -1530,8 +1530,8 @@ ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
     }
 
     /*
-     * the other worker's sweep closes the session later; a lost path
-     * leaves its media going to the old address
+     * the other worker's sweep closes the session later; a lost path is
+     * sent again with the next nominating check
      */
 
     if (type == NGX_WEBRTC_RELAY_CLOSE || type == NGX_WEBRTC_RELAY_PATH) {

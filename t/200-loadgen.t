@@ -25,9 +25,8 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 use Test::Nginx qw/port http_req/;
-use POSIX qw/WNOHANG/;
-use Test::Nginx::Load qw/tool spawn_tool finish run_tool summary decode
-	slurp/;
+use Test::Nginx::Load qw/tool spawn_tool publisher_up finish run_tool
+	summary decode slurp/;
 use Time::HiRes qw/sleep time/;
 
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
@@ -95,15 +94,7 @@ my $pub = spawn_tool($d, 'publisher', '--whip', "$base/whip/load",
 	'--duration', '16', '--bitrate', '1000k', '--fps', '30', '--gop', '2s',
 	'--http-timeout', '3', '--json');
 
-my $up = 0;
-
-for (1 .. 100) {
-	$up = 1, last if slurp("$d/publisher.log") =~ /publisher connected/;
-	last if waitpid($pub, WNOHANG) == $pub;
-	sleep 0.05;
-}
-
-ok($up, 'publisher connected') or diag(slurp("$d/publisher.log"));
+ok(publisher_up($d, 'publisher'), 'publisher connected');
 
 ###########################################################################
 # five viewers, in the foreground (bounded)

@@ -16,7 +16,8 @@ use lib "$FindBin::Bin/lib";
 use IO::Socket::IP;
 use Test::More;
 use Test::Nginx qw/port/;
-use Test::Nginx::Load qw/tool spawn_tool finish run_tool summary slurp/;
+use Test::Nginx::Load qw/tool spawn_tool publisher_up finish run_tool
+	summary slurp/;
 use Time::HiRes qw/sleep time/;
 
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
@@ -78,14 +79,7 @@ my $pub = spawn_tool($d, 'publisher', '--whip', "$base/whip/six",
 	'--duration', '8', '--bitrate', '1000k', '--fps', '30',
 	'--http-timeout', '3', '--json');
 
-my $up = 0;
-
-for (1 .. 100) {
-	$up = 1, last if slurp("$d/publisher.log") =~ /publisher connected/;
-	sleep 0.05;
-}
-
-ok($up, 'publisher connected over IPv6') or diag(slurp("$d/publisher.log"));
+ok(publisher_up($d, 'publisher'), 'publisher connected over IPv6');
 
 my @out = run_tool($d, 12, undef, '--whep', "$base/whep/six", '--viewers',
 	'3', '--duration', '4', '--http-timeout', '3', '--json');

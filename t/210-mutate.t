@@ -22,9 +22,8 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 use Test::Nginx qw/port/;
-use POSIX qw/WNOHANG/;
-use Test::Nginx::Load qw/tool spawn_tool finish run_tool summary decode
-	slurp/;
+use Test::Nginx::Load qw/tool spawn_tool publisher_up finish run_tool
+	summary decode slurp/;
 use Time::HiRes qw/sleep time/;
 
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
@@ -95,15 +94,7 @@ my $mut = spawn_tool($d, 'mutate', '--whip', "$base/whip/mut", '--whep',
 	'4000', '--seed', '7', '--consent-interval', '1', '--http-timeout', '3',
 	'--json');
 
-my $up = 0;
-
-for (1 .. 100) {
-	$up = 1, last if slurp("$d/mutate.log") =~ /publisher connected/;
-	last if waitpid($mut, WNOHANG) == $mut;
-	sleep 0.05;
-}
-
-ok($up, 'publisher connected') or diag(slurp("$d/mutate.log"));
+ok(publisher_up($d, 'mutate'), 'publisher connected');
 
 ###########################################################################
 # 2 viewers of the same stream that send nothing bad, in the foreground

@@ -14,7 +14,8 @@ use POSIX qw/WNOHANG/;
 use Test::More ();
 use Time::HiRes qw/sleep time/;
 
-our @EXPORT_OK = qw/tool spawn_tool finish run_tool summary decode slurp/;
+our @EXPORT_OK = qw/tool spawn_tool publisher_up finish run_tool summary
+	decode slurp/;
 
 sub tool { "$FindBin::Bin/../tools/webrtc-load" }
 
@@ -35,6 +36,20 @@ sub spawn_tool {
 	}
 
 	return $pid;
+}
+
+# whether the tool spawned as $name says its publisher connected, within
+# 5 s; its log is shown if not
+sub publisher_up {
+	my ($dir, $name) = @_;
+
+	for (1 .. 100) {
+		return 1 if slurp("$dir/$name.log") =~ /publisher connected/;
+		sleep 0.05;
+	}
+
+	Test::More::diag(slurp("$dir/$name.log"));
+	return 0;
 }
 
 # its exit status once it ends, or undef if killed after $timeout seconds
