@@ -34,7 +34,7 @@ SOURCES    := $(wildcard $(TOP)/src/*.c $(TOP)/src/*.h) $(TOP)/config
 BUILD_PKGS := gcc make openssl nginx nginx-dev libnginx-mod-stream \
               libssl-dev libsrtp2-dev libnice-dev
 TEST_PKGS  := perl libio-socket-ssl-perl libwww-perl libjson-pp-perl \
-              libprotocol-websocket-perl curl chromium \
+              libprotocol-websocket-perl curl chromium firefox-esr \
               clang libclang-rt-14-dev
 
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -224,8 +224,10 @@ bench: deps-test
 
 
 e2e-deps:
-	@cd $(TOP)/t/e2e && { [ -d node_modules/playwright-core ] \
-	    || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd $(TOP)/t/e2e && { { [ -d node_modules/playwright-core ] \
+	    && [ -d node_modules/puppeteer-core ]; } \
+	    || PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund \
+	        --loglevel=error; }
 
 
 test: deps-test
