@@ -175,6 +175,139 @@ ngx_webrtc_rtp_rewrite(u_char *p, const ngx_webrtc_rtp_t *rtp, uint8_t pt,
 }
 
 
+/*
+ * RFC 8285, 4.2: the value of the one-byte header extension element with
+ * the given id in a parsed packet; its length, or -1 if there is none
+ */
+
+ssize_t
+ngx_webrtc_rtp_ext(const u_char *p, const ngx_webrtc_rtp_t *rtp, uint8_t id,
+    const u_char **value)
+{
+    size_t         len;
+    uint8_t        eid;
+    const u_char  *e, *end;
+
+    if (rtp->ext_offset == 0 || id == 0 || id > 14) {
+        return -1;
+    }
+
+    e = p + rtp->ext_offset;
+    end = e + rtp->ext_len;
+
+    while (e < end) {
+        eid = *e >> 4;
+
+        if (eid == 0) {
+            e++;
+            continue;
+        }
+
+        if (eid == 15) {
+            break;
+        }
+
+        len = (size_t) (*e & 0x0f) + 1;
+
+        if ((size_t) (end - e) < 1 + len) {
+            break;
+        }
+
+        if (eid == id) {
+            *value = e + 1;
+            return (ssize_t) len;
+        }
+
+        e += 1 + len;
+    }
+
+    return -1;
+}
+
+
+/*
+ * The profile-level-id (RFC 6184, 8.1) of a sequence parameter set in an
+ * H.264 RTP payload: a single NAL unit, one of the units of a STAP-A, or
+ * the first fragment of an FU-A (RFC 6184, 5.6-5.8).  An SPS starts with
+ * profile_idc, the constraint_set flags and level_idc (ITU-T H.264,
+ * 7.3.2.1.1), whose bytes never need emulation prevention.  0 if none.
+ */
+
+uint32_t
+ngx_webrtc_h264_sps(const u_char *p, size_t len)
+{
+    size_t         n;
+    const u_char  *end;
+
+    if (len < 1) {
+        return 0;
+    }
+
+    switch (p[0] & 0x1f) {
+
+    case NGX_WEBRTC_H264_NAL_SPS:
+        if (len < 4) {
+            return 0;
+        }
+
+        break;
+
+    case NGX_WEBRTC_H264_STAP_A:
+        /* units, each after its 16-bit size */
+
+        end = p + len;
+        p++;
+
+        for ( ;; ) {
+            if ((size_t) (end - p) < 2) {
+                return 0;
+            }
+
+            n = ngx_webrtc_get16(p);
+            p += 2;
+
+            if (n == 0 || (size_t) (end - p) < n) {
+                return 0;
+            }
+
+            if ((p[0] & 0x1f) == NGX_WEBRTC_H264_NAL_SPS) {
+                break;
+            }
+
+            p += n;
+        }
+
+        if (n < 4) {
+            return 0;
+        }
+
+        break;
+
+    case NGX_WEBRTC_H264_FU_A:
+        /* the FU header: the start bit and the fragmented unit's type */
+
+        if (len < 5 || (p[1] & 0x80) == 0
+            || (p[1] & 0x1f) != NGX_WEBRTC_H264_NAL_SPS)
+        {
+            return 0;
+        }
+
+        p++;
+        break;
+
+    default:
+        return 0;
+    }
+
+    if (p[1] == 0) {
+        /* profile_idc 0 is not a profile */
+        return 0;
+    }
+
+    return (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+
 void
 ngx_webrtc_rtcp_iter_init(ngx_webrtc_rtcp_iter_t *it, const u_char *p,
     size_t len)

@@ -34,6 +34,11 @@
 #define NGX_WEBRTC_RTCP_FMT_FIR     4
 #define NGX_WEBRTC_RTCP_FMT_AFB     15
 
+/* RFC 6184, 5.2: NAL unit types */
+#define NGX_WEBRTC_H264_NAL_SPS     7
+#define NGX_WEBRTC_H264_STAP_A      24
+#define NGX_WEBRTC_H264_FU_A        28
+
 
 typedef struct {
     uint8_t                     pt;
@@ -67,6 +72,10 @@ int ngx_webrtc_rtp_parse(const u_char *p, size_t len, ngx_webrtc_rtp_t *rtp);
 void ngx_webrtc_rtp_rewrite(u_char *p, const ngx_webrtc_rtp_t *rtp,
     uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
     const uint8_t *ext_map);
+ssize_t ngx_webrtc_rtp_ext(const u_char *p, const ngx_webrtc_rtp_t *rtp,
+    uint8_t id, const u_char **value);
+
+uint32_t ngx_webrtc_h264_sps(const u_char *p, size_t len);
 
 void ngx_webrtc_rtcp_iter_init(ngx_webrtc_rtcp_iter_t *it, const u_char *p,
     size_t len);

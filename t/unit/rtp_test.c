@@ -214,6 +214,172 @@ test_rtcp(void)
 
 
 static void
+test_ext(void)
+{
+    size_t            n;
+    ssize_t           len;
+    const u_char     *v;
+    ngx_webrtc_rtp_t  rtp;
+    u_char            p[64];
+
+    n = make_rtp(p, 1, 0);
+    ok(ngx_webrtc_rtp_parse(p, n, &rtp) == 0, "packet with extensions");
+
+    len = ngx_webrtc_rtp_ext(p, &rtp, 2, &v);
+    is_int(len, 3, "extension 2: 3 bytes");
+    ok(len == 3 && v == p + 17 && v[0] == 0xaa, "extension 2 value");
+
+    len = ngx_webrtc_rtp_ext(p, &rtp, 13, &v);
+    is_int(len, 1, "extension 13 after another one");
+    ok(len == 1 && v[0] == 0x01, "extension 13 value");
+
+    is_int(ngx_webrtc_rtp_ext(p, &rtp, 5, &v), -1, "absent id");
+    is_int(ngx_webrtc_rtp_ext(p, &rtp, 0, &v), -1, "id 0 is padding");
+    is_int(ngx_webrtc_rtp_ext(p, &rtp, 15, &v), -1, "id 15 is reserved");
+
+    /* an element whose length runs past the block is not returned */
+    p[20] = 0xd3;
+    is_int(ngx_webrtc_rtp_ext(p, &rtp, 13, &v), -1, "truncated element");
+
+    /* an rtp-stream-id "0" (RFC 8852) between padding bytes */
+    p[16] = 0;
+    p[17] = 0x30;
+    p[18] = '0';
+    p[19] = 0;
+    len = ngx_webrtc_rtp_ext(p, &rtp, 3, &v);
+    ok(len == 1 && v[0] == '0', "rid \"0\" after padding");
+
+    n = make_rtp(p, 0, 0);
+    ok(ngx_webrtc_rtp_parse(p, n, &rtp) == 0, "packet without extensions");
+    is_int(ngx_webrtc_rtp_ext(p, &rtp, 2, &v), -1, "nothing to find");
+}
+
+
+static void
+test_h264_sps(void)
+{
+    /* x264's High profile SPS, level 3.1, as OBS sends it */
+    static const u_char  sps[] = {
+        0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0x50, 0x05, 0xbb, 0x01
+    };
+    static const u_char  pps[] = { 0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0 };
+    static const u_char  idr[] = { 0x65, 0x88, 0x84, 0x00, 0x33 };
+
+    size_t  n;
+    u_char  p[64];
+
+    is_int(ngx_webrtc_h264_sps(sps, sizeof(sps)), 0x64001f,
+           "single NAL unit SPS: 64001f");
+
+    p[0] = 0x67;
+    p[1] = 0x42;
+    p[2] = 0xe0;
+    p[3] = 0x1f;
+    is_int(ngx_webrtc_h264_sps(p, 4), 0x42e01f, "the 3 bytes are enough");
+    is_int(ngx_webrtc_h264_sps(p, 3), 0, "truncated SPS");
+    is_int(ngx_webrtc_h264_sps(p, 1), 0, "a NAL header only");
+    is_int(ngx_webrtc_h264_sps(p, 0), 0, "empty payload");
+
+    p[1] = 0;
+    is_int(ngx_webrtc_h264_sps(p, 4), 0, "profile_idc 0");
+
+    is_int(ngx_webrtc_h264_sps(pps, sizeof(pps)), 0, "PPS: none");
+    is_int(ngx_webrtc_h264_sps(idr, sizeof(idr)), 0, "IDR slice: none");
+
+    /* STAP-A: SPS and PPS, as Chromium sends them before a key frame */
+
+    n = 0;
+    p[n++] = 0x78;
+    ngx_webrtc_put16(p + n, sizeof(sps));
+    n += 2;
+    memcpy(p + n, sps, sizeof(sps));
+    n += sizeof(sps);
+    ngx_webrtc_put16(p + n, sizeof(pps));
+    n += 2;
+    memcpy(p + n, pps, sizeof(pps));
+    n += sizeof(pps);
+
+    is_int(ngx_webrtc_h264_sps(p, n), 0x64001f, "STAP-A with SPS and PPS");
+
+    /* PPS first, then SPS */
+
+    n = 0;
+    p[n++] = 0x78;
+    ngx_webrtc_put16(p + n, sizeof(pps));
+    n += 2;
+    memcpy(p + n, pps, sizeof(pps));
+    n += sizeof(pps);
+    ngx_webrtc_put16(p + n, sizeof(sps));
+    n += 2;
+    memcpy(p + n, sps, sizeof(sps));
+    n += sizeof(sps);
+
+    is_int(ngx_webrtc_h264_sps(p, n), 0x64001f, "STAP-A with PPS and SPS");
+    is_int(ngx_webrtc_h264_sps(p, n - sizeof(sps) + 3), 0,
+           "STAP-A whose SPS is cut");
+    is_int(ngx_webrtc_h264_sps(p, 1 + 2 + sizeof(pps) + 1), 0,
+           "STAP-A cut in a size");
+
+    /* a unit size past the payload */
+    ngx_webrtc_put16(p + 1, 200);
+    is_int(ngx_webrtc_h264_sps(p, n), 0, "STAP-A unit size past the end");
+
+    /* a 3-byte SPS unit */
+    n = 0;
+    p[n++] = 0x78;
+    ngx_webrtc_put16(p + n, 3);
+    n += 2;
+    memcpy(p + n, sps, 3);
+    n += 3;
+    is_int(ngx_webrtc_h264_sps(p, n), 0, "STAP-A with a 3-byte SPS");
+
+    /* STAP-A without an SPS */
+    n = 0;
+    p[n++] = 0x78;
+    ngx_webrtc_put16(p + n, sizeof(pps));
+    n += 2;
+    memcpy(p + n, pps, sizeof(pps));
+    n += sizeof(pps);
+    is_int(ngx_webrtc_h264_sps(p, n), 0, "STAP-A with a PPS only");
+    is_int(ngx_webrtc_h264_sps(p, 1), 0, "empty STAP-A");
+
+    /* FU-A: the first fragment of an SPS, and a later one */
+
+    p[0] = 0x7c;
+    p[1] = 0x80 | 7;
+    memcpy(p + 2, sps + 1, sizeof(sps) - 1);
+    n = 2 + sizeof(sps) - 1;
+    is_int(ngx_webrtc_h264_sps(p, n), 0x64001f, "FU-A start of an SPS");
+    is_int(ngx_webrtc_h264_sps(p, 4), 0, "FU-A start cut");
+
+    p[1] = 7;
+    is_int(ngx_webrtc_h264_sps(p, n), 0, "FU-A middle fragment");
+
+    p[1] = 0x80 | 5;
+    is_int(ngx_webrtc_h264_sps(p, n), 0, "FU-A of an IDR slice");
+
+    /* not H.264: a VP8 payload descriptor and key frame header */
+
+    p[0] = 0x90;
+    p[1] = 0x80;
+    p[2] = 0x81;
+    p[3] = 0x23;
+    p[4] = 0x10;
+    p[5] = 0x02;
+    p[6] = 0x00;
+    p[7] = 0x9d;
+    p[8] = 0x01;
+    p[9] = 0x2a;
+    is_int(ngx_webrtc_h264_sps(p, 10), 0, "a VP8 payload");
+
+    /* Opus TOC */
+    p[0] = 0x78;
+    p[1] = 0x00;
+    is_int(ngx_webrtc_h264_sps(p, 2), 0, "a short Opus packet");
+}
+
+
+static void
 test_fuzz(void)
 {
     size_t                  n, i, k;
@@ -246,8 +412,13 @@ test_fuzz(void)
         }
 
         if (ngx_webrtc_rtp_parse(p, len, &rtp) == 0) {
+            const u_char  *v;
+
+            (void) ngx_webrtc_rtp_ext(p, &rtp, (uint8_t) (k + 1), &v);
             ngx_webrtc_rtp_rewrite(p, &rtp, 1, 2, 3, 4, map);
         }
+
+        (void) ngx_webrtc_h264_sps(p, len);
 
         ngx_webrtc_rtcp_iter_init(&it, p, len);
         while (ngx_webrtc_rtcp_next(&it, &pkt)) { /* void */ }
@@ -267,6 +438,8 @@ main(int argc, char **argv)
     test_parse();
     test_rewrite();
     test_rtcp();
+    test_ext();
+    test_h264_sps();
     test_fuzz();
 
     return done();
