@@ -52,6 +52,10 @@ static int ngx_webrtc_sdp_parse_ssrc(ngx_webrtc_sdp_t *sdp,
     ngx_webrtc_sdp_media_t *m, ngx_webrtc_sdp_str_t *v, int group);
 static int ngx_webrtc_sdp_parse_candidate(ngx_webrtc_sdp_t *sdp,
     ngx_webrtc_sdp_media_t *m, ngx_webrtc_sdp_str_t *v);
+static int ngx_webrtc_sdp_parse_rid(ngx_webrtc_sdp_t *sdp,
+    ngx_webrtc_sdp_media_t *m, ngx_webrtc_sdp_str_t *v);
+static int ngx_webrtc_sdp_parse_simulcast(ngx_webrtc_sdp_t *sdp,
+    ngx_webrtc_sdp_media_t *m, ngx_webrtc_sdp_str_t *v);
 static void ngx_webrtc_sdp_finish_media(ngx_webrtc_sdp_t *sdp,
     ngx_webrtc_sdp_media_t *m);
 
@@ -79,6 +83,10 @@ static void ngx_webrtc_sdp_make_track(ngx_webrtc_track_t *tr,
     unsigned role, const ngx_webrtc_track_t *stream);
 static void ngx_webrtc_sdp_make_fmtp(ngx_webrtc_track_t *tr,
     ngx_webrtc_sdp_format_t *f, const ngx_webrtc_track_t *stream);
+static void ngx_webrtc_sdp_pick_layer(ngx_webrtc_track_t *tr,
+    ngx_webrtc_sdp_media_t *m);
+static ngx_webrtc_sdp_rid_t *ngx_webrtc_sdp_rid(ngx_webrtc_sdp_media_t *m,
+    const u_char *id, size_t len);
 
 static void ngx_webrtc_put(ngx_webrtc_sdp_out_t *o, const void *p,
     size_t len);
@@ -88,6 +96,10 @@ static void ngx_webrtc_put_str(ngx_webrtc_sdp_out_t *o,
 static void ngx_webrtc_put_uint(ngx_webrtc_sdp_out_t *o, uint64_t n);
 static void ngx_webrtc_put_candidates(ngx_webrtc_sdp_out_t *o,
     ngx_webrtc_answer_t *a);
+static void ngx_webrtc_put_transport(ngx_webrtc_sdp_out_t *o,
+    ngx_webrtc_answer_t *a);
+static void ngx_webrtc_put_simulcast(ngx_webrtc_sdp_out_t *o,
+    ngx_webrtc_sdp_media_t *m);
 static void ngx_webrtc_put_media(ngx_webrtc_sdp_out_t *o,
     ngx_webrtc_sdp_media_t *m, ngx_webrtc_answer_t *a,
     ngx_webrtc_answer_media_t *am, int first);
@@ -132,6 +144,8 @@ static const char  *ngx_webrtc_ext_uris[NGX_WEBRTC_EXT_N] = {
     "urn:ietf:params:rtp-hdrext:toffset",
     "urn:3gpp:video-orientation",
     "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+    "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+    "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
 };
 
 
@@ -141,7 +155,9 @@ static const char  *ngx_webrtc_ext_uris[NGX_WEBRTC_EXT_N] = {
  * publisher sends them.  The mid extension is not sent to viewers: their
  * answer lists our SSRCs, so BUNDLE demultiplexes by SSRC (RFC 8843, 9.2).
  * transport-cc needs per-hop feedback and is not negotiated (yet); REMB
- * with abs-send-time is used instead.
+ * with abs-send-time is used instead.  The rtp-stream-id of a simulcast
+ * publisher tells its layers apart (RFC 8852, 3.1); no RTX is negotiated,
+ * so there is no repaired-rtp-stream-id.
  */
 
 #define NGX_WEBRTC_EXT_BIT(e)  (1u << (e))
@@ -153,7 +169,8 @@ static const unsigned  ngx_webrtc_ext_allowed[3] = {
     | NGX_WEBRTC_EXT_BIT(NGX_WEBRTC_EXT_ABS_SEND_TIME)
     | NGX_WEBRTC_EXT_BIT(NGX_WEBRTC_EXT_AUDIO_LEVEL)
     | NGX_WEBRTC_EXT_BIT(NGX_WEBRTC_EXT_TOFFSET)
-    | NGX_WEBRTC_EXT_BIT(NGX_WEBRTC_EXT_VIDEO_ORIENTATION),
+    | NGX_WEBRTC_EXT_BIT(NGX_WEBRTC_EXT_VIDEO_ORIENTATION)
+    | NGX_WEBRTC_EXT_BIT(NGX_WEBRTC_EXT_RID),
     /* viewer */
     NGX_WEBRTC_EXT_BIT(NGX_WEBRTC_EXT_ABS_SEND_TIME)
     | NGX_WEBRTC_EXT_BIT(NGX_WEBRTC_EXT_AUDIO_LEVEL)
@@ -583,9 +600,17 @@ ngx_webrtc_sdp_parse_attr(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
         return NGX_WEBRTC_SDP_OK;
     }
 
-    if (ngx_webrtc_sdp_eq(&name, "simulcast")) {
-        m->simulcast = 1;
+    if (ngx_webrtc_sdp_eq(&name, "bundle-only")) {
+        m->bundle_only = 1;
         return NGX_WEBRTC_SDP_OK;
+    }
+
+    if (ngx_webrtc_sdp_eq(&name, "rid")) {
+        return ngx_webrtc_sdp_parse_rid(sdp, m, &value);
+    }
+
+    if (ngx_webrtc_sdp_eq(&name, "simulcast")) {
+        return ngx_webrtc_sdp_parse_simulcast(sdp, m, &value);
     }
 
     return NGX_WEBRTC_SDP_OK;
@@ -1119,6 +1144,90 @@ failed:
 }
 
 
+static int
+ngx_webrtc_sdp_parse_rid(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
+    ngx_webrtc_sdp_str_t *v)
+{
+    size_t                 i;
+    u_char                 c;
+    ngx_webrtc_sdp_str_t   id, dir;
+    ngx_webrtc_sdp_rid_t  *r;
+
+    /*
+     * RFC 8851, 10: a=rid:<rid-id> SP <"send" / "recv"> [SP <params>],
+     * rid-id = 1*(alpha-numeric / "-" / "_"); it travels in the RTP header
+     * extension (RFC 8852, 3.1), whose one-byte form holds 16 bytes at most
+     */
+
+    if (ngx_webrtc_sdp_token(v, &id) != NGX_WEBRTC_SDP_OK
+        || ngx_webrtc_sdp_token(v, &dir) != NGX_WEBRTC_SDP_OK
+        || id.len > NGX_WEBRTC_SDP_RID_LEN)
+    {
+        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rid");
+    }
+
+    for (i = 0; i < id.len; i++) {
+        c = id.data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rid");
+        }
+    }
+
+    if (!ngx_webrtc_sdp_eq(&dir, "send") && !ngx_webrtc_sdp_eq(&dir, "recv")) {
+        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rid");
+    }
+
+    if (ngx_webrtc_sdp_rid(m, id.data, id.len) != NULL) {
+        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "repeated a=rid");
+    }
+
+    if (m->nrids == NGX_WEBRTC_SDP_MAX_RIDS) {
+        sdp_error(sdp, NGX_WEBRTC_SDP_UNSUPPORTED, "too many a=rid lines");
+    }
+
+    r = &m->rids[m->nrids++];
+    r->id = id;
+    r->send = ngx_webrtc_sdp_eq(&dir, "send");
+
+    return NGX_WEBRTC_SDP_OK;
+}
+
+
+static int
+ngx_webrtc_sdp_parse_simulcast(ngx_webrtc_sdp_t *sdp,
+    ngx_webrtc_sdp_media_t *m, ngx_webrtc_sdp_str_t *v)
+{
+    ngx_webrtc_sdp_str_t  dir, list;
+
+    /*
+     * RFC 8853, 5.1: a=simulcast:<sc-str-list> [SP <sc-str-list>], each
+     * "send" or "recv" SP a ";" list of streams, each a "," list of
+     * alternative rids, a paused one prefixed with "~"
+     */
+
+    while (ngx_webrtc_sdp_token(v, &dir) == NGX_WEBRTC_SDP_OK) {
+
+        if (ngx_webrtc_sdp_token(v, &list) != NGX_WEBRTC_SDP_OK
+            || (!ngx_webrtc_sdp_eq(&dir, "send")
+                && !ngx_webrtc_sdp_eq(&dir, "recv")))
+        {
+            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=simulcast");
+        }
+
+        if (ngx_webrtc_sdp_eq(&dir, "send")) {
+            m->simulcast_send = list;
+        }
+    }
+
+    m->simulcast = 1;
+
+    return NGX_WEBRTC_SDP_OK;
+}
+
+
 static void
 ngx_webrtc_sdp_finish_media(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m)
 {
@@ -1294,10 +1403,16 @@ ngx_webrtc_sdp_check_fragment(ngx_webrtc_sdp_t *sdp)
 }
 
 
+/*
+ * RFC 8843, 6: a port of zero with a=bundle-only is an m= section that
+ * is used only if bundled, not a rejected one; JSEP (RFC 8829, 4.1.1)
+ * writes every m= section but the first so with max-bundle
+ */
+
 static int
 ngx_webrtc_sdp_media_usable(ngx_webrtc_sdp_media_t *m)
 {
-    return m->port != 0
+    return (m->port != 0 || m->bundle_only)
            && m->bundled
            && m->rtcp_mux
            && (m->kind == NGX_WEBRTC_MEDIA_AUDIO
@@ -1516,8 +1631,12 @@ ngx_webrtc_sdp_pick_publish(ngx_webrtc_sdp_media_t *m,
             continue;
         }
 
-        if ((f->codec == NGX_WEBRTC_CODEC_OPUS
-             && (f->clock != 48000 || f->channels != 2))
+        /*
+         * RFC 7587, 7: opus is always "opus/48000/2", whatever the
+         * channels sent; an encoder that writes "opus/48000" means the same
+         */
+
+        if ((f->codec == NGX_WEBRTC_CODEC_OPUS && f->clock != 48000)
             || (m->kind == NGX_WEBRTC_MEDIA_VIDEO && f->clock != 90000))
         {
             continue;
@@ -1625,7 +1744,7 @@ ngx_webrtc_sdp_make_track(ngx_webrtc_track_t *tr, ngx_webrtc_sdp_media_t *m,
     tr->pt = f->pt;
     tr->codec = f->codec;
     tr->clock = f->clock;
-    tr->channels = f->channels;
+    tr->channels = (f->codec == NGX_WEBRTC_CODEC_OPUS) ? 2 : f->channels;
     tr->packetization_mode = f->packetization_mode;
     tr->h264_profile = f->h264_profile;
     tr->profile_level_id = f->profile_level_id;
@@ -1694,9 +1813,93 @@ ngx_webrtc_sdp_make_track(ngx_webrtc_track_t *tr, ngx_webrtc_sdp_media_t *m,
                 break;
             }
         }
+
+        ngx_webrtc_sdp_pick_layer(tr, m);
     }
 
     ngx_webrtc_sdp_make_fmtp(tr, f, stream);
+}
+
+
+/*
+ * A simulcast publisher (RFC 8853) sends its layers as separate RTP
+ * streams told apart by their rtp-stream-id (RFC 8852, 3.1).  Every layer
+ * offered is accepted (OBS fails otherwise), one is forwarded: the layer
+ * "0" (OBS's full resolution), else the first one of a=simulcast.  Without
+ * the header extension the layers cannot be told apart: simulcast is
+ * declined and the publisher sends its first layer alone (RFC 8829,
+ * 5.3.1).
+ */
+
+static void
+ngx_webrtc_sdp_pick_layer(ngx_webrtc_track_t *tr, ngx_webrtc_sdp_media_t *m)
+{
+    const u_char          *p, *end, *start;
+    ngx_webrtc_sdp_rid_t  *r, *first;
+
+    if (m->simulcast_send.len == 0 || tr->ext[NGX_WEBRTC_EXT_RID] == 0) {
+        tr->ext[NGX_WEBRTC_EXT_RID] = 0;
+        return;
+    }
+
+    first = NULL;
+
+    p = m->simulcast_send.data;
+    end = p + m->simulcast_send.len;
+
+    while (p < end) {
+
+        if (*p == '~') {
+            p++;
+        }
+
+        start = p;
+
+        while (p < end && *p != ';' && *p != ',') {
+            p++;
+        }
+
+        r = ngx_webrtc_sdp_rid(m, start, p - start);
+
+        if (r == NULL || !r->send) {
+            /* RFC 8853, 5.2: every rid listed has its a=rid line */
+            tr->ext[NGX_WEBRTC_EXT_RID] = 0;
+            return;
+        }
+
+        if (first == NULL || (r->id.len == 1 && r->id.data[0] == '0')) {
+            first = r;
+        }
+
+        if (p < end) {
+            p++;
+        }
+    }
+
+    if (first == NULL) {
+        tr->ext[NGX_WEBRTC_EXT_RID] = 0;
+        return;
+    }
+
+    tr->rid_len = (uint8_t) first->id.len;
+    memcpy(tr->rid, first->id.data, first->id.len);
+}
+
+
+static ngx_webrtc_sdp_rid_t *
+ngx_webrtc_sdp_rid(ngx_webrtc_sdp_media_t *m, const u_char *id, size_t len)
+{
+    unsigned  i;
+
+    for (i = 0; i < m->nrids; i++) {
+        if (m->rids[i].id.len == len
+            && memcmp(m->rids[i].id.data, id, len) == 0)
+        {
+            return &m->rids[i];
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -1875,10 +2078,22 @@ ngx_webrtc_put_media(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m,
 
         ngx_webrtc_puts(o, "\r\nc=IN IP4 0.0.0.0\r\n");
 
+        /*
+         * still a complete section: GStreamer's webrtcbin checks the
+         * transport of every m= section of an answer, rejected or not
+         */
+
+        ngx_webrtc_put_transport(o, a);
+
         if (m->mid.len) {
             ngx_webrtc_puts(o, "a=mid:");
             ngx_webrtc_put_str(o, &m->mid);
             ngx_webrtc_puts(o, "\r\n");
+        }
+
+        if (m->nformats) {
+            /* RTP: without it the direction would read sendrecv */
+            ngx_webrtc_puts(o, "a=inactive\r\n");
         }
 
         return;
@@ -1916,13 +2131,9 @@ ngx_webrtc_put_media(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m,
                                                          : "\r\nc=IN IP4 ");
     ngx_webrtc_put_str(o, &addr);
 
-    ngx_webrtc_puts(o, "\r\na=ice-ufrag:");
-    ngx_webrtc_put_str(o, &a->ufrag);
-    ngx_webrtc_puts(o, "\r\na=ice-pwd:");
-    ngx_webrtc_put_str(o, &a->pwd);
-    ngx_webrtc_puts(o, "\r\na=fingerprint:");
-    ngx_webrtc_put_str(o, &a->fingerprint);
-    ngx_webrtc_puts(o, "\r\na=setup:passive\r\na=mid:");
+    ngx_webrtc_puts(o, "\r\n");
+    ngx_webrtc_put_transport(o, a);
+    ngx_webrtc_puts(o, "a=mid:");
     ngx_webrtc_put_str(o, &m->mid);
     ngx_webrtc_puts(o, "\r\n");
 
@@ -2027,6 +2238,10 @@ ngx_webrtc_put_media(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m,
             ngx_webrtc_puts(o, "\r\n");
         }
 
+        if (tr->rid_len) {
+            ngx_webrtc_put_simulcast(o, m);
+        }
+
         if (am->direction == NGX_WEBRTC_DIR_SENDONLY) {
             ngx_webrtc_puts(o, "a=ssrc:");
             ngx_webrtc_put_uint(o, tr->ssrc);
@@ -2073,6 +2288,40 @@ ngx_webrtc_sdp_write_fragment(u_char *buf, size_t size,
     }
 
     return o.pos - buf;
+}
+
+
+static void
+ngx_webrtc_put_transport(ngx_webrtc_sdp_out_t *o, ngx_webrtc_answer_t *a)
+{
+    ngx_webrtc_puts(o, "a=ice-ufrag:");
+    ngx_webrtc_put_str(o, &a->ufrag);
+    ngx_webrtc_puts(o, "\r\na=ice-pwd:");
+    ngx_webrtc_put_str(o, &a->pwd);
+    ngx_webrtc_puts(o, "\r\na=fingerprint:");
+    ngx_webrtc_put_str(o, &a->fingerprint);
+    ngx_webrtc_puts(o, "\r\na=setup:passive\r\n");
+}
+
+
+/* RFC 8853, 5.3: the answer receives every layer the offer sends */
+
+static void
+ngx_webrtc_put_simulcast(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m)
+{
+    unsigned  i;
+
+    for (i = 0; i < m->nrids; i++) {
+        if (m->rids[i].send) {
+            ngx_webrtc_puts(o, "a=rid:");
+            ngx_webrtc_put_str(o, &m->rids[i].id);
+            ngx_webrtc_puts(o, " recv\r\n");
+        }
+    }
+
+    ngx_webrtc_puts(o, "a=simulcast:recv ");
+    ngx_webrtc_put_str(o, &m->simulcast_send);
+    ngx_webrtc_puts(o, "\r\n");
 }
 
 

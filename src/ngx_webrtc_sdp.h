@@ -27,11 +27,13 @@
 #define NGX_WEBRTC_SDP_MAX_SSRC         8
 #define NGX_WEBRTC_SDP_MAX_FINGERPRINTS 4
 #define NGX_WEBRTC_SDP_MAX_CANDIDATES   8
+#define NGX_WEBRTC_SDP_MAX_RIDS         8
 
 #define NGX_WEBRTC_SDP_FMTP_LEN         160
 #define NGX_WEBRTC_SDP_MID_LEN          32
 #define NGX_WEBRTC_SDP_ICE_MAX          256
 #define NGX_WEBRTC_SDP_FP_MAX           64
+#define NGX_WEBRTC_SDP_RID_LEN          16
 
 
 /* results of the codec functions */
@@ -87,6 +89,8 @@ typedef enum {
     NGX_WEBRTC_EXT_TOFFSET,
     NGX_WEBRTC_EXT_VIDEO_ORIENTATION,
     NGX_WEBRTC_EXT_PLAYOUT_DELAY,
+    NGX_WEBRTC_EXT_RID,
+    NGX_WEBRTC_EXT_REPAIRED_RID,
     NGX_WEBRTC_EXT_N,
     NGX_WEBRTC_EXT_UNKNOWN = 255
 } ngx_webrtc_ext_e;
@@ -173,6 +177,13 @@ typedef struct {
 } ngx_webrtc_sdp_extmap_t;
 
 
+/* RFC 8851, 10: a=rid:<rid-id> <direction> [<params>] */
+typedef struct {
+    ngx_webrtc_sdp_str_t        id;
+    uint8_t                     send;
+} ngx_webrtc_sdp_rid_t;
+
+
 typedef struct {
     ngx_webrtc_sdp_str_t        foundation;
     ngx_webrtc_sdp_str_t        transport;
@@ -202,12 +213,14 @@ typedef struct {
     uint8_t                     end_of_candidates;
     uint8_t                     has_direction;
     uint8_t                     bundled;
+    uint8_t                     bundle_only;
     uint16_t                    port;
 
     ngx_webrtc_sdp_str_t        type;
     ngx_webrtc_sdp_str_t        proto;
     ngx_webrtc_sdp_str_t        mid;
     ngx_webrtc_sdp_str_t        msid;
+    ngx_webrtc_sdp_str_t        simulcast_send; /* "0;1;2" */
 
     ngx_webrtc_sdp_transport_t  transport;
 
@@ -220,6 +233,9 @@ typedef struct {
     unsigned                    nssrcs;
     uint32_t                    ssrcs[NGX_WEBRTC_SDP_MAX_SSRC];
     uint32_t                    rtx_ssrc;       /* ssrc-group:FID */
+
+    unsigned                    nrids;
+    ngx_webrtc_sdp_rid_t        rids[NGX_WEBRTC_SDP_MAX_RIDS];
 
     unsigned                    ncandidates;
     ngx_webrtc_sdp_candidate_t  candidates[NGX_WEBRTC_SDP_MAX_CANDIDATES];
@@ -268,11 +284,13 @@ typedef struct {
     uint8_t                     rtcp_rsize;
     uint8_t                     mid_len;
     uint8_t                     fmtp_len;
+    uint8_t                     rid_len;        /* simulcast layer kept */
     uint8_t                     ext[NGX_WEBRTC_EXT_N];   /* id, 0: none */
     uint32_t                    clock;
     uint32_t                    profile_level_id;
     uint32_t                    ssrc;
     u_char                      mid[NGX_WEBRTC_SDP_MID_LEN];
+    u_char                      rid[NGX_WEBRTC_SDP_RID_LEN];
     u_char                      fmtp[NGX_WEBRTC_SDP_FMTP_LEN];
 } ngx_webrtc_track_t;
 

@@ -17,6 +17,7 @@
 
 
 #include <stdint.h>
+#include <dirent.h>
 
 #include "unit.h"
 #include "ngx_webrtc_sdp.h"
@@ -433,8 +434,22 @@ check_answer(const char *name, ngx_webrtc_sdp_t *o, ngx_webrtc_answer_t *a)
            "%s: m=%u has the offer's media type", name, i);
 
         if (am->state != NGX_WEBRTC_ANSWER_ACCEPTED) {
-            ok(m->port == 0 && m->ncandidates == 0 && m->nextmaps == 0,
+            ok(m->port == 0 && m->ncandidates == 0 && m->nextmaps == 0
+               && !m->bundle_only,
                "%s: m=%u rejected with port 0", name, i);
+
+            /* webrtcbin checks the transport of rejected sections too */
+
+            ok(str_eq(&m->transport.ufrag, "Srv1")
+               && str_eq(&m->transport.pwd, "abcdefghijklmnopqrstuv+/")
+               && m->transport.nfingerprints == 1
+               && m->transport.setup == NGX_WEBRTC_SETUP_PASSIVE,
+               "%s: m=%u rejected, with ICE, fingerprint and setup",
+               name, i);
+            ok(om->nformats == 0
+               || (m->has_direction
+                   && m->direction == NGX_WEBRTC_DIR_INACTIVE),
+               "%s: m=%u rejected RTP section is inactive", name, i);
             continue;
         }
 
@@ -443,6 +458,8 @@ check_answer(const char *name, ngx_webrtc_sdp_t *o, ngx_webrtc_answer_t *a)
 
         is_int(m->port, 10000, "%s: m=%u port of the first candidate",
                name, i);
+        ok(!m->bundle_only, "%s: m=%u no a=bundle-only in an answer",
+           name, i);
         ok(m->has_direction && m->direction == am->direction,
            "%s: m=%u direction %u", name, i, am->direction);
         is_int(m->nformats, 1, "%s: m=%u one payload type", name, i);
@@ -3307,6 +3324,478 @@ test_bundle_order(void)
 }
 
 
+/*
+ * chromium-publish-vp8.sdp with edits, each "from" replaced by its "to";
+ * parsed, checked and negotiated for publishing.  Returns the offer's
+ * text (malloc()ed: the offer points into it), NULL if the fixture is
+ * missing.  *rc is what the codec returned first that was not OK.
+ */
+
+static char *
+publish_edited(const char *const *edits, int *rc, size_t *alen)
+{
+    char                      *text, *next;
+    size_t                     len;
+    u_char                    *buf;
+    ngx_webrtc_codec_prefs_t   prefs;
+
+    buf = unit_fixture("chromium-publish-vp8.sdp", &len);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    text = malloc(len + 1);
+    memcpy(text, buf, len);
+    text[len] = '\0';
+    free(buf);
+
+    for ( /* void */ ; edits[0]; edits += 2) {
+        next = subst(text, edits[0], edits[1]);
+        free(text);
+        text = next;
+    }
+
+    prefs_all(&prefs);
+    answer_init(&answer);
+    *alen = 0;
+
+    *rc = ngx_webrtc_sdp_parse(&offer, (u_char *) text, strlen(text), 0);
+
+    if (*rc == NGX_WEBRTC_SDP_OK) {
+        *rc = ngx_webrtc_sdp_check_offer(&offer);
+    }
+
+    if (*rc == NGX_WEBRTC_SDP_OK) {
+        *rc = ngx_webrtc_sdp_negotiate_publish(&offer, &prefs, NULL, &answer);
+    }
+
+    if (*rc == NGX_WEBRTC_SDP_OK) {
+        *alen = ngx_webrtc_sdp_write_answer(out, sizeof(out) - 1, &offer,
+                                            &answer);
+        out[*alen] = '\0';
+    }
+
+    return text;
+}
+
+
+/* the video m= section of the answer in out[], up to the end */
+
+static const u_char *
+answer_video(size_t len, size_t *vlen)
+{
+    const u_char  *v;
+
+    v = (const u_char *) strstr((char *) out, "m=video");
+
+    *vlen = v ? len - (v - out) : 0;
+
+    return v ? v : out;
+}
+
+
+/* RFC 8843, 6: a=bundle-only; RFC 8853: simulcast; RFC 7587: opus */
+
+static void
+test_bundle_only_simulcast(void)
+{
+    int             rc;
+    char           *text;
+    size_t          len, vlen;
+    const u_char   *v;
+    ngx_webrtc_track_t  *tr;
+
+    static const char *const  bundle_only[] = {
+        "m=video 9 ", "m=video 0 ",
+        "a=mid:1\r\n", "a=mid:1\r\na=bundle-only\r\n",
+        NULL
+    };
+
+    static const char *const  bundle_only_ungrouped[] = {
+        "m=video 9 ", "m=video 0 ",
+        "a=mid:1\r\n", "a=mid:1\r\na=bundle-only\r\n",
+        "a=group:BUNDLE 0 1", "a=group:BUNDLE 0",
+        NULL
+    };
+
+    static const char *const  port_zero[] = {
+        "m=video 9 ", "m=video 0 ",
+        NULL
+    };
+
+    static const char *const  bundle_only_first[] = {
+        "m=audio 33091 ", "m=audio 0 ",
+        "a=mid:0\r\n", "a=mid:0\r\na=bundle-only\r\n",
+        NULL
+    };
+
+#define SIMULCAST(list)                                                      \
+        "a=mid:1\r\n",                                                      \
+        "a=mid:1\r\na=rid:0 send\r\na=rid:1 send\r\na=rid:2 send\r\n"       \
+        "a=simulcast:send " list "\r\n"
+
+    static const char *const  simulcast[] = { SIMULCAST("0;1;2"), NULL };
+    static const char *const  simulcast_paused[] = {
+        SIMULCAST("~2;1,0"), NULL
+    };
+    static const char *const  simulcast_unknown[] = {
+        SIMULCAST("0;1;3"), NULL
+    };
+    static const char *const  simulcast_no_ext[] = {
+        SIMULCAST("0;1;2"),
+        "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n", "",
+        NULL
+    };
+    static const char *const  simulcast_named[] = {
+        "a=mid:1\r\n",
+        "a=mid:1\r\na=rid:h send\r\na=rid:f send max-width=1280\r\n"
+        "a=rid:q send\r\na=simulcast:send h;f;q\r\n",
+        NULL
+    };
+    static const char *const  bad_rid[] = {
+        "a=mid:1\r\n", "a=mid:1\r\na=rid:a.b send\r\n", NULL
+    };
+    static const char *const  repeated_rid[] = {
+        "a=mid:1\r\n", "a=mid:1\r\na=rid:0 send\r\na=rid:0 recv\r\n", NULL
+    };
+    static const char *const  bad_simulcast[] = {
+        "a=mid:1\r\n", "a=mid:1\r\na=simulcast:sendrecv 0\r\n", NULL
+    };
+    static const char *const  opus_mono_rtpmap[] = {
+        "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000", NULL
+    };
+
+    /* a bundle-only section in the group is live */
+
+    text = publish_edited(bundle_only, &rc, &len);
+    if (text == NULL) {
+        return;
+    }
+
+    ok(rc == NGX_WEBRTC_SDP_OK && offer.media[1].port == 0
+       && offer.media[1].bundle_only
+       && answer.media[1].state == NGX_WEBRTC_ANSWER_ACCEPTED
+       && answer.tracks[1].kind == NGX_WEBRTC_MEDIA_VIDEO
+       && answer.tracks[1].codec == NGX_WEBRTC_CODEC_VP8,
+       "bundle-only: port 0 video section accepted, VP8");
+    ok(len && check_answer("bundle-only", &offer, &answer),
+       "bundle-only: answer complete");
+    ok(has_line(out, len, "a=group:BUNDLE 0 1")
+       && has_line(out, len, "m=video 10000 UDP/TLS/RTP/SAVPF 96")
+       && !has_text(out, len, "bundle-only"),
+       "bundle-only: answered with the port, without a=bundle-only");
+    free(text);
+
+    /* RFC 8843, 6: bundle-only outside the group is not usable */
+
+    text = publish_edited(bundle_only_ungrouped, &rc, &len);
+    ok(rc == NGX_WEBRTC_SDP_OK
+       && answer.media[1].state == NGX_WEBRTC_ANSWER_REJECTED
+       && answer.tracks[1].kind == 0
+       && has_line(out, len, "m=video 0 UDP/TLS/RTP/SAVPF 96")
+       && has_line(out, len, "a=group:BUNDLE 0"),
+       "bundle-only outside the BUNDLE group: rejected, audio kept");
+    ok(len && check_answer("bundle-only ungrouped", &offer, &answer),
+       "bundle-only outside the BUNDLE group: answer complete");
+    free(text);
+
+    /* RFC 3264, 8.2: port 0 without bundle-only is a rejected section */
+
+    text = publish_edited(port_zero, &rc, &len);
+    ok(rc == NGX_WEBRTC_SDP_OK
+       && answer.media[1].state == NGX_WEBRTC_ANSWER_REJECTED
+       && answer.tracks[1].kind == 0,
+       "port 0 without bundle-only: video rejected");
+    ok(len && check_answer("port 0", &offer, &answer),
+       "port 0 without bundle-only: answer complete");
+    free(text);
+
+    /* the BUNDLE-tag itself bundle-only: still the group's transport */
+
+    text = publish_edited(bundle_only_first, &rc, &len);
+    ok(rc == NGX_WEBRTC_SDP_OK
+       && answer.media[0].state == NGX_WEBRTC_ANSWER_ACCEPTED
+       && answer.media[1].state == NGX_WEBRTC_ANSWER_ACCEPTED,
+       "bundle-only tagged section: both accepted");
+    free(text);
+
+    /* simulcast: every layer received, layer "0" forwarded */
+
+    text = publish_edited(simulcast, &rc, &len);
+    tr = &answer.tracks[1];
+    v = answer_video(len, &vlen);
+
+    ok(rc == NGX_WEBRTC_SDP_OK && offer.media[1].nrids == 3
+       && offer.media[1].simulcast,
+       "simulcast: offer parsed, 3 rids");
+    ok(tr->rid_len == 1 && tr->rid[0] == '0'
+       && tr->ext[NGX_WEBRTC_EXT_RID] == 10,
+       "simulcast: layer 0 kept, rtp-stream-id is extension 10");
+    ok(has_line(v, vlen, "a=rid:0 recv") && has_line(v, vlen, "a=rid:1 recv")
+       && has_line(v, vlen, "a=rid:2 recv")
+       && has_line(v, vlen, "a=simulcast:recv 0;1;2")
+       && has_line(v, vlen,
+                   "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
+       && !has_text(v, vlen, "repaired-rtp-stream-id"),
+       "simulcast: answer receives the 3 layers, with rtp-stream-id");
+    ok(len && check_answer("simulcast", &offer, &answer),
+       "simulcast: answer complete");
+    free(text);
+
+    text = publish_edited(simulcast_paused, &rc, &len);
+    v = answer_video(len, &vlen);
+    ok(rc == NGX_WEBRTC_SDP_OK && answer.tracks[1].rid_len == 1
+       && answer.tracks[1].rid[0] == '0'
+       && has_line(v, vlen, "a=simulcast:recv ~2;1,0"),
+       "simulcast: paused layer and alternatives, layer 0 kept");
+    free(text);
+
+    text = publish_edited(simulcast_named, &rc, &len);
+    v = answer_video(len, &vlen);
+    ok(rc == NGX_WEBRTC_SDP_OK && answer.tracks[1].rid_len == 1
+       && answer.tracks[1].rid[0] == 'h'
+       && has_line(v, vlen, "a=rid:f recv")
+       && has_line(v, vlen, "a=simulcast:recv h;f;q"),
+       "simulcast: without a layer 0 the first one listed is kept");
+    free(text);
+
+    /* declined: RFC 8829, 5.3.1, the publisher sends its first layer */
+
+    text = publish_edited(simulcast_unknown, &rc, &len);
+    v = answer_video(len, &vlen);
+    ok(rc == NGX_WEBRTC_SDP_OK && answer.tracks[1].rid_len == 0
+       && answer.tracks[1].ext[NGX_WEBRTC_EXT_RID] == 0
+       && !has_text(v, vlen, "a=simulcast") && !has_text(v, vlen, "a=rid")
+       && !has_text(v, vlen, "rtp-stream-id"),
+       "simulcast naming a rid without a=rid: declined");
+    free(text);
+
+    text = publish_edited(simulcast_no_ext, &rc, &len);
+    v = answer_video(len, &vlen);
+    ok(rc == NGX_WEBRTC_SDP_OK && answer.tracks[1].rid_len == 0
+       && !has_text(v, vlen, "a=simulcast"),
+       "simulcast without the rtp-stream-id extension: declined");
+    free(text);
+
+    /* no simulcast: no rtp-stream-id, although Chromium offers it */
+
+    text = publish_edited(bundle_only + 4, &rc, &len);
+    ok(rc == NGX_WEBRTC_SDP_OK && answer.tracks[1].rid_len == 0
+       && answer.tracks[1].ext[NGX_WEBRTC_EXT_RID] == 0
+       && !has_text(out, len, "rtp-stream-id"),
+       "no simulcast: no rtp-stream-id in the answer");
+    free(text);
+
+    text = publish_edited(bad_rid, &rc, &len);
+    ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+       && strstr(offer.error, "a=rid"), "a=rid with a '.': malformed");
+    free(text);
+
+    text = publish_edited(repeated_rid, &rc, &len);
+    ok(rc == NGX_WEBRTC_SDP_MALFORMED, "a repeated a=rid: malformed");
+    free(text);
+
+    text = publish_edited(bad_simulcast, &rc, &len);
+    ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+       && strstr(offer.error, "a=simulcast"),
+       "a=simulcast:sendrecv: malformed");
+    free(text);
+
+    /* RFC 7587, 7: "opus/48000" is read as "opus/48000/2" */
+
+    text = publish_edited(opus_mono_rtpmap, &rc, &len);
+    ok(rc == NGX_WEBRTC_SDP_OK
+       && answer.tracks[0].codec == NGX_WEBRTC_CODEC_OPUS
+       && answer.tracks[0].channels == 2
+       && has_line(out, len, "a=rtpmap:111 opus/48000/2"),
+       "opus/48000 without channels: accepted as opus/48000/2");
+    free(text);
+}
+
+
+/*
+ * Offers refused although not named bad-*: what the server does not do,
+ * with the start of the reason it gives
+ */
+
+static const struct {
+    const char  *name;
+    const char  *reason;
+} unsupported[] = {
+    { "obs-publish-hevc.sdp", "no common video codec" },
+    { NULL, NULL }
+};
+
+
+static int
+fixture_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+
+/*
+ * Every offer in t/sdp/, whoever wrote it (Chromium, Firefox, GStreamer,
+ * OBS, Safari, or a hand edit): a bad-* one is refused with a one-line
+ * reason, any other is answered and its answer parses back complete.
+ * A *-play* offer is answered against a VP8 and an H.264 stream and must
+ * receive at least one of them.  A bundle-only section in the BUNDLE
+ * group is answered as a live one (RFC 8843, 6).
+ */
+
+static void
+test_every_fixture(void)
+{
+    int                  rc, rc2, bad, play, answered;
+    char                *names[256], *name;
+    size_t               len;
+    u_char              *buf;
+    DIR                 *dir;
+    unsigned             i, j, k, n;
+    const char          *reason, *error;
+    struct dirent       *de;
+    ngx_webrtc_track_t   streams[2][2];
+    ngx_webrtc_sdp_media_t    *m;
+    ngx_webrtc_codec_prefs_t   prefs;
+
+    if (!make_stream("chromium-publish-vp8.sdp", streams[0])
+        || !make_stream("chromium-publish-h264.sdp", streams[1]))
+    {
+        ok(0, "fixtures: streams to play");
+        return;
+    }
+
+    dir = opendir(unit_dir);
+
+    if (!ok(dir != NULL, "fixtures: %s opened", unit_dir)) {
+        return;
+    }
+
+    n = 0;
+
+    while ((de = readdir(dir)) != NULL && n < 256) {
+        len = strlen(de->d_name);
+
+        if (len > 4 && strcmp(de->d_name + len - 4, ".sdp") == 0) {
+            names[n++] = strdup(de->d_name);
+        }
+    }
+
+    closedir(dir);
+
+    qsort(names, n, sizeof(char *), fixture_cmp);
+
+    ok(n >= 19, "fixtures: %u offers in %s", n, unit_dir);
+
+    prefs_all(&prefs);
+
+    for (i = 0; i < n; i++) {
+        name = names[i];
+
+        buf = unit_fixture(name, &len);
+        if (buf == NULL) {
+            continue;
+        }
+
+        bad = (strncmp(name, "bad-", 4) == 0 || strstr(name, "-bad-"));
+        play = (strstr(name, "-play") != NULL);
+
+        reason = NULL;
+
+        for (j = 0; unsupported[j].name; j++) {
+            if (strcmp(unsupported[j].name, name) == 0) {
+                reason = unsupported[j].reason;
+            }
+        }
+
+        answered = 0;
+        error = NULL;
+
+        rc = ngx_webrtc_sdp_parse(&offer, buf, len, 0);
+
+        if (rc == NGX_WEBRTC_SDP_OK) {
+            rc = ngx_webrtc_sdp_check_offer(&offer);
+        }
+
+        if (rc != NGX_WEBRTC_SDP_OK) {
+            error = offer.error;
+
+        } else if (play) {
+            rc2 = NGX_WEBRTC_SDP_UNSUPPORTED;
+
+            for (k = 0; k < 2; k++) {
+                answer_init(&answer);
+
+                if (ngx_webrtc_sdp_negotiate_play(&offer, streams[k],
+                                                  &answer)
+                    == NGX_WEBRTC_SDP_OK)
+                {
+                    rc2 = NGX_WEBRTC_SDP_OK;
+
+                    if (!bad && !reason
+                        && check_answer(name, &offer, &answer) == 0)
+                    {
+                        rc2 = NGX_WEBRTC_SDP_MALFORMED;
+                        break;
+                    }
+
+                } else {
+                    error = answer.error;
+                }
+            }
+
+            rc = rc2;
+            answered = (rc == NGX_WEBRTC_SDP_OK);
+
+        } else {
+            answer_init(&answer);
+            rc = ngx_webrtc_sdp_negotiate_publish(&offer, &prefs, NULL,
+                                                  &answer);
+            error = answer.error;
+
+            if (rc == NGX_WEBRTC_SDP_OK && !bad && !reason) {
+                answered = (check_answer(name, &offer, &answer) != 0);
+            }
+        }
+
+        if (bad || reason) {
+            ok(rc != NGX_WEBRTC_SDP_OK && error != NULL
+               && strpbrk(error, "\r\n") == NULL
+               && (reason == NULL
+                   || strncmp(error, reason, strlen(reason)) == 0),
+               "fixture %s refused: %s", name, error ? error : "(none)");
+
+            free(buf);
+            continue;
+        }
+
+        if (!ok(answered, "fixture %s answered", name)) {
+            diag("  error: %s", error ? error : "(none)");
+            free(buf);
+            continue;
+        }
+
+        for (j = 0; j < offer.nmedia; j++) {
+            m = &offer.media[j];
+
+            if (m->bundle_only && m->bundled && m->rtcp_mux
+                && (m->kind == NGX_WEBRTC_MEDIA_AUDIO
+                    || m->kind == NGX_WEBRTC_MEDIA_VIDEO))
+            {
+                is_int(answer.media[j].state, NGX_WEBRTC_ANSWER_ACCEPTED,
+                       "fixture %s: bundle-only m=%u accepted", name, j);
+            }
+        }
+
+        free(buf);
+    }
+
+    for (i = 0; i < n; i++) {
+        free(names[i]);
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -3327,6 +3816,8 @@ main(int argc, char **argv)
     test_truncated();
     test_small_buffers();
     test_bundle_order();
+    test_bundle_only_simulcast();
+    test_every_fixture();
     test_fuzz();
 
     free(text_buf);
