@@ -34,7 +34,7 @@ SOURCES    := $(wildcard $(TOP)/src/*.c $(TOP)/src/*.h) $(TOP)/config
 BUILD_PKGS := gcc make openssl nginx nginx-dev libnginx-mod-stream \
               libssl-dev libsrtp2-dev libnice-dev
 TEST_PKGS  := perl libio-socket-ssl-perl libwww-perl libjson-pp-perl \
-              libprotocol-websocket-perl curl chromium firefox-esr \
+              libprotocol-websocket-perl curl chromium firefox-esr sqlite3 \
               clang libclang-rt-14-dev
 
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

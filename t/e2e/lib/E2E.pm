@@ -3,11 +3,13 @@ package E2E;
 # Shared Perl side of the end-to-end tests t/1NN-e2e-*.t: an nginx with an
 # HTTPS server (self-signed certificate, a static page, WHIP and WHEP
 # locations) and a stream server with webrtc, 2 workers, all on 127.0.0.1;
-# and a runner for the Chromium scenario scripts t/e2e/<name>.js.
+# and a runner for the scenario scripts t/e2e/<name>.js (Chromium, and
+# Firefox for scenarios that ask for it: start(firefox => 1)).
 #
 #   use lib "$FindBin::Bin/e2e/lib";
 #   use E2E;
 #   my $t = E2E::start(plan => 5, main => 'webrtc_consent_timeout 3s;');
+#   my $t = E2E::start(plan => 5, firefox => 1);   # skip_all without Firefox
 #   my $r = E2E::scenario($t, 'fanout', timeout => 60, env => { CODEC => 'VP8' });
 #   # $r: the decoded "RESULT {...}" line of the script (undef if none)
 
@@ -25,13 +27,25 @@ use Time::HiRes qw/sleep time/;
 my $E2E = abs_path(dirname(__FILE__) . '/..');      # t/e2e
 
 sub chromium { $ENV{CHROMIUM} || '/usr/bin/chromium' }
+sub firefox { $ENV{FIREFOX} || '/usr/bin/firefox-esr' }
 
-# skip_all unless node, Chromium, playwright-core and openssl are there
+# skip_all unless node, Chromium, playwright-core and openssl are there;
+# with $firefox also Firefox ESR, puppeteer-core and sqlite3 (the profile's
+# permissions.sqlite, t/e2e/lib/firefox.js)
 sub _requirements {
+	my ($firefox) = @_;
 	local $?;
 	return 'no Chromium (' . chromium() . ')' unless -x chromium();
 	return 'no playwright-core in t/e2e/node_modules'
 		unless -d "$E2E/node_modules/playwright-core";
+	if ($firefox) {
+		return 'no Firefox ESR (' . firefox() . ', Debian firefox-esr)'
+			unless -x firefox();
+		return 'no puppeteer-core in t/e2e/node_modules'
+			unless -d "$E2E/node_modules/puppeteer-core";
+		`sqlite3 -version 2>/dev/null`;
+		return 'no sqlite3' if $?;
+	}
 	my $v = `node --version 2>/dev/null` // '';
 	return 'no node' unless $v =~ /^v\d+/;
 	`openssl version 2>/dev/null`;
@@ -40,12 +54,13 @@ sub _requirements {
 }
 
 # start(plan => N, main => 'main context directives', http => 'server
-# directives'): writes the certificate, the page and nginx.conf, plans N
-# tests (N includes the "no alerts" test of the run) and starts nginx.
+# directives', firefox => 1 if a scenario uses Firefox): writes the
+# certificate, the page and nginx.conf, plans N tests (N includes the "no
+# alerts" test of the run) and starts nginx.
 sub start {
 	my (%o) = @_;
 	my $t = Test::Nginx->new()->has(qw/http stream http_ssl/);
-	if (my $why = _requirements()) {
+	if (my $why = _requirements($o{firefox})) {
 		Test::More::plan(skip_all => $why);
 	}
 	$t->plan($o{plan}) if $o{plan};

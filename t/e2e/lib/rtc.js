@@ -66,10 +66,11 @@ function pageLib() {
   }
 
   // o: { url, codec ('VP8', 'H264', ...), mangleFingerprint, scale,
-  //      wait (ms to wait for 'connected', 0: do not wait), noAnswer }
+  //      wait (ms to wait for 'connected', 0: do not wait), noAnswer,
+  //      bundlePolicy ('max-bundle' by default) }
   async function publish(name, o) {
     const ms = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({ bundlePolicy: o.bundlePolicy || 'max-bundle' });
     const e = track(name, pc);
     e.media = ms;
 
@@ -104,7 +105,7 @@ function pageLib() {
     e.location = r.location;
     const out = {
       status: r.status, location: r.location, etag: r.etag,
-      answer: r.body, fingerprint: fp,
+      answer: r.body, offer: sdp, fingerprint: fp,
       sentFingerprint: (sdp.match(/^a=fingerprint:(.*)$/m) || [])[1] || null,
     };
 
@@ -127,9 +128,9 @@ function pageLib() {
   }
 
   // o: { url, wait, firstFrame (ms: poll getStats every 50 ms until the
-  //      first decoded video frame) }
+  //      first decoded video frame), bundlePolicy ('max-bundle') }
   async function play(name, o) {
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({ bundlePolicy: o.bundlePolicy || 'max-bundle' });
     const e = track(name, pc);
     pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.addTransceiver('video', { direction: 'recvonly' });
@@ -143,7 +144,7 @@ function pageLib() {
     e.location = r.location;
     const out = {
       status: r.status, location: r.location, answer: r.body,
-      postMs: Math.round(tPost),
+      offer: pc.localDescription.sdp, postMs: Math.round(tPost),
     };
 
     if (r.status !== 201) {

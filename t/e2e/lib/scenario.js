@@ -4,9 +4,14 @@
 //
 //   require('./lib/scenario').run(async (env) => {
 //     const page = await env.page();          // a page of the origin, rtc installed
+//     const ff = await env.firefoxPage();     // the same in Firefox (lib/firefox.js)
 //     ...
 //     return { some: 'results' };
 //   });
+//
+// Chromium pages are playwright-core pages, Firefox pages puppeteer-core
+// pages: both have evaluate(fn, arg), screenshot({path}), goto(url), and
+// lib/rtc.js works with either.
 //
 // Environment: E2E_BASE (origin, e.g. https://127.0.0.1:8443), E2E_TIMEOUT
 // (overall limit, seconds, default 60), E2E_PAGE (page path, /index.html).
@@ -18,6 +23,7 @@
 
 const fs = require('fs');
 const { launch } = require('./browser');
+const firefox = require('./firefox');
 const rtc = require('./rtc');
 
 function run(scenario) {
@@ -28,6 +34,8 @@ function run(scenario) {
   const notes = [];
   let browser = null;
   let launching = null;
+  let ff = null;              // Firefox, when a scenario asks for it
+  let ffLaunching = null;
   let printed = false;
 
   const print = (obj) => {
@@ -45,10 +53,14 @@ function run(scenario) {
     print(obj);
     if (!finishing) {
       finishing = (async () => {
-        if (!browser && launching) {
-          // timed out while the browser was starting
-          await Promise.race([launching.catch(() => {}),
+        if ((!browser && launching) || (!ff && ffLaunching)) {
+          // timed out while a browser was starting
+          await Promise.race([
+            Promise.all([launching, ffLaunching].map((l) => l && l.catch(() => {}))),
             new Promise((r) => setTimeout(r, 5000).unref())]);
+        }
+        if (ff) {
+          await ff.close();             // bounded (10 s), removes the profile
         }
         if (browser) {
           const dir = browser.userDataDir;
@@ -101,6 +113,29 @@ function run(scenario) {
     // a second, independent browser (its own processes)
     async browser() {
       return launch();
+    },
+    // a page of the origin in Firefox (one Firefox for the scenario, its
+    // profile granting camera and microphone to the origin), rtc installed
+    async firefoxPage(where) {
+      if (!ffLaunching) {
+        ffLaunching = firefox.launch({ origins: [new URL(base).origin] })
+          .then((b) => {
+            ff = b;
+            env.log('firefox profile ' + b.userDataDir);
+            return b;
+          });
+      }
+      await ffLaunching;
+      const page = await ff.browser.newPage();
+      page.on('pageerror', (e) => env.log('firefox pageerror: ' + e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warn' || m.type() === 'warning') {
+          env.log('firefox console.' + m.type() + ': ' + m.text());
+        }
+      });
+      await page.goto(base + (where || pagePath));
+      await rtc.install(page);
+      return page;
     },
   };
 
