@@ -472,20 +472,32 @@ ngx_webrtc_dtls_established(ngx_webrtc_peer_t *peer)
 /*
  * RFC 8122, 5 and RFC 8842, 5.1: the certificate MUST match a fingerprint
  * of the offer, which arrived over authenticated signaling; otherwise the
- * session is torn down and no media flows.
+ * session is torn down and no media flows.  Of several fingerprints, those
+ * of the strongest hash function are checked (RFC 8122, 5): a weak one
+ * beside a strong one (Firefox may list sha-1 too) proves nothing.
  */
 
 static ngx_int_t
 ngx_webrtc_dtls_check_fingerprint(ngx_webrtc_peer_t *peer, X509 *cert)
 {
-    ngx_uint_t                 i;
+    ngx_uint_t                 i, strongest;
     unsigned int               len;
     const EVP_MD              *md;
     ngx_webrtc_fingerprint_t  *fp;
     u_char                     buf[EVP_MAX_MD_SIZE];
 
+    strongest = 0;
+
+    for (i = 0; i < peer->nfingerprints; i++) {
+        strongest = ngx_max(strongest, peer->fingerprints[i].hash);
+    }
+
     for (i = 0; i < peer->nfingerprints; i++) {
         fp = &peer->fingerprints[i];
+
+        if (fp->hash != strongest) {
+            continue;
+        }
 
         switch (fp->hash) {
         case NGX_WEBRTC_HASH_SHA1:

@@ -121,6 +121,7 @@ typedef enum {
 } ngx_webrtc_setup_e;
 
 
+/* in order of strength */
 typedef enum {
     NGX_WEBRTC_HASH_SHA1 = 1,
     NGX_WEBRTC_HASH_SHA224,

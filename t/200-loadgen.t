@@ -11,7 +11,8 @@
 # Their receiver reports come from 40 sender SSRCs: past 16 the server
 # drops them before decryption (libsrtp2 would keep a stream for each).
 # Two viewers take ChaCha20-Poly1305 for DTLS; one that offers only CBC
-# suites is refused.
+# suites is refused, and so is one whose sha-256 fingerprint is wrong
+# although its sha-1 one is right.
 # The status location's counters follow it: the stream's packets and
 # bitrate from the publisher, each worker's peers and packets, and the
 # forwarding delay of every packet sent, from the kernel's receive stamp.
@@ -32,7 +33,7 @@ use Time::HiRes qw/sleep time/;
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x tool();
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(42);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(45);
 
 # the harness's globals log at debug level: a log line per packet would
 # be the load; this run logs at info
@@ -261,6 +262,29 @@ is($sum->{fail}{dtls_error}, 1, 'CBC suites only: the handshake fails')
 is(scalar $t->log_lines(qr/\[info\].* DTLS handshake failed .*no shared/),
 	1, 'CBC suites only: "no shared cipher" logged at info');
 
+# RFC 8122, 5: of several fingerprints the strongest hash function's is
+# checked; a right sha-1 beside a wrong sha-256 lets nobody in
+
+@out = run_tool($d, 10, undef, '--whep', "$base/whep/load", '--viewers', '1',
+	'--duration', '1', '--http-timeout', '3', '--dtls-timeout', '3',
+	'--json', '--fingerprint', 'both');
+
+$sum = summary(@out);
+
+is($sum->{connected}, 1, 'sha-256 and sha-1 fingerprints: connected')
+	or diag(join '', @out);
+
+@out = run_tool($d, 10, undef, '--whep', "$base/whep/load", '--viewers', '1',
+	'--duration', '1', '--http-timeout', '3', '--dtls-timeout', '3',
+	'--json', '--fingerprint', 'weak');
+
+$sum = summary(@out);
+
+ok(!$sum->{connected}, 'a wrong sha-256 beside the right sha-1: refused')
+	or diag(join '', @out);
+is(scalar $t->log_lines(qr/\[info\].* DTLS certificate does not match /),
+	1, 'a wrong sha-256 beside the right sha-1: logged at info');
+
 ###########################################################################
 # the publisher ends by itself
 
@@ -279,7 +303,7 @@ cmp_ok($ps->{pub_rtcp} // 0, '>', 0,
 	. ($ps->{pub_pli} // 0) . ' PLI');
 
 my $sessions = () = $t->log_lines(qr/viewer session \w+ closed: deleted/);
-is($sessions, 7, 'nginx closed the 7 viewer sessions on DELETE');
+is($sessions, 8, 'nginx closed the 8 viewer sessions on DELETE');
 
 # its DELETE closes it in its worker by a relay message
 for (1 .. 30) {

@@ -176,6 +176,7 @@ wl_options(int argc, char **argv)
         { "cacert", required_argument, NULL, 'A' },
         { "srtp", required_argument, NULL, 'S' },
         { "dtls-ciphers", required_argument, NULL, 'T' },
+        { "fingerprint", required_argument, NULL, 'F' },
         { "janus", required_argument, NULL, 'J' },
         { "mountpoint", required_argument, NULL, 'M' },
         { "rtp", required_argument, NULL, 'R' },
@@ -396,6 +397,17 @@ wl_options(int argc, char **argv)
             wl_conf.dtls_ciphers = optarg;
             break;
 
+        case 'F':
+            if (strcmp(optarg, "sha-256") != 0 && strcmp(optarg, "both") != 0
+                && strcmp(optarg, "weak") != 0)
+            {
+                wl_log("webrtc-load: --fingerprint: sha-256, both or weak");
+                return -1;
+            }
+
+            wl_conf.fingerprint = optarg;
+            break;
+
         case 'J':
             wl_conf.janus = optarg;
             break;
@@ -545,6 +557,9 @@ wl_usage(void)
         "  --srtp gcm|cm|both    SRTP profiles to offer (both)\n"
         "  --dtls-ciphers LIST   DTLS cipher suites to offer, OpenSSL's\n"
         "                        names (ECDHE with AES-GCM, ChaCha20)\n"
+        "  --fingerprint F       a=fingerprint lines of the offers: sha-256\n"
+        "                        (the default), both (sha-256 and sha-1),\n"
+        "                        weak (a wrong sha-256, the right sha-1)\n"
         "  --http-timeout S      signaling request timeout (10)\n"
         "  --ice-timeout S       ICE timeout (10)\n"
         "  --dtls-timeout S      DTLS handshake timeout (10)\n"

@@ -429,6 +429,7 @@ typedef struct {
     const char                 *token;
     const char                 *srtp_profiles;
     const char                 *dtls_ciphers;
+    const char                 *fingerprint;   /* NULL: sha-256 */
 
     uint64_t                    bitrate;        /* video, bit/s */
     double                      fps;

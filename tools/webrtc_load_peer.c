@@ -77,7 +77,7 @@ static long wl_bio_ctrl(BIO *b, int cmd, long num, void *ptr);
 static int wl_bio_create(BIO *b);
 
 
-char                    wl_fingerprint[32 * 3];
+char                    wl_fingerprint[256];
 
 const char             *wl_fail_names[WL_FAIL_N] = {
     "http_status",
@@ -176,8 +176,31 @@ wl_peer_init(void)
         goto failed;
     }
 
+    /*
+     * "$f" follows "a=fingerprint:sha-256 " in the offers; --fingerprint
+     * adds a sha-1 line after it, and "weak" spoils the sha-256 one: the
+     * server checks the strongest hash function (RFC 8122, 5)
+     */
+
+    if (wl_conf.fingerprint && strcmp(wl_conf.fingerprint, "weak") == 0) {
+        md[0] ^= 0xff;
+    }
+
     for (i = 0; i < 32; i++) {
         sprintf(wl_fingerprint + i * 3, "%02X%s", md[i], i < 31 ? ":" : "");
+    }
+
+    if (wl_conf.fingerprint && strcmp(wl_conf.fingerprint, "sha-256") != 0) {
+        if (X509_digest(x, EVP_sha1(), md, &n) != 1 || n != 20) {
+            goto failed;
+        }
+
+        strcat(wl_fingerprint, "\r\na=fingerprint:sha-1 ");
+
+        for (i = 0; i < 20; i++) {
+            sprintf(wl_fingerprint + strlen(wl_fingerprint), "%02X%s", md[i],
+                    i < 19 ? ":" : "");
+        }
     }
 
     wl_dtls_ctx = SSL_CTX_new(DTLS_client_method());
