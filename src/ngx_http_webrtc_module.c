@@ -701,6 +701,10 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
 
     if (role == NGX_WEBRTC_ROLE_PUBLISHER) {
         ngx_memcpy(st->tracks, answer->tracks, sizeof(st->tracks));
+
+        /* what its SPS says is learnt from its media */
+        st->h264_label = st->tracks[1].profile_level_id;
+        st->h264_sps = 0;
     }
 
     ngx_memcpy(out->id, s->id, NGX_WEBRTC_ID_LEN);
@@ -1365,7 +1369,9 @@ ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,
  *
  * {"streams":[{"name":S,"live":true,"viewers":N,"uptime":SEC,
  *              "packets_in":N,"bytes_in":N,"packets_lost":N,
- *              "bitrate_in":BPS},...],
+ *              "bitrate_in":BPS[,"h264_profile_level_id":"64001f"|null,
+ *              "h264_profile":S,"h264_label":"42e01f",
+ *              "h264_label_profile":S]},...],
  *  "workers":[{"worker":N,"pid":N,"publishers":N,"viewers":N,
  *              "packets_in":N,"bytes_in":N,"packets_out":N,"bytes_out":N,
  *              "dropped_out":N,"relay_dropped":N},...],
@@ -1381,7 +1387,7 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
     u_char                     *p, *end, *buf;
     size_t                      size;
     ngx_str_t                   name;
-    ngx_uint_t                  first, i, k, nworkers;
+    ngx_uint_t                  first, i, k, nworkers, profile;
     ngx_core_conf_t            *cf;
     ngx_rbtree_node_t          *node, *root, *sentinel;
     ngx_webrtc_stream_t        *st;
@@ -1435,9 +1441,13 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
            + shm->sh->nstreams
              * (sizeof("{\"name\":\"\",\"live\":false,\"viewers\":,"
                        "\"uptime\":,\"packets_in\":,\"bytes_in\":,"
-                       "\"packets_lost\":,\"bitrate_in\":},")
+                       "\"packets_lost\":,\"bitrate_in\":,"
+                       "\"h264_profile_level_id\":\"123456\","
+                       "\"h264_profile\":\"\",\"h264_label\":\"123456\","
+                       "\"h264_label_profile\":\"\"},")
                 + NGX_WEBRTC_STREAM_LEN + NGX_INT_T_LEN + NGX_TIME_T_LEN
-                + 4 * NGX_INT64_LEN)
+                + 4 * NGX_INT64_LEN
+                + 2 * sizeof("predictive high 4:4:4"))
            + nworkers
              * (sizeof("{\"worker\":,\"pid\":,\"publishers\":,\"viewers\":,"
                        "\"packets_in\":,\"bytes_in\":,\"packets_out\":,"
@@ -1475,13 +1485,40 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
             p = ngx_slprintf(p, end, "%s{\"name\":\"%V\",\"live\":%s,"
                              "\"viewers\":%ui,\"uptime\":%T,"
                              "\"packets_in\":%uL,\"bytes_in\":%uL,"
-                             "\"packets_lost\":%uL,\"bitrate_in\":%uL}",
+                             "\"packets_lost\":%uL,\"bitrate_in\":%uL",
                              first ? "" : ",", &st->node.str,
                              st->publisher ? "true" : "false",
                              st->nviewers, ngx_time() - st->created,
                              st->packets_in, st->bytes_in, st->packets_lost,
                              st->publisher ? st->bitrate_in : (uint64_t) 0);
             first = 0;
+
+            /* H.264: what the publisher's SPS says, and what its offer did */
+
+            if (st->tracks[1].codec == NGX_WEBRTC_CODEC_H264) {
+                if (st->h264_sps) {
+                    profile = ngx_webrtc_h264_profile(st->h264_sps);
+
+                    p = ngx_slprintf(p, end,
+                                     ",\"h264_profile_level_id\":\"%06xD\","
+                                     "\"h264_profile\":\"%s\"",
+                                     st->h264_sps,
+                                     ngx_webrtc_h264_profile_name(profile));
+
+                } else {
+                    p = ngx_slprintf(p, end,
+                                     ",\"h264_profile_level_id\":null");
+                }
+
+                profile = ngx_webrtc_h264_profile(st->h264_label);
+
+                p = ngx_slprintf(p, end, ",\"h264_label\":\"%06xD\","
+                                 "\"h264_label_profile\":\"%s\"",
+                                 st->h264_label,
+                                 ngx_webrtc_h264_profile_name(profile));
+            }
+
+            p = ngx_slprintf(p, end, "}");
         }
     }
 

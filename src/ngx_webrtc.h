@@ -93,6 +93,14 @@ struct ngx_webrtc_stream_s {
     /* the publisher's negotiated tracks, kept while viewers wait */
     ngx_webrtc_track_t            tracks[2];
 
+    /*
+     * H.264: the profile-level-id the publisher's offer said, and the one
+     * of the SPS it sends (0: none seen yet); tracks[1] has the SPS's
+     * profile once seen, so viewers are negotiated against what is sent
+     */
+    uint32_t                      h264_label;
+    uint32_t                      h264_sps;
+
     /* what the publishers sent, told by their worker once a second */
     uint64_t                      packets_in;
     uint64_t                      bytes_in;
@@ -190,6 +198,7 @@ typedef struct {
 ngx_int_t ngx_webrtc_core_use(ngx_conf_t *cf);
 ngx_webrtc_core_conf_t *ngx_webrtc_core_conf(ngx_cycle_t *cycle);
 ngx_int_t ngx_webrtc_random(u_char *buf, size_t len, const char *alphabet);
+const char *ngx_webrtc_h264_profile_name(ngx_uint_t profile);
 
 ngx_int_t ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
     u_char *in, size_t len, struct sockaddr *sa, socklen_t socklen,

@@ -478,3 +478,26 @@ ngx_webrtc_core_expire_handler(ngx_event_t *ev)
         ngx_add_timer(ev, NGX_WEBRTC_EXPIRE_INTERVAL);
     }
 }
+
+
+/* ngx_webrtc_h264_profile_e, as the status location and logs name it */
+
+const char *
+ngx_webrtc_h264_profile_name(ngx_uint_t profile)
+{
+    static const char  *names[] = {
+        "unknown",
+        "constrained baseline",
+        "baseline",
+        "main",
+        "constrained high",
+        "high",
+        "predictive high 4:4:4"
+    };
+
+    if (profile >= sizeof(names) / sizeof(names[0])) {
+        return names[0];
+    }
+
+    return names[profile];
+}

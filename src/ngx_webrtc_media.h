@@ -127,6 +127,8 @@ struct ngx_webrtc_peer_s {
     ngx_webrtc_in_t             in[2];
     uint32_t                    local_ssrc;     /* ours in RTCP */
 
+    uint32_t                    h264_sps;       /* the last SPS's */
+
     uint32_t                    in_ssrc[NGX_WEBRTC_MAX_SSRC];
     ngx_uint_t                  nin_ssrc;
 
@@ -153,6 +155,7 @@ struct ngx_webrtc_peer_s {
     unsigned                    srtp_ready:1;
     unsigned                    closed:1;
     unsigned                    ssrc_logged:1;
+    unsigned                    h264_logged:1;
     unsigned                    unprotect_logged:2;  /* 1 SRTP, 2 SRTCP */
 };
 

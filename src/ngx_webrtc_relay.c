@@ -80,6 +80,8 @@ static void ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer,
 static void ngx_webrtc_relay_read_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_remb_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_received(ngx_webrtc_in_t *in, uint16_t seq);
+static void ngx_webrtc_relay_h264(ngx_webrtc_peer_t *pub, u_char *p,
+    size_t len);
 static void ngx_webrtc_relay_count_stream(ngx_webrtc_peer_t *pub,
     ngx_webrtc_local_stream_t *ls, ngx_uint_t last);
 static size_t ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf);
@@ -527,6 +529,10 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
 
     ngx_webrtc_relay_received(&pub->in[kind], rtp.seq);
     pub->packets_in++;
+
+    if (kind == 1 && pub->tracks[1].codec == NGX_WEBRTC_CODEC_H264) {
+        ngx_webrtc_relay_h264(pub, p + rtp.header_len, rtp.payload_len);
+    }
     pub->bytes_in += len;
 
     if (ngx_webrtc_stats) {
@@ -546,6 +552,81 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
     if (pub->local) {
         ngx_webrtc_relay_local(pub->local, kind, p, len, &rtp);
     }
+}
+
+
+/*
+ * OBS labels its H.264 42e01f (Constrained Baseline) whatever its encoder
+ * sends, High by default.  The SPS of its key frames tells the truth: the
+ * stream in the zone gets it, so that viewers joining later are
+ * negotiated against what they will have to decode, and the status
+ * location shows it.
+ */
+
+static void
+ngx_webrtc_relay_h264(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
+{
+    uint32_t                 plid;
+    ngx_uint_t               label, profile;
+    ngx_webrtc_stream_t     *st;
+    ngx_webrtc_track_t      *tr;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    plid = ngx_webrtc_h264_sps(p, len);
+
+    if (plid == 0 || plid == pub->h264_sps) {
+        return;
+    }
+
+    pub->h264_sps = plid;
+
+    tr = &pub->tracks[1];
+    label = tr->h264_profile;
+    profile = ngx_webrtc_h264_profile(plid);
+
+    if (profile != label && !pub->h264_logged) {
+        pub->h264_logged = 1;
+
+        ngx_log_error(NGX_LOG_INFO, &pub->log, 0,
+                      "webrtc session %*s: publisher labels H.264 %06xD "
+                      "(%s) but sends %06xD (%s)",
+                      (size_t) NGX_WEBRTC_ID_LEN, pub->id,
+                      tr->profile_level_id,
+                      ngx_webrtc_h264_profile_name(label),
+                      plid, ngx_webrtc_h264_profile_name(profile));
+    }
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    /* the zone's chunk is still the stream, and this its publisher */
+
+    st = pub->stream;
+
+    if (st->gen == pub->stream_gen && st->publisher
+        && ngx_memcmp(st->publisher->id, pub->id, NGX_WEBRTC_ID_LEN) == 0)
+    {
+        st->h264_sps = plid;
+
+        /*
+         * a profile not known is no reason to refuse every viewer: they
+         * are negotiated against the label then
+         */
+
+        if (profile == label || profile == NGX_WEBRTC_H264_UNKNOWN) {
+            st->tracks[1].profile_level_id = tr->profile_level_id;
+            st->tracks[1].h264_profile = (uint8_t) label;
+
+        } else {
+            st->tracks[1].profile_level_id = plid;
+            st->tracks[1].h264_profile = (uint8_t) profile;
+        }
+    }
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
 }
 
 
