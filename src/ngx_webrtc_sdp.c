@@ -1270,8 +1270,8 @@ ngx_webrtc_sdp_finish_media(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m)
 int
 ngx_webrtc_sdp_check_offer(ngx_webrtc_sdp_t *sdp)
 {
-    unsigned                     i, first;
-    ngx_webrtc_sdp_str_t         tag, list;
+    unsigned                     i, n, first;
+    ngx_webrtc_sdp_str_t         tag, list, mid, rest;
     ngx_webrtc_sdp_media_t      *m;
     ngx_webrtc_sdp_transport_t  *t;
 
@@ -1291,10 +1291,45 @@ ngx_webrtc_sdp_check_offer(ngx_webrtc_sdp_t *sdp)
                   "offer has an empty a=group:BUNDLE");
     }
 
+    /*
+     * RFC 5888, 5: an identification-tag names one m= section; so a group
+     * holds each mid once, and no more of them than there are m= sections
+     */
+
+    n = 0;
+    list = sdp->bundle;
+
+    while (ngx_webrtc_sdp_token(&list, &mid) == NGX_WEBRTC_SDP_OK) {
+
+        if (++n > sdp->nmedia) {
+            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+                      "a=group:BUNDLE names more mids than m= sections");
+        }
+
+        rest = list;
+
+        if (ngx_webrtc_sdp_in_list(&rest, &mid)) {
+            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+                      "a=group:BUNDLE names a mid twice");
+        }
+    }
+
     first = sdp->nmedia;
 
     for (i = 0; i < sdp->nmedia; i++) {
         m = &sdp->media[i];
+
+        /* RFC 8843, 9.1: the mid of each m= section is unique */
+
+        for (n = 0; n < i && m->mid.len; n++) {
+            if (sdp->media[n].mid.len == m->mid.len
+                && memcmp(sdp->media[n].mid.data, m->mid.data, m->mid.len)
+                   == 0)
+            {
+                sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+                          "two m= sections have the same a=mid");
+            }
+        }
 
         if (m->mid.len && ngx_webrtc_sdp_in_list(&sdp->bundle, &m->mid)) {
             m->bundled = 1;

@@ -26,7 +26,7 @@ my @good = ((map { (m{([^/]+)\.sdp$})[0] }
 	qw/edge-session-level-ice edge-group-ls edge-uppercase-codecs
 	edge-lowercase-codecs edge-lf-only edge-obs-h264-high/);
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(127 + @good);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(129 + @good);
 
 my $conf = <<'EOF';
 %%TEST_GLOBALS%%
@@ -416,6 +416,17 @@ for my $b (@bad) {
 
 $r = post('/whip/bad-no-bundle', sdp('chromium-publish-vp8'));
 is($r->{status}, 201, 'a rejected offer leaves the stream free');
+
+# a BUNDLE group repeating its mids: its answer overflowed the buffer
+# ([alert], 500) and the stream kept a publisher (409 for the next one)
+
+(my $huge = sdp('chromium-publish-vp8'))
+	=~ s/^a=group:BUNDLE 0 1/'a=group:BUNDLE 0 1' . ' 0' x 9000/me;
+$off = log_size();
+$r = post('/whip/huge-group', $huge);
+error_is($r, 400, 'BUNDLE 0 1 and 9,000 more 0s: 400', $off);
+$r = post('/whip/huge-group', sdp('chromium-publish-vp8'));
+is($r->{status}, 201, 'BUNDLE 0 1 and 9,000 more 0s: the stream is free');
 
 srand(20261121);
 my $garbage = join '', map { chr(int rand 256) } 1 .. 4096;

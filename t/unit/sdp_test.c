@@ -2399,8 +2399,12 @@ test_malformed_more(void)
 
         strcpy(text, mini);
 
+        /* mids x2, x3, ...: each m= section's mid is its own */
+
         for (i = 2; i < n; i++) {
             strcat(text, section);
+            *strstr(text + strlen(text) - sizeof(section) + 1, "x") =
+                (char) ('0' + i);
         }
 
         rc = parse_text(&offer, text, 0);
@@ -3399,10 +3403,11 @@ answer_video(size_t len, size_t *vlen)
 static void
 test_bundle_only_simulcast(void)
 {
-    int             rc;
-    char           *text;
-    size_t          len, vlen;
-    const u_char   *v;
+    int                  rc;
+    char                *text;
+    size_t               len, vlen;
+    unsigned             i;
+    const u_char        *v;
     ngx_webrtc_track_t  *tr;
 
     static const char *const  bundle_only[] = {
@@ -3600,6 +3605,57 @@ test_bundle_only_simulcast(void)
        && strstr(offer.error, "a=simulcast"),
        "a=simulcast:sendrecv: malformed");
     free(text);
+
+    /* RFC 5888, 5: a BUNDLE group names each of the m= sections once */
+
+    {
+        char  *group;
+
+        static const char *const  group_twice[] = {
+            "a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 0", NULL
+        };
+        static const char *const  group_more[] = {
+            "a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2", NULL
+        };
+        static const char *const  same_mid[] = {
+            "a=mid:1\r\n", "a=mid:0\r\n", NULL
+        };
+        const char  *group_huge[3] = { "a=group:BUNDLE 0 1", NULL, NULL };
+
+        text = publish_edited(group_twice, &rc, &len);
+        ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+           && strstr(offer.error, "twice"),
+           "BUNDLE 0 1 0: malformed, a mid twice");
+        free(text);
+
+        text = publish_edited(group_more, &rc, &len);
+        ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+           && strstr(offer.error, "more mids"),
+           "BUNDLE 0 1 2 with 2 sections: malformed");
+        free(text);
+
+        text = publish_edited(same_mid, &rc, &len);
+        ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+           && strstr(offer.error, "same a=mid"),
+           "two sections with mid 0: malformed");
+        free(text);
+
+        /* 9,000 repeats overflowed the 16 KB answer (issue 14, 6) */
+
+        group = malloc(20 + 2 * 9000);
+        strcpy(group, "a=group:BUNDLE 0 1");
+
+        for (i = 0; i < 9000; i++) {
+            strcat(group + 16 + 2 * i, " 0");
+        }
+
+        group_huge[1] = group;
+        text = publish_edited(group_huge, &rc, &len);
+        ok(rc == NGX_WEBRTC_SDP_MALFORMED,
+           "BUNDLE 0 1 and 9,000 more 0s: malformed");
+        free(text);
+        free(group);
+    }
 
     /* RFC 7587, 7: "opus/48000" is read as "opus/48000/2" */
 
