@@ -3,7 +3,7 @@
 import { Publisher, fetchStreamStatus } from './webrtc.js';
 import {
     $, setStatus, setNotice, insecureContextHtml, describeError,
-    describeMediaError, renderStats, fmt, STREAM_RE,
+    describeMediaError, renderStats, fmt, STREAM_RE, escapeHtml,
 } from './ui.js';
 
 const RETRY_MAX = 5000;         /* ms, reconnect backoff cap */
@@ -21,9 +21,11 @@ let opening = null;             /* getUserMedia in progress */
 let connectedOnce = false;      /* the current publisher was connected */
 let graceTimer = null;
 let codecNoticeShown = false;
+let refused = [];               /* kinds the server refused: 'video', ... */
 
 window.__state = 'idle';
 window.__stats = { bitrate: null, fps: null, width: null, height: null, rtt: null, viewers: null };
+window.__refused = refused;     /* for tests */
 
 
 function settings() {
@@ -212,6 +214,10 @@ async function connect() {
     publisher = p;
     connectedOnce = false;
     codecNoticeShown = false;
+    if (refused.length) {
+        setNotice('');
+    }
+    refused = window.__refused = [];
 
     try {
         await p.start(media);
@@ -278,7 +284,7 @@ function onState(p, state) {
     case 'connected':
         retries = 0;
         connectedOnce = true;
-        setStatus('live', `Live: publishing “${stream}”.`);
+        setStatus('live', `Live: publishing “${stream}”${onlyWhat()}.`);
         break;
     case 'disconnected':
         setStatus('connecting', 'The connection is interrupted — trying to recover…');
@@ -310,11 +316,30 @@ function onEvent(p, ev) {
 
     if (ev.type === 'viewers') {
         viewers = ev.count;
+    } else if (ev.type === 'refused') {
+        /* the session goes on with the rest */
+        refused.push(ev.kind);
+        const kind = ev.kind[0].toUpperCase() + ev.kind.slice(1);
+        setNotice(`${escapeHtml(kind)} was refused by the server`
+                  + ` (${escapeHtml(ev.reason)}): publishing`
+                  + ` ${escapeHtml(leftKinds().join(' and '))} only.`);
     } else if (ev.type === 'warning') {
         console.warn('webrtc:', ev.message);
     } else if (ev.type === 'error') {
         console.warn('webrtc:', ev.error);
     }
+}
+
+/* " (audio only)" when the server refused the video, and so on */
+
+function leftKinds() {
+    return (media ? media.getTracks() : [])
+        .map((t) => t.kind).filter((k) => !refused.includes(k));
+}
+
+function onlyWhat() {
+    const left = leftKinds();
+    return refused.length && left.length ? ` (${left.join(' and ')} only)` : '';
 }
 
 function onStats(p, st) {

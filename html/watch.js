@@ -4,7 +4,7 @@
 import { Player, fetchStreamStatus } from './webrtc.js';
 import {
     $, setStatus, setNotice, insecureContextHtml, describeError,
-    renderStats, fmt, STREAM_RE,
+    renderStats, fmt, STREAM_RE, escapeHtml,
 } from './ui.js';
 
 const WAIT_RETRY = 2000;        /* ms: stream not live yet (404) */
@@ -26,10 +26,12 @@ let lastFrames = 0;
 let stalled = 0;
 let live = false;
 let publisherAway = false;
+let refused = [];               /* kinds the server refused: 'video', ... */
 
 window.__state = 'idle';
 window.__stats = emptyStats();
 window.__events = [];           /* the client's events, for tests */
+window.__refused = refused;
 
 function emptyStats() {
     return {
@@ -51,6 +53,10 @@ function connect() {
     publisherAway = false;
     lastFrames = 0;
     stalled = 0;
+    if (refused.length) {
+        setNotice('');
+    }
+    refused = window.__refused = [];
 
     setStatus('connecting', retries
         ? `Reconnecting to stream ${name()}…`
@@ -150,7 +156,9 @@ function showPlaying() {
         setStatus('waiting', `The publisher of ${name()} has stopped — waiting for them to come back…`);
     } else if (live) {
         retries = 0;
-        setStatus('live', `Live: ${stream}`);
+        setStatus('live', `Live: ${stream}`
+                  + (refused.length ? ` (${refused.includes('video')
+                                            ? 'audio' : 'video'} only)` : ''));
     } else {
         setStatus('connecting', `Connected to ${name()} — waiting for the first frame…`);
     }
@@ -168,6 +176,15 @@ function onEvent(p, ev) {
     }
 
     switch (ev.type) {
+    case 'refused': {
+        /* the session goes on with the rest: no video is not a stall */
+        refused.push(ev.kind);
+        const kind = ev.kind[0].toUpperCase() + ev.kind.slice(1);
+        setNotice(`${escapeHtml(kind)} was refused by the server`
+                  + ` (${escapeHtml(ev.reason)}): playing`
+                  + ` ${ev.kind === 'video' ? 'audio' : 'video'} only.`);
+        break;
+    }
     case 'first-frame':
         live = true;
         showPlaying();
@@ -196,9 +213,14 @@ function onStats(p, st) {
         return;
     }
 
-    /* no new frame for a while: the publisher is away (the session stays) */
+    /*
+     * no new frame for a while: the publisher is away (the session stays);
+     * without video, no audio for a while
+     */
     const frames = st.framesDecoded || 0;
-    if (frames > lastFrames) {
+    const moving = refused.includes('video')
+        ? (st.audioBitrate || 0) > 0 : frames > lastFrames;
+    if (moving) {
         stalled = 0;
         if (!live || publisherAway) {
             live = true;

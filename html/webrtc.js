@@ -59,6 +59,12 @@
  *                'first-frame' {ms}: player, time to the first decoded frame;
  *                'ice-restart' {ok};
  *                'close'     {code, reason}: the socket closed (WebSocket);
+ *                'refused'   {kind, reason, message}: the server's answer
+ *                            refused the audio or the video (an m= section
+ *                            with port 0, a stopped or inactive
+ *                            transceiver); the session goes on with the
+ *                            rest (start() rejects only when everything
+ *                            was refused);
  *                'warning'   {message};
  *                'error'     {error}: a WebRTCError after start().
  *   timeout      ms for each HTTP request and for the WebSocket answer
@@ -70,8 +76,9 @@
  * with keepalive), getStats(), restartIce(), Publisher#setMaxBitrate(bps),
  * Publisher#replaceTrack(track).
  * Properties: state, pc (the RTCPeerConnection), resourceUrl (WHIP/WHEP
- * session URL), sessionId, viewers (WebSocket publisher), stream (Player:
- * the MediaStream), timeToFirstFrame (Player, ms).
+ * session URL), refused ([{kind, reason}]: what the answer refused),
+ * sessionId, viewers (WebSocket publisher), stream (Player: the
+ * MediaStream), timeToFirstFrame (Player, ms).
  *
  * getStats() resolves to {bitrate (kbps, audio + video, from byte deltas),
  * videoBitrate, audioBitrate, fps, width, height, rtt (ms, selected
@@ -321,6 +328,58 @@ function sdpAttr(sdp, name) {
 
 function sdpLines(sdp) {
     return sdp.split(/\r?\n/).filter((l) => l !== '');
+}
+
+/* the m= sections of an SDP: [{kind, port, mid, bundleOnly}] */
+
+function sdpSections(sdp) {
+    const out = [];
+
+    for (const line of sdpLines(sdp)) {
+        const m = /^m=(\S+) (\d+)/.exec(line);
+        if (m) {
+            out.push({ kind: m[1], port: Number(m[2]), mid: null,
+                       bundleOnly: false });
+        } else if (out.length && line.startsWith('a=mid:')) {
+            out[out.length - 1].mid = line.slice(6).trim();
+        } else if (out.length && line === 'a=bundle-only') {
+            out[out.length - 1].bundleOnly = true;
+        }
+    }
+
+    return out;
+}
+
+/*
+ * Why the answer refused a transceiver, or null: its m= section has port
+ * zero without a=bundle-only (RFC 3264, 6; RFC 8843, 7.3.3), or the
+ * browser stopped it or made it inactive.
+ */
+
+function refusal(transceiver, mid, sections, index, current) {
+    const t = transceiver;
+    const m = mid !== null ? sections.find((s) => s.mid === mid)
+                           : sections[index];
+
+    if (m && m.port === 0 && !m.bundleOnly) {
+        return 'its m= section has port 0';
+    }
+    if (t.stopped || t.currentDirection === 'stopped'
+        || !current.includes(t))
+    {
+        /* Chromium removes a stopped transceiver from the connection */
+        return 'the browser stopped its transceiver';
+    }
+    if (t.currentDirection === 'inactive') {
+        return 'the answer made it inactive';
+    }
+    return null;
+}
+
+function isStopped(transceiver) {
+    return !transceiver || transceiver.stopped
+           || transceiver.currentDirection === 'stopped'
+           || transceiver.currentDirection === 'inactive';
 }
 
 /*
@@ -583,6 +642,8 @@ class Session {
         this.resourceUrl = null;
         this.sessionId = null;
         this.viewers = null;
+        this.refused = [];
+        this._offered = null;
 
         this._etag = null;
         this._ws = null;
@@ -672,6 +733,12 @@ class Session {
         await pc.setLocalDescription(await pc.createOffer());
         this._check();
 
+        /* what was offered, with the mids: _checkRefused() */
+        this._offered = pc.getTransceivers().map((t) => ({
+            t, mid: t.mid,
+            kind: t.sender.track?.kind || t.receiver.track?.kind || null,
+        }));
+
         const answer = opts.transport === 'websocket'
             ? await this._wsOffer(pc.localDescription.sdp)
             : await this._httpOffer(pc.localDescription.sdp);
@@ -685,6 +752,7 @@ class Session {
         this._check();
 
         this._answered = true;
+        this._checkRefused(pc, answer);
 
         if (this._linkServers?.length) {
             try {
@@ -711,6 +779,37 @@ class Session {
     /* subclasses: transceivers before the offer, work after the answer */
     _addTransceivers() {}
     async _afterAnswer() {}
+
+    /*
+     * A refused audio or video does not end the session: it is reported
+     * ('refused' events, this.refused) and the rest goes on; only an
+     * answer that refuses everything fails.
+     */
+
+    _checkRefused(pc, answer) {
+        const sections = sdpSections(answer);
+        const current = pc.getTransceivers();
+        const all = this._offered || [];
+
+        all.forEach((o, i) => {
+            const reason = refusal(o.t, o.mid, sections, i, current);
+            if (!reason) {
+                return;
+            }
+            const kind = o.kind || sections[i]?.kind || 'media';
+            this.refused.push({ kind, reason });
+            this._call('onEvent', {
+                type: 'refused', kind, reason,
+                message: `${kind} was refused by the server: ${reason}`,
+            });
+        });
+
+        if (all.length && this.refused.length === all.length) {
+            const what = this.refused.map((r) => `${r.kind} (${r.reason})`);
+            throw new WebRTCError('server',
+                                  `the server refused ${what.join(' and ')}`);
+        }
+    }
 
     _check() {
         if (this._stopped) {
@@ -1282,7 +1381,10 @@ export class Publisher extends Session {
 
     async _afterAnswer() {
         if (this.options.maxBitrate > 0) {
-            await this.setMaxBitrate(this.options.maxBitrate);
+            /* a cap the browser refuses does not end the session */
+            await this.setMaxBitrate(this.options.maxBitrate).catch((e) => {
+                this._warn(`cannot cap the video bitrate: ${e.message}`);
+            });
         }
     }
 
@@ -1295,10 +1397,11 @@ export class Publisher extends Session {
     async setMaxBitrate(bps) {
         this.options.maxBitrate = bps || 0;
 
-        const sender = this._video?.sender;
-        if (!sender) {
-            return;
+        if (isStopped(this._video)) {
+            return;     /* no video, or the server refused it */
         }
+
+        const sender = this._video.sender;
 
         const params = sender.getParameters();
         if (!params.encodings || params.encodings.length === 0) {
@@ -1320,10 +1423,11 @@ export class Publisher extends Session {
      *
      * @param {MediaStreamTrack} track  of a kind that is being published
      * @returns {Promise<boolean>}  false if nothing of that kind is published
+     *          (or the server refused it)
      */
     async replaceTrack(track) {
         const tr = track.kind === 'video' ? this._video : this._audio;
-        if (!tr) {
+        if (isStopped(tr)) {
             return false;
         }
         await tr.sender.replaceTrack(track);
@@ -1370,7 +1474,9 @@ export class Player extends Session {
     }
 
     async _afterAnswer() {
-        this._watchFirstFrame();
+        if (!this.refused.some((r) => r.kind === 'video')) {
+            this._watchFirstFrame();
+        }
     }
 
     /* polls until the first decoded frame: time to first frame */

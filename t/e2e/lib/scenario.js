@@ -18,8 +18,9 @@
 // Other E2E_* variables are the scenario's parameters (env.param()).
 //
 // Prints exactly one line "RESULT <json>" on stdout: the scenario's result,
-// or { error } if it threw or ran out of time, plus "log": progress notes
-// (env.log()).  Always closes the browser and exits by itself.
+// or { error } if it threw or ran out of time (with what the scenario put
+// into env.partial so far), plus "log": progress notes (env.log()).
+// Always closes the browsers and exits by itself.
 
 const fs = require('fs');
 const { launch } = require('./browser');
@@ -78,7 +79,8 @@ function run(scenario) {
 
   const timer = setTimeout(() => {
     // bounded: browser.close() itself gives up after 10 s
-    finish({ error: 'scenario timed out after ' + limit + ' ms' }, 2);
+    finish(Object.assign({}, env.partial,
+      { error: 'scenario timed out after ' + limit + ' ms' }), 2);
     setTimeout(() => process.exit(3), 15000).unref();
   }, limit);
   timer.unref();
@@ -86,6 +88,7 @@ function run(scenario) {
   const env = {
     base,
     rtc,
+    partial: {},        // results so far, printed if the scenario times out
     log: (msg) => notes.push(((Date.now() - t0) / 1000).toFixed(2) + ' ' + msg),
     param: (name, def) => {
       const v = process.env['E2E_' + name];
@@ -148,7 +151,7 @@ function run(scenario) {
     await finish(res || {}, 0);
   })().catch((e) => {
     clearTimeout(timer);
-    finish({ error: String(e && e.stack || e) }, 1);
+    finish(Object.assign({}, env.partial, { error: String(e && e.stack || e) }), 1);
   });
 }
 
