@@ -1,15 +1,17 @@
 'use strict';
-// Chromium on the other side of a GStreamer webrtcbin client (t/190):
-// E2E_ROLE "view" plays a stream webrtcbin publishes, "publish" publishes
-// one for webrtcbin to play.
+// Chromium on the other side of GStreamer webrtcbin clients (t/190):
+// E2E_ROLE "view" plays streams webrtcbin publishes, "publish" publishes
+// streams for webrtcbin to play; one page per stream, all at once.
 //
-// Parameters (environment): E2E_ROLE (view), E2E_STREAM (gst), E2E_CODEC
-// (video codec the publisher prefers, VP8), E2E_HOLD (ms the publisher
-// stays after connecting, 8000).
-// Result: view: { viewer: {status, location, state, answerCodec, s1, s2} }
-// with s1 and s2 stats one second apart after the first decoded frame;
-// publish: { publisher: {status, location, state, answerCodec, stats,
-// deleted} }.
+// Parameters (environment): E2E_ROLE (view), E2E_STREAMS (comma-separated,
+// "gst"), E2E_CODECS (publish: the video codec each publisher prefers,
+// comma-separated, VP8), E2E_HOLD (publish: ms the publishers stay after
+// connecting, 8000), E2E_WAITPUB (view: ms a viewer retries while its
+// stream is not published yet (404), 15000).
+// Result: view: { viewers: [{stream, status, location, state, answerCodec,
+// posts, s1, s2, deleted}] } with s1 and s2 stats one second apart after
+// the first decoded frame; publish: { publishers: [{stream, status,
+// location, state, answerCodec, stats, deleted}] }.
 
 const { run } = require('./lib/scenario');
 const { answerCodec } = require('./lib/sdp');
@@ -17,42 +19,62 @@ const { answerCodec } = require('./lib/sdp');
 run(async (env) => {
   const { rtc } = env;
   const role = env.param('ROLE', 'view');
-  const stream = env.param('STREAM', 'gst');
-  const page = await env.page();
+  const streams = env.param('STREAMS', 'gst').split(',');
+  const pages = await Promise.all(streams.map(() => env.page()));
 
   if (role === 'publish') {
-    const codec = env.param('CODEC', 'VP8');
+    const codecs = env.param('CODECS', 'VP8').split(',');
     const hold = Number(env.param('HOLD', 8000));
-    const p = await rtc.publish(page, 'pub',
-      { url: '/whip/' + stream, codec, wait: 8000 });
-    env.log(`publisher ${p.status} ${p.location} ${p.state}`);
-    const publisher = {
-      status: p.status, location: p.location, state: p.state,
-      answerCodec: answerCodec(p.answer, 'video'),
-    };
-    if (p.status !== 201) {
-      publisher.answer = p.answer;
-      return { publisher };
-    }
-    await env.sleep(hold);
-    publisher.stats = await rtc.stats(page, 'pub');
-    publisher.deleted = await rtc.del(page, 'pub');
-    return { publisher };
+    const publishers = await Promise.all(streams.map(async (stream, i) => {
+      const page = pages[i];
+      const p = await rtc.publish(page, 'pub',
+        { url: '/whip/' + stream, codec: codecs[i] || codecs[0], wait: 8000 });
+      env.log(`${stream}: publisher ${p.status} ${p.location} ${p.state}`);
+      const out = {
+        stream, status: p.status, location: p.location, state: p.state,
+        answerCodec: answerCodec(p.answer, 'video'),
+      };
+      if (p.status !== 201) {
+        out.answer = p.answer;
+        return out;
+      }
+      await env.sleep(hold);
+      out.stats = await rtc.stats(page, 'pub');
+      out.deleted = await rtc.del(page, 'pub');
+      return out;
+    }));
+    return { publishers };
   }
 
-  const v = await rtc.play(page, 'v', { url: '/whep/' + stream, wait: 8000 });
-  env.log(`viewer ${v.status} ${v.location} ${v.state}`);
-  const viewer = {
-    status: v.status, location: v.location, state: v.state,
-    answerCodec: answerCodec(v.answer, 'video'),
-  };
-  if (v.status !== 201) {
-    viewer.answer = v.answer;
-    return { viewer };
-  }
-  viewer.s1 = await rtc.waitFrames(page, 'v', 0, 0, 8000);
-  await env.sleep(1000);
-  viewer.s2 = await rtc.stats(page, 'v');
-  viewer.deleted = await rtc.del(page, 'v');
-  return { viewer };
+  const waitPub = Number(env.param('WAITPUB', 15000));
+  const viewers = await Promise.all(streams.map(async (stream, i) => {
+    const page = pages[i];
+    const end = env.now() + waitPub;
+    let v;
+    let posts = 0;
+    for (;;) {
+      v = await rtc.play(page, 'v', { url: '/whep/' + stream, wait: 8000 });
+      posts++;
+      if (v.status !== 404 || env.now() >= end) {
+        break;
+      }
+      await rtc.close(page, 'v');
+      await env.sleep(250);
+    }
+    env.log(`${stream}: viewer ${v.status} ${v.location} ${v.state} (${posts} POSTs)`);
+    const out = {
+      stream, status: v.status, location: v.location, state: v.state,
+      answerCodec: answerCodec(v.answer, 'video'), posts,
+    };
+    if (v.status !== 201) {
+      out.answer = v.answer;
+      return out;
+    }
+    out.s1 = await rtc.waitFrames(page, 'v', 0, 0, 8000);
+    await env.sleep(1000);
+    out.s2 = await rtc.stats(page, 'v');
+    out.deleted = await rtc.del(page, 'v');
+    return out;
+  }));
+  return { viewers };
 });

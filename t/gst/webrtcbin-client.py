@@ -336,7 +336,9 @@ class Client:
         self.pipe.set_state(Gst.State.PLAYING)
         self.caps_wait = 0
         GLib.timeout_add(50, self.maybe_create_offer)
-        GLib.timeout_add_seconds(self.args.seconds + 25, self.on_deadline)
+        GLib.timeout_add_seconds(int(self.args.seconds
+                                     + self.args.wait_publisher) + 25,
+                                 self.on_deadline)
         self.loop.run()
 
     def maybe_create_offer(self):
@@ -391,10 +393,20 @@ class Client:
         if self.args.save_offer:
             with open(self.args.save_offer, 'wb') as f:
                 f.write(sdp.encode())
+        self.sdp = sdp
+        self.post_until = time.monotonic() + self.args.wait_publisher
+        self.posts = 0
+        self.post_offer()
+        return False
 
-        req = urllib.request.Request(self.args.url, data=sdp.encode(),
+    # a viewer may start before its publisher: a 404 is retried every
+    # 250 ms until --wait-publisher seconds have passed
+
+    def post_offer(self):
+        req = urllib.request.Request(self.args.url, data=self.sdp.encode(),
                                      method='POST', headers={
                                          'Content-Type': 'application/sdp'})
+        self.posts += 1
         try:
             with self.http.open(req, timeout=10) as r:
                 status, body = r.status, r.read().decode()
@@ -403,6 +415,11 @@ class Client:
             status, body = e.code, e.read().decode(errors='replace')
         except OSError as e:
             return self.fail('POST: %s' % e)
+        if status == 404 and time.monotonic() < self.post_until:
+            if self.posts == 1:
+                GLib.timeout_add(250, self.post_offer)
+            return True
+        self.res['posts'] = self.posts
         self.res['status'] = status
         self.res['location'] = self.location
         if status != 201:
@@ -506,7 +523,9 @@ class Client:
         return self.finish()
 
     def on_deadline(self):
-        return self.fail('deadline: %d s' % (self.args.seconds + 25))
+        return self.fail('deadline: %d s' % (self.args.seconds
+                                             + self.args.wait_publisher
+                                             + 25))
 
 
 def main():
@@ -518,6 +537,7 @@ def main():
                    choices=sorted(POLICIES))
     p.add_argument('--seconds', type=float, default=4)
     p.add_argument('--no-candidates', action='store_true')
+    p.add_argument('--wait-publisher', type=float, default=0)
     p.add_argument('--keepalive-conncheck', action='store_true')
     p.add_argument('--save-offer')
     p.add_argument('--save-answer')
@@ -525,6 +545,7 @@ def main():
     if a.role == 'publish' and a.codec == 'any':
         p.error('publish needs --codec VP8 or H264')
     a.seconds = max(0.0, min(a.seconds, 60.0))
+    a.wait_publisher = max(0.0, min(a.wait_publisher, 60.0))
 
     Gst.init(None)
     c = Client(a)
