@@ -82,6 +82,8 @@ static void ngx_webrtc_relay_remb_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_received(ngx_webrtc_in_t *in, uint16_t seq);
 static void ngx_webrtc_relay_h264(ngx_webrtc_peer_t *pub, u_char *p,
     size_t len);
+static ngx_int_t ngx_webrtc_relay_layer(ngx_webrtc_peer_t *pub, u_char *p,
+    ngx_webrtc_rtp_t *rtp);
 static void ngx_webrtc_relay_count_stream(ngx_webrtc_peer_t *pub,
     ngx_webrtc_local_stream_t *ls, ngx_uint_t last);
 static size_t ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf);
@@ -521,6 +523,12 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
         return;
     }
 
+    if (kind == 1 && pub->tracks[1].rid_len
+        && ngx_webrtc_relay_layer(pub, p, &rtp) != NGX_OK)
+    {
+        return;
+    }
+
     if (pub->ssrc[kind] != rtp.ssrc) {
         pub->ssrc[kind] = rtp.ssrc;
         ngx_memzero(&pub->in[kind], sizeof(ngx_webrtc_in_t));
@@ -552,6 +560,51 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
     if (pub->local) {
         ngx_webrtc_relay_local(pub->local, kind, p, len, &rtp);
     }
+}
+
+
+/*
+ * A simulcast publisher's layers (RFC 8853) share the payload type; the
+ * one negotiated to be forwarded is told by its rtp-stream-id (RFC 8852,
+ * 3.1), which browsers send on a stream's first packets only: its SSRC is
+ * learnt from them and becomes the publisher's video SSRC that PLI, NACK,
+ * REMB and receiver reports name.  A packet of another layer, or of an
+ * SSRC not known yet without the extension, is dropped.
+ */
+
+static ngx_int_t
+ngx_webrtc_relay_layer(ngx_webrtc_peer_t *pub, u_char *p,
+    ngx_webrtc_rtp_t *rtp)
+{
+    ssize_t              len;
+    const u_char        *rid;
+    ngx_webrtc_track_t  *tr;
+
+    tr = &pub->tracks[1];
+
+    len = ngx_webrtc_rtp_ext(p, rtp, tr->ext[NGX_WEBRTC_EXT_RID], &rid);
+
+    if (len < 0) {
+        return (rtp->ssrc == pub->ssrc[1]) ? NGX_OK : NGX_DECLINED;
+    }
+
+    if ((size_t) len == tr->rid_len && ngx_memcmp(rid, tr->rid, len) == 0) {
+
+        if (pub->ssrc[1] != rtp->ssrc) {
+            ngx_log_debug3(NGX_LOG_DEBUG_STREAM, &pub->log, 0,
+                           "webrtc: simulcast layer \"%*s\" is SSRC %uD",
+                           (size_t) tr->rid_len, tr->rid, rtp->ssrc);
+        }
+
+        return NGX_OK;
+    }
+
+    if (rtp->ssrc == pub->ssrc[1]) {
+        /* the SSRC now carries another layer */
+        pub->ssrc[1] = 0;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -993,6 +1046,7 @@ ngx_webrtc_batch_flush(void)
 void
 ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
+    uint32_t                 ssrc;
     ngx_uint_t               kind;
     ngx_webrtc_rtcp_t        pkt;
     ngx_webrtc_rtcp_iter_t   it;
@@ -1007,7 +1061,26 @@ ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
                 continue;
             }
 
-            kind = (ngx_webrtc_get32(pkt.data + 4) == peer->ssrc[1]) ? 1 : 0;
+            /*
+             * the sender reports of the SSRCs forwarded: not those of
+             * other simulcast layers
+             */
+
+            ssrc = ngx_webrtc_get32(pkt.data + 4);
+
+            if (ssrc == 0) {
+                continue;
+            }
+
+            if (ssrc == peer->ssrc[1]) {
+                kind = 1;
+
+            } else if (ssrc == peer->ssrc[0]) {
+                kind = 0;
+
+            } else {
+                continue;
+            }
 
             /* RFC 3550, 6.4.1: LSR, the middle 32 bits of its NTP time */
             peer->in[kind].lsr = ngx_webrtc_get32(pkt.data + 10);
