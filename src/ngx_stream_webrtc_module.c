@@ -30,9 +30,13 @@
 #define NGX_STREAM_WEBRTC_SWEEP_INTERVAL  1000
 #define NGX_STREAM_WEBRTC_SWEEP_MAX       64
 
+/* an address that is not a session's media path, without a check */
+#define NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT 5000
+
 
 typedef struct {
     ngx_flag_t                  enable;
+    ngx_uint_t                  max_addresses;
 } ngx_stream_webrtc_srv_conf_t;
 
 
@@ -42,6 +46,8 @@ typedef struct {
     u_char                      id[NGX_WEBRTC_ID_LEN];
     ngx_int_t                   forward;        /* worker slot, or -1 */
     unsigned                    valid:1;        /* a valid check came */
+    unsigned                    counted:1;      /* in its session's naddrs */
+    unsigned                    cleanup:1;
     unsigned                    logged:1;       /* a bad datagram, once */
     unsigned                    unknown_logged:1;   /* no protocol */
     unsigned                    handling:1;
@@ -68,6 +74,11 @@ static void ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer,
 static void ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path,
     ngx_connection_t *c);
 static ngx_int_t ngx_stream_webrtc_consent_left(ngx_stream_webrtc_ctx_t *ctx);
+static ngx_int_t ngx_stream_webrtc_count(ngx_stream_webrtc_ctx_t *ctx,
+    ngx_webrtc_session_t *s);
+static void ngx_stream_webrtc_uncount(ngx_stream_webrtc_ctx_t *ctx,
+    ngx_webrtc_shm_ctx_t *shm);
+static void ngx_stream_webrtc_cleanup(void *data);
 static void ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p,
     size_t len);
 static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
@@ -78,8 +89,15 @@ static void ngx_stream_webrtc_sweep_handler(ngx_event_t *ev);
 
 static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
 static void *ngx_stream_webrtc_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_stream_webrtc_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
 static char *ngx_stream_webrtc(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+
+static ngx_conf_num_bounds_t  ngx_stream_webrtc_max_addresses_bounds = {
+    ngx_conf_check_num_bounds, 1, 64
+};
 
 
 static ngx_command_t  ngx_stream_webrtc_commands[] = {
@@ -90,6 +108,13 @@ static ngx_command_t  ngx_stream_webrtc_commands[] = {
       NGX_STREAM_SRV_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("webrtc_max_addresses"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_webrtc_srv_conf_t, max_addresses),
+      &ngx_stream_webrtc_max_addresses_bounds },
 
       ngx_null_command
 };
@@ -103,7 +128,7 @@ static ngx_stream_module_t  ngx_stream_webrtc_module_ctx = {
     NULL,                                  /* init main configuration */
 
     ngx_stream_webrtc_create_srv_conf,     /* create server configuration */
-    NULL                                   /* merge server configuration */
+    ngx_stream_webrtc_merge_srv_conf       /* merge server configuration */
 };
 
 
@@ -216,9 +241,15 @@ ngx_stream_webrtc_read_handler(ngx_event_t *rev)
 
         rev->timedout = 0;
 
-        if ((ctx->peer || ctx->forward >= 0)
-            && ngx_stream_webrtc_consent_left(ctx) == NGX_OK)
-        {
+        if (ctx->peer == NULL && ctx->forward < 0) {
+            ngx_log_debug0(NGX_LOG_DEBUG_STREAM, c->log, 0,
+                           "webrtc: address without a check closed");
+
+            ngx_stream_webrtc_close(ctx);
+            return;
+        }
+
+        if (ngx_stream_webrtc_consent_left(ctx) == NGX_OK) {
             /* checks came on another address of the session */
             return;
         }
@@ -338,7 +369,7 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
     rc = ngx_webrtc_ice_process(shm, c->log, p, len, c->sockaddr,
                                 c->socklen, out, &outlen, &res);
 
-    if ((rc == NGX_OK || rc == NGX_ABORT) && outlen) {
+    if (rc == NGX_ABORT && outlen) {
         ngx_stream_webrtc_send(c, out, outlen);
     }
 
@@ -366,6 +397,8 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
         return;
     }
 
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
     if (ctx->valid && ngx_memcmp(ctx->id, res.id, NGX_WEBRTC_ID_LEN) != 0) {
 
         /* another session from the same address: the old one leaves it */
@@ -377,14 +410,14 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
         }
 
         ctx->forward = -1;
+
+        ngx_stream_webrtc_uncount(ctx, shm);
     }
 
     ctx->valid = 1;
     ngx_memcpy(ctx->id, res.id, NGX_WEBRTC_ID_LEN);
 
     /* consent freshness, RFC 7675 */
-
-    ngx_shmtx_lock(&shm->shpool->mutex);
 
     s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
 
@@ -401,6 +434,24 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
                       (size_t) NGX_WEBRTC_ID_LEN, ctx->id);
     }
 
+    if (s && ngx_stream_webrtc_count(ctx, s) != NGX_OK) {
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+
+        /* unanswered: the peer does not take the address for a path */
+
+        if (ngx_stream_webrtc_log_unknown(c->log)) {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "webrtc session %*s: more than %ui addresses, "
+                          "check ignored",
+                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id,
+                          s->naddrs);
+        }
+
+        ctx->valid = 0;
+        ctx->close = 1;
+        return;
+    }
+
     if (s) {
         ngx_webrtc_session_touch(shm, s, ngx_time() + ccf->consent_timeout);
     }
@@ -408,15 +459,122 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
     ngx_shmtx_unlock(&shm->shpool->mutex);
 
     if (s == NULL) {
+        /* ended since the check was validated */
         ctx->forward = -1;
+
+        if (!c->read->timer_set) {
+            ngx_add_timer(c->read, NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT);
+        }
+
         return;
     }
 
-    ngx_add_timer(c->read, (ngx_msec_t) ccf->consent_timeout * 1000);
+    if (outlen) {
+        ngx_stream_webrtc_send(c, out, outlen);
+    }
 
     if (res.use_candidate) {
         (void) ngx_stream_webrtc_nominate(ctx);
     }
+
+    /*
+     * RFC 7675, 5.1: consent on the media path; an address that is not
+     * one (a candidate pair ICE did not select, or an attacker's) holds
+     * one of the session's webrtc_max_addresses for a few seconds only
+     */
+
+    ngx_add_timer(c->read, (ctx->peer || ctx->forward >= 0)
+                           ? (ngx_msec_t) ccf->consent_timeout * 1000
+                           : ngx_min((ngx_msec_t) ccf->consent_timeout * 1000,
+                                     NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT));
+}
+
+
+/*
+ * Counts the address in its session's, under the zone's lock: one
+ * session holds at most webrtc_max_addresses nginx UDP connections, so
+ * valid checks from many ports (the session's own credentials suffice)
+ * cannot take all of worker_connections
+ */
+
+static ngx_int_t
+ngx_stream_webrtc_count(ngx_stream_webrtc_ctx_t *ctx, ngx_webrtc_session_t *s)
+{
+    ngx_connection_t              *c;
+    ngx_pool_cleanup_t            *cln;
+    ngx_stream_webrtc_srv_conf_t  *wscf;
+
+    if (ctx->counted) {
+        return NGX_OK;
+    }
+
+    wscf = ngx_stream_get_module_srv_conf(ctx->session,
+                                          ngx_stream_webrtc_module);
+
+    if (s->naddrs >= wscf->max_addresses) {
+        return NGX_DECLINED;
+    }
+
+    if (!ctx->cleanup) {
+        c = ctx->session->connection;
+
+        cln = ngx_pool_cleanup_add(c->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_stream_webrtc_cleanup;
+        cln->data = ctx;
+        ctx->cleanup = 1;
+    }
+
+    s->naddrs++;
+    ctx->counted = 1;
+
+    return NGX_OK;
+}
+
+
+/* with the zone's lock held */
+
+static void
+ngx_stream_webrtc_uncount(ngx_stream_webrtc_ctx_t *ctx,
+    ngx_webrtc_shm_ctx_t *shm)
+{
+    ngx_webrtc_session_t  *s;
+
+    if (!ctx->counted) {
+        return;
+    }
+
+    ctx->counted = 0;
+
+    s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
+
+    if (s && s->naddrs) {
+        s->naddrs--;
+    }
+}
+
+
+static void
+ngx_stream_webrtc_cleanup(void *data)
+{
+    ngx_stream_webrtc_ctx_t *ctx = data;
+
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    if (!ctx->counted) {
+        return;
+    }
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+    ngx_stream_webrtc_uncount(ctx, shm);
+    ngx_shmtx_unlock(&shm->shpool->mutex);
 }
 
 
@@ -1300,8 +1458,21 @@ ngx_stream_webrtc_create_srv_conf(ngx_conf_t *cf)
     }
 
     conf->enable = NGX_CONF_UNSET;
+    conf->max_addresses = NGX_CONF_UNSET_UINT;
 
     return conf;
+}
+
+
+static char *
+ngx_stream_webrtc_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_stream_webrtc_srv_conf_t *prev = parent;
+    ngx_stream_webrtc_srv_conf_t *conf = child;
+
+    ngx_conf_merge_uint_value(conf->max_addresses, prev->max_addresses, 8);
+
+    return NGX_CONF_OK;
 }
 
 

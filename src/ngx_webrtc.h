@@ -56,6 +56,9 @@ struct ngx_webrtc_session_s {
     ngx_pid_t                     owner_pid;
     ngx_int_t                     owner_slot;
 
+    /* remote addresses with a valid check: nginx UDP connections, all */
+    ngx_uint_t                    naddrs;
+
     u_char                        id[NGX_WEBRTC_ID_LEN];
     u_char                        ufrag[NGX_WEBRTC_UFRAG_LEN];
     u_char                        pwd[NGX_WEBRTC_PWD_LEN];

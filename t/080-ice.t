@@ -18,11 +18,11 @@ use IO::Socket::INET;
 use IO::Select;
 use Time::HiRes qw/sleep time/;
 use Digest::SHA qw/hmac_sha1/;
-use Compress::Zlib qw/crc32/;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Nginx qw/http_req port/;
+use Test::Nginx::STUN qw/stun_check stun_exchange stun_parse/;
 
 my $t = Test::Nginx->new()->has(qw/http stream/)->plan(35);
 
@@ -81,59 +81,16 @@ my ($spwd) = $r->{body} =~ /a=ice-pwd:(\S+)/;
 
 ###############################################################################
 
-# RFC 5389 / RFC 8445, 7.1.2: a Binding request from the controlling agent
-
-sub attr {
-	my ($type, $value) = @_;
-	my $pad = (4 - length($value) % 4) % 4;
-	return pack('nn', $type, length $value) . $value . ("\0" x $pad);
-}
+# checks of the controlling agent with this session's credentials
 
 sub check {
 	my (%o) = @_;
-	my $tid = join '', map { chr(int rand 256) } 1 .. 12;
-	my $attrs = attr(0x0006, $o{username} // "$sufrag:$cufrag")
-		. attr(0x0024, pack('N', 2130706431))
-		. attr(0x802A, pack('NN', 1, 2))
-		. ($o{use} ? attr(0x0025, '') : '');
-
-	# MESSAGE-INTEGRITY over the message with the length including it
-	my $head = pack('nnN', 0x0001, length($attrs) + 24, 0x2112A442) . $tid;
-	my $mi = hmac_sha1($head . $attrs, $o{key} // $spwd);
-	substr($mi, 0, 1) ^= "\x01" if $o{bad_mi};
-	$attrs .= attr(0x0008, $mi);
-
-	# FINGERPRINT: CRC-32 with the length including it, xor 0x5354554e
-	$head = pack('nnN', 0x0001, length($attrs) + 8, 0x2112A442) . $tid;
-	my $fp = crc32($head . $attrs) ^ 0x5354554e;
-	$attrs .= attr(0x8028, pack('N', $fp));
-
-	return (pack('nnN', 0x0001, length $attrs, 0x2112A442) . $tid . $attrs,
-		$tid);
+	return stun_check(%o, username => $o{username} // "$sufrag:$cufrag",
+		key => $o{key} // $spwd);
 }
 
-sub exchange {
-	my ($s, $msg, $wait) = @_;
-	$s->send($msg);
-	return undef unless IO::Select->new($s)->can_read($wait // 2);
-	my $buf;
-	$s->recv($buf, 2048);
-	return $buf;
-}
-
-sub parse {
-	my ($buf) = @_;
-	my ($type, $len, $cookie) = unpack('nnN', $buf);
-	my %a;
-	my $p = 20;
-	while ($p + 4 <= length $buf) {
-		my ($at, $al) = unpack('nn', substr($buf, $p, 4));
-		$a{$at} = substr($buf, $p + 4, $al);
-		$a{"off$at"} = $p;
-		$p += 4 + $al + (4 - $al % 4) % 4;
-	}
-	return ($type, \%a);
-}
+sub exchange { stun_exchange(@_) }
+sub parse { stun_parse(@_) }
 
 my $s = IO::Socket::INET->new(Proto => 'udp', PeerAddr => "127.0.0.1:$udp",
 	LocalAddr => '127.0.0.1') or die "udp socket: $!";
