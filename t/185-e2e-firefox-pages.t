@@ -4,9 +4,9 @@
 # over WHIP (max-bundle, VP8) and watch.html in Chromium and in Firefox
 # decode it; watch.html in Firefox plays a Chromium publisher over
 # WebSocket.  And the client's answer to a refused video (an answer's m=
-# section with port 0, rewritten in Chromium): publish.html stays live with
-# audio and says the video was refused, watch.html plays the audio without
-# starting over.
+# section with port 0, rewritten in the page), in Chromium and in Firefox:
+# publish.html stays live with audio and says the video was refused,
+# watch.html plays the audio without starting over.
 # Screenshots are saved in TEST_SCREENSHOTS (build/screenshots).
 
 use strict;
@@ -29,7 +29,7 @@ my $shots = $ENV{TEST_SCREENSHOTS}
 	|| abs_path("$FindBin::Bin/..") . '/build/screenshots';
 make_path($shots);
 
-my $t = E2E::start(plan => 23, firefox => 1, http => <<"EOF");
+my $t = E2E::start(plan => 30, firefox => 1, http => <<"EOF");
         location = /ws {
             webrtc_websocket;
         }
@@ -78,26 +78,32 @@ ok($ws->{publisher}{live}, 'Chromium publish.html over WebSocket: live');
 ok($v->{decoding}, 'Firefox watch.html over WebSocket: decoding '
 	. ($v->{stats}{framesDecoded} // 0) . ' frames');
 
-# the video refused by the answer
+# the video refused by the answer, in each browser
 
-my ($rp, $rv) = map { $_ || {} } @$refused{qw/publisher viewer/};
-ok($rp->{live} && ($rp->{state} // '') eq 'live',
-	'publish.html, video refused: live, and still after 1.5 s')
-	or diag explain $rp;
-is_deeply($rp->{refused}, ['video'], 'publish.html, video refused: reported');
-like($rp->{notice} // '', qr/^Video was refused by the server \(.*\): publishing audio only\.$/,
-	'publish.html, video refused: notice');
-like($rp->{status} // '', qr/\(audio only\)/, 'publish.html, video refused: status');
+for my $b (qw/chromium firefox/) {
+	my ($rp, $rv) = map { $_ || {} } @{$refused->{$b} || {}}{qw/publisher viewer/};
 
-ok($rv->{live} && ($rv->{state} // '') eq 'live',
-	'watch.html, video refused: live, and still after 7 s')
-	or diag explain $rv;
-is($rv->{sessions}, 1, 'watch.html, video refused: one session, no new start');
-like($rv->{notice} // '', qr/^Video was refused by the server \(.*\): playing audio only\.$/,
-	'watch.html, video refused: notice');
+	ok($rp->{live} && ($rp->{state} // '') eq 'live',
+		"$b publish.html, video refused: live, and still after 1.5 s")
+		or diag explain $rp;
+	is_deeply($rp->{refused}, ['video'],
+		"$b publish.html, video refused: reported");
+	like($rp->{notice} // '', qr/^Video was refused by the server \(.*\): publishing audio only\.$/,
+		"$b publish.html, video refused: notice");
+	like($rp->{status} // '', qr/\(audio only\)/,
+		"$b publish.html, video refused: status");
+
+	ok($rv->{live} && ($rv->{state} // '') eq 'live',
+		"$b watch.html, video refused: live, and still after 7 s")
+		or diag explain $rv;
+	is($rv->{sessions}, 1,
+		"$b watch.html, video refused: one session, no new start");
+	like($rv->{notice} // '', qr/^Video was refused by the server \(.*\): playing audio only\.$/,
+		"$b watch.html, video refused: notice");
+}
 
 my @shots = @{$r->{shots} || []};
-is(scalar(grep { -s $_ } @shots), 6, 'six screenshots saved');
+is(scalar(grep { -s $_ } @shots), 8, 'eight screenshots saved');
 diag(sprintf "screenshots: %s; scenario %.1f s", $shots, $r->{_secs} // 0);
 
 $t->stop();

@@ -1,30 +1,47 @@
 'use strict';
-// The pages in html/ with Firefox.  First what the pages do when the
-// server's answer refuses the video (an m= section with port 0; made here
-// by rewriting the answers in Chromium, as no server setting refuses one
-// section): publish.html stays live with audio and says so, watch.html
-// plays the audio and does not start over.  Then publish.html in Firefox
+// The pages in html/ with Firefox.  First what the pages do, in Chromium
+// and in Firefox, when the server's answer refuses the video (an m=
+// section with port 0; made here by rewriting the answers in the page, as
+// no server setting refuses one section): publish.html stays live with
+// audio and says so (Firefox's bitrate cap on the stopped sender ended the
+// session before), watch.html plays the audio and does not start over.  Then publish.html in Firefox
 // publishes (WHIP, VP8), watch.html in Chromium and in Firefox decode it;
 // publish.html in Chromium publishes over WebSocket and watch.html in
 // Firefox plays it over WebSocket.  Screenshots in E2E_SHOTS.
 //
 // Result: { ff: {publisher, viewers: {chromium, firefox}},
 //           ws: {publisher, viewers: {firefox}},
-//           refused: {publisher, viewer}, shots: [paths] }
+//           refused: {chromium: {publisher, viewer}, firefox: {...}},
+//           shots: [paths] }
 
 const path = require('path');
 const { run } = require('./lib/scenario');
 
-// the video m= section of an answer refused: port 0, out of the BUNDLE group
-function refuseVideo(sdp) {
-  const video = sdp.split(/\r?\n(?=m=)/).find((s) => s.startsWith('m=video ')) || '';
-  const mid = (video.match(/^a=mid:(\S+)/m) || [])[1];
-  let out = sdp.replace(/^m=video \d+ /m, 'm=video 0 ');
-  if (mid !== undefined) {
-    out = out.replace(/^a=group:BUNDLE .*$/m,
-      (l) => l.split(' ').filter((x) => x !== mid).join(' '));
-  }
-  return out;
+// Runs in the page before its scripts (an init script): the answers to
+// WHIP and WHEP POSTs get the video refused, port 0 and out of the BUNDLE
+// group, as a server refusing it would answer.
+function refuseVideoInPage() {
+  const refuseVideo = (sdp) => {
+    const video = sdp.split(/\r?\n(?=m=)/).find((s) => s.startsWith('m=video ')) || '';
+    const mid = (video.match(/^a=mid:(\S+)/m) || [])[1];
+    let out = sdp.replace(/^m=video \d+ /m, 'm=video 0 ');
+    if (mid !== undefined) {
+      out = out.replace(/^a=group:BUNDLE .*$/m,
+        (l) => l.split(' ').filter((x) => x !== mid).join(' '));
+    }
+    return out;
+  };
+  const fetch0 = window.fetch;
+  window.fetch = async (url, init) => {
+    const res = await fetch0(url, init);
+    if (!init || init.method !== 'POST' || !/\/(whip|whep)\//.test(String(url))
+        || res.status !== 201)
+    {
+      return res;
+    }
+    return new Response(refuseVideo(await res.text()),
+      { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
 }
 
 run(async (env) => {
@@ -65,45 +82,61 @@ run(async (env) => {
   const decoding = (page) => waitFor(page, () => window.__stats
     && window.__stats.framesDecoded > 10 && window.__stats.width > 0, null, 8000);
 
-  // a Chromium page whose WHIP/WHEP answers have the video refused
-  const refusingPage = async (where) => {
-    const page = await env.page();
-    await page.route(/\/(whip|whep)\//, async (route) => {
-      if (route.request().method() !== 'POST') {
-        return route.continue();
-      }
-      const r = await route.fetch();
-      const body = await r.text();
-      return route.fulfill({ response: r, body: r.status() === 201 ? refuseVideo(body) : body });
-    });
+  // a page whose WHIP/WHEP answers have the video refused
+  const refusingPage = async (browser, where) => {
+    const page = browser === 'firefox' ? await env.firefoxPage() : await env.page();
+    if (page.addInitScript) {
+      await page.addInitScript(refuseVideoInPage);             // playwright
+    } else {
+      await page.evaluateOnNewDocument(refuseVideoInPage);     // puppeteer
+    }
     await page.goto(env.base + where);
     return page;
   };
 
-  // publish.html with the video refused: live with audio, said so; then
-  // watch.html of that stream, also with the video refused: it plays the
-  // audio and does not start over for want of video
+  // publish.html with the video refused, in each browser: live with
+  // audio, said so; then watch.html of the other's stream, also with the
+  // video refused: it plays the audio and does not start over for want of
+  // video
 
-  res.refused = {};
-  const rp = await refusingPage('/pages/publish.html?stream=refused'
-    + '&transport=whip&codec=VP8');
-  await waitFor(rp, () => /ready/i.test(document.getElementById('status').textContent),
-    null, 5000);
-  await click(rp, 'start');
-  const rpLive = await waitFor(rp, () => window.__state === 'live', null, 8000);
+  const refused = res.refused = {};
+  const BROWSERS = ['chromium', 'firefox'];
+  const rp = {};
+  for (const b of BROWSERS) {
+    rp[b] = await refusingPage(b, `/pages/publish.html?stream=refused-${b}`
+      + '&transport=whip&codec=VP8');
+  }
+  await Promise.all(BROWSERS.map(async (b) => {
+    await waitFor(rp[b], () => /ready/i.test(document.getElementById('status').textContent),
+      null, 5000);
+    await click(rp[b], 'start');
+    refused[b] = {
+      publisher: { live: await waitFor(rp[b], () => window.__state === 'live', null, 8000) },
+    };
+  }));
   await env.sleep(1500);                 // stays live
-  res.refused.publisher = Object.assign({ live: rpLive }, await state(rp));
-  await shot(rp, 'firefox-publish-video-refused');
-  env.log(`publish.html with the video refused: live ${rpLive}`);
+  for (const b of BROWSERS) {
+    Object.assign(refused[b].publisher, await state(rp[b]));
+    await shot(rp[b], `firefox-publish-video-refused-${b}`);
+    env.log(`${b} publish.html with the video refused: live ${refused[b].publisher.live}`);
+  }
 
-  const rv = await refusingPage('/pages/watch.html?stream=refused');
-  const rvLive = await waitFor(rv, () => window.__state === 'live', null, 6000);
+  const rv = {};
+  for (const b of BROWSERS) {
+    const other = BROWSERS.find((x) => x !== b);
+    rv[b] = await refusingPage(b, `/pages/watch.html?stream=refused-${other}`);
+  }
+  await Promise.all(BROWSERS.map(async (b) => {
+    refused[b].viewer = { live: await waitFor(rv[b], () => window.__state === 'live', null, 6000) };
+  }));
   await env.sleep(7000);                 // past watch.js's stall check (6 s)
-  res.refused.viewer = Object.assign({ live: rvLive }, await state(rv));
-  await shot(rv, 'firefox-watch-video-refused');
-  env.log(`watch.html with the video refused: live ${rvLive}, `
-    + `${res.refused.viewer.sessions} session(s)`);
-  await click(rp, 'stop');
+  for (const b of BROWSERS) {
+    Object.assign(refused[b].viewer, await state(rv[b]));
+    await shot(rv[b], `firefox-watch-video-refused-${b}`);
+    env.log(`${b} watch.html with the video refused: live ${refused[b].viewer.live}, `
+      + `${refused[b].viewer.sessions} session(s)`);
+    await click(rp[b], 'stop');
+  }
 
   // Firefox publishes from publish.html over WHIP, both browsers watch
 
