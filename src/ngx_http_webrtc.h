@@ -35,7 +35,8 @@ typedef struct {
     ngx_flag_t                  status;
     ngx_array_t                *candidates;     /* of ngx_str_t "addr port" */
     ngx_array_t                *ice_servers;
-    ngx_http_complex_value_t   *token;
+    ngx_http_complex_value_t   *token;          /* both roles, unmerged */
+    ngx_http_complex_value_t   *tokens[3];      /* by ngx_webrtc_role_e */
     ngx_webrtc_codec_prefs_t    prefs;
     ngx_flag_t                  video_set;
     ngx_flag_t                  audio_set;
@@ -58,6 +59,8 @@ ngx_int_t ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     ngx_uint_t role, ngx_str_t *stream, ngx_str_t *body,
     ngx_http_webrtc_offer_t *out);
 ngx_int_t ngx_http_webrtc_stream_name_valid(ngx_str_t *name);
+ngx_http_complex_value_t *ngx_http_webrtc_token(
+    ngx_http_webrtc_loc_conf_t *wlcf, ngx_uint_t role);
 ngx_int_t ngx_http_webrtc_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, u_char *body, size_t len);
 ngx_int_t ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,

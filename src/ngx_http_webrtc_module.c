@@ -63,6 +63,8 @@ static char *ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_webrtc_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_webrtc_bearer_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_webrtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_webrtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -142,10 +144,10 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
       NULL },
 
     { ngx_string("webrtc_bearer_token"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_webrtc_bearer_token,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_webrtc_loc_conf_t, token),
+      0,
       NULL },
 
     { ngx_string("webrtc_video_codecs"),
@@ -195,6 +197,10 @@ ngx_module_t  ngx_http_webrtc_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/* "webrtc_bearer_token off": anyone, on purpose */
+static ngx_http_complex_value_t  ngx_http_webrtc_token_off;
 
 
 static const char  ngx_http_webrtc_sdp_type[] = "application/sdp";
@@ -1025,27 +1031,25 @@ ngx_http_webrtc_find(ngx_http_request_t *r, ngx_webrtc_shm_ctx_t *shm,
 static ngx_int_t
 ngx_http_webrtc_auth(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf)
 {
-    u_char     *p, *end;
-    ngx_str_t   token;
-    ngx_uint_t  i;
+    u_char                    *p, *end;
+    ngx_str_t                  token;
+    ngx_uint_t                 i;
+    ngx_http_complex_value_t  *cv;
 
     static u_char  invalid[] = "Bearer realm=\"webrtc\", "
                                "error=\"invalid_token\"";
 
-    if (wlcf->token == NULL) {
+    cv = ngx_http_webrtc_token(wlcf, wlcf->role);
+
+    if (cv == NULL) {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_complex_value(r, wlcf->token, &token) != NGX_OK) {
+    if (ngx_http_complex_value(r, cv, &token) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (token.len == 0) {
-        /* e.g. a map without a token for this stream */
-        return NGX_DECLINED;
-    }
-
-    if (r->headers_in.authorization == NULL) {
+    if (token.len == 0 || r->headers_in.authorization == NULL) {
         ngx_http_discard_request_body(r);
 
         if (ngx_http_webrtc_header(r, "WWW-Authenticate",
@@ -1055,8 +1059,12 @@ ngx_http_webrtc_auth(ngx_http_request_t *r, ngx_http_webrtc_loc_conf_t *wlcf)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        /* an empty token (a map without one for this stream) lets no one in */
+
         return ngx_http_webrtc_error(r, NGX_HTTP_UNAUTHORIZED,
-                                     "bearer token required");
+                                     token.len ? "bearer token required"
+                                     : "no bearer token is set for this "
+                                       "stream");
     }
 
     p = r->headers_in.authorization->value.data;
@@ -1667,6 +1675,8 @@ ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf)
     conf->candidates = NGX_CONF_UNSET_PTR;
     conf->ice_servers = NGX_CONF_UNSET_PTR;
     conf->token = NGX_CONF_UNSET_PTR;
+    conf->tokens[NGX_WEBRTC_ROLE_PUBLISHER] = NGX_CONF_UNSET_PTR;
+    conf->tokens[NGX_WEBRTC_ROLE_VIEWER] = NGX_CONF_UNSET_PTR;
     conf->origins = NGX_CONF_UNSET_PTR;
     conf->max_message = NGX_CONF_UNSET_SIZE;
     conf->max_viewers = NGX_CONF_UNSET_UINT;
@@ -1683,6 +1693,8 @@ ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_webrtc_loc_conf_t *prev = parent;
     ngx_http_webrtc_loc_conf_t *conf = child;
 
+    ngx_uint_t  i;
+
     static const uint8_t  video[] = {
         NGX_WEBRTC_CODEC_VP8, NGX_WEBRTC_CODEC_H264, NGX_WEBRTC_CODEC_VP9,
         NGX_WEBRTC_CODEC_AV1
@@ -1690,7 +1702,28 @@ ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->candidates, prev->candidates, NULL);
     ngx_conf_merge_ptr_value(conf->ice_servers, prev->ice_servers, NULL);
-    ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
+    /*
+     * a role's own webrtc_bearer_token, else the one for both roles; those
+     * of this level first, so that a location's overrides what it inherits
+     * (the main level's are not merged: its token for both roles counts)
+     */
+
+    for (i = NGX_WEBRTC_ROLE_PUBLISHER; i <= NGX_WEBRTC_ROLE_VIEWER; i++) {
+
+        if (conf->tokens[i] == NGX_CONF_UNSET_PTR) {
+            conf->tokens[i] = conf->token;
+        }
+
+        if (conf->tokens[i] == NGX_CONF_UNSET_PTR) {
+            conf->tokens[i] = (prev->tokens[i] != NGX_CONF_UNSET_PTR)
+                              ? prev->tokens[i] : prev->token;
+        }
+
+        if (conf->tokens[i] == NGX_CONF_UNSET_PTR) {
+            conf->tokens[i] = NULL;
+        }
+    }
+
     ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
     ngx_conf_merge_size_value(conf->max_message, prev->max_message,
                               64 * 1024);
@@ -1783,6 +1816,87 @@ ngx_http_webrtc_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * webrtc_bearer_token token | off [publish | play]: without a role for
+ * both, publishers (WHIP, "publish" messages) and viewers (WHEP, "play")
+ */
+
+static char *
+ngx_http_webrtc_bearer_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webrtc_loc_conf_t *wlcf = conf;
+
+    ngx_str_t                          *value;
+    ngx_http_complex_value_t          **field;
+    ngx_http_compile_complex_value_t    ccv;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2) {
+        field = &wlcf->token;
+
+    } else if (ngx_strcmp(value[2].data, "publish") == 0) {
+        field = &wlcf->tokens[NGX_WEBRTC_ROLE_PUBLISHER];
+
+    } else if (ngx_strcmp(value[2].data, "play") == 0) {
+        field = &wlcf->tokens[NGX_WEBRTC_ROLE_VIEWER];
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\", "
+                           "it must be \"publish\" or \"play\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (*field != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        *field = &ngx_http_webrtc_token_off;
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len == 0) {
+        return "is empty, use \"off\" to let anyone in";
+    }
+
+    *field = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (*field == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = *field;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the token a role's clients must show, NULL if none */
+
+ngx_http_complex_value_t *
+ngx_http_webrtc_token(ngx_http_webrtc_loc_conf_t *wlcf, ngx_uint_t role)
+{
+    ngx_http_complex_value_t  *token;
+
+    if (role != NGX_WEBRTC_ROLE_PUBLISHER && role != NGX_WEBRTC_ROLE_VIEWER) {
+        return NULL;
+    }
+
+    token = wlcf->tokens[role];
+
+    return (token == &ngx_http_webrtc_token_off) ? NULL : token;
 }
 
 

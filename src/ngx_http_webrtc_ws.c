@@ -696,6 +696,7 @@ ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
     u_char                      *p;
     ngx_int_t                    rc;
     ngx_str_t                    stream, sdp, token, given, reason;
+    ngx_http_complex_value_t    *cv;
     ngx_pool_t                  *pool;
     ngx_http_request_t          *r;
     ngx_webrtc_json_str_t       *v;
@@ -725,10 +726,15 @@ ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
         return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_NOT_FOUND, &reason);
     }
 
-    /* RFC 6750 has no header for browsers' WebSockets: a "token" member */
+    /*
+     * RFC 6750 has no header for browsers' WebSockets: a "token" member,
+     * checked against the token of the message's role
+     */
 
-    if (wlcf->token) {
-        if (ngx_http_complex_value(r, wlcf->token, &token) != NGX_OK) {
+    cv = ngx_http_webrtc_token(wlcf, role);
+
+    if (cv) {
+        if (ngx_http_complex_value(r, cv, &token) != NGX_OK) {
             ngx_http_webrtc_ws_finalize(ctx);
             return NGX_DONE;
         }
@@ -737,11 +743,15 @@ ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
         given.data = v ? v->data : NULL;
         given.len = v ? v->len : 0;
 
-        if (token.len
-            && (given.len != token.len
-                || CRYPTO_memcmp(given.data, token.data, token.len) != 0))
+        if (token.len == 0
+            || given.len != token.len
+            || CRYPTO_memcmp(given.data, token.data, token.len) != 0)
         {
-            if (given.len) {
+            if (token.len == 0) {
+                ngx_str_set(&reason, "no bearer token is set for this "
+                                     "stream");
+
+            } else if (given.len) {
                 ngx_str_set(&reason, "invalid bearer token");
 
             } else {

@@ -22,7 +22,7 @@ my $CT_FRAG = 'application/trickle-ice-sdpfrag';
 my $ORIGIN = 'https://app.example.org';
 
 my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2
-	http_auth_request/)->plan(71);
+	http_auth_request/)->plan(74);
 
 ###########################################################################
 # helpers
@@ -93,6 +93,26 @@ http {
         location /tok/ {
             webrtc_whip;
             webrtc_bearer_token $tok;
+        }
+
+        # publishers need a token, viewers none; "off" lets anyone in
+        # where a token is inherited
+
+        location /outer/ {
+            webrtc_bearer_token pubtoken publish;
+
+            location /outer/whip/ {
+                webrtc_whip;
+            }
+
+            location /outer/whep/ {
+                webrtc_whep;
+            }
+
+            location /outer/anon/ {
+                webrtc_whip;
+                webrtc_bearer_token off;
+            }
         }
 
         location /authreq/ {
@@ -257,10 +277,21 @@ is(post('/tok/a', Authorization => 'Bearer tokenDefault')->{status}, 401,
 is(post('/tok/b', Authorization => 'Bearer tokenA')->{status}, 401,
 	'map: stream b with the token of stream a: 401');
 is(post('/tok/a')->{status}, 401, 'map: stream a without token: 401');
-$r = post('/tok/open');
-is($r->{status}, 201, 'map: a stream whose token is "" needs none');
-is(http_req(DELETE => $r->{headers}{location} // '/tok/open/none')->{status},
-	200, 'map: DELETE of that stream needs none');
+# an empty value fails closed: before, it turned the check off
+$r = post('/tok/open', Authorization => 'Bearer tokenA');
+is_deeply([ $r->{status}, $r->{body} ],
+	[ 401, "no bearer token is set for this stream\n" ],
+	'map: a stream whose token is "": 401 whatever is sent');
+
+# a token for one role: publishers need it, viewers do not
+is(post('/outer/whip/split')->{status}, 401, 'publish token: WHIP without: 401');
+$r = post('/outer/whip/split', Authorization => 'Bearer pubtoken');
+is($r->{status}, 201, 'publish token: WHIP with it: 201');
+$r = http_req(POST => '/outer/whep/split', body => sdp('chromium-play'),
+	headers => { 'Content-Type' => 'application/sdp' });
+is($r->{status}, 201, 'publish token: WHEP needs none: 201');
+is(post('/outer/anon/anon')->{status}, 201,
+	'"webrtc_bearer_token off" under an inherited token: 201');
 
 ###########################################################################
 # (b) auth_request, (c) deny, (d) limit_req

@@ -24,7 +24,7 @@ use Time::HiRes qw/sleep time/;
 
 my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(125);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(129);
 
 $t->write_file_expand('nginx.conf', <<'EOF')->run();
 %%TEST_GLOBALS%%
@@ -58,6 +58,16 @@ http {
         location = /ws-token {
             webrtc_websocket;
             webrtc_bearer_token s3cret;
+        }
+
+        location = /ws-split {
+            webrtc_websocket;
+            webrtc_bearer_token s3cret publish;
+        }
+
+        location = /ws-empty {
+            webrtc_websocket;
+            webrtc_bearer_token $arg_t;
         }
 
         location = /ws-origins {
@@ -491,6 +501,33 @@ is_deeply([ @{read_msg($c)}{qw/status reason/} ],
 send_json($c, { type => 'publish', stream => 'tok', sdp => $pub_sdp,
 	token => 's3cret' });
 is(read_msg($c)->{type}, 'answer', 'token: right: answer');
+close $c->{sock};
+
+# a publish token: publishing needs it, playing does not (before, one token
+# covered both, or none did)
+
+$c = ws(path => '/ws-split');
+send_json($c, { type => 'publish', stream => 'split', sdp => $pub_sdp });
+is_deeply([ @{read_msg($c)}{qw/status reason/} ],
+	[ 401, 'bearer token required' ], 'publish token: publish without: 401');
+send_json($c, { type => 'publish', stream => 'split', sdp => $pub_sdp,
+	token => 's3cret' });
+is(read_msg($c)->{type}, 'answer', 'publish token: publish with it: answer');
+
+my $v = ws(path => '/ws-split');
+send_json($v, { type => 'play', stream => 'split', sdp => sdp('chromium-play') });
+is(read_msg($v)->{type}, 'answer', 'publish token: play needs none: answer');
+close $v->{sock};
+close $c->{sock};
+
+# an empty token lets no one in
+
+$c = ws(path => '/ws-empty');
+send_json($c, { type => 'publish', stream => 'empty', sdp => $pub_sdp,
+	token => '' });
+is_deeply([ @{read_msg($c)}{qw/status reason/} ],
+	[ 401, 'no bearer token is set for this stream' ],
+	'empty token: 401');
 close $c->{sock};
 
 # publish
