@@ -3741,7 +3741,7 @@ test_every_fixture(void)
 
     qsort(names, n, sizeof(char *), fixture_cmp);
 
-    ok(n >= 19, "fixtures: %u offers in %s", n, unit_dir);
+    ok(n >= 60, "fixtures: %u offers in %s", n, unit_dir);
 
     prefs_all(&prefs);
 
