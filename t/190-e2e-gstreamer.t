@@ -7,7 +7,9 @@
 # side, in webrtcbin and in Chromium; webrtcbin also plays streams Chromium
 # publishes.  balanced and none (webrtcbin 1.22 sends the same offer for
 # both: no a=group:BUNDLE, one transport per m= section) get the documented
-# 422.  webrtcbin gathers on 127.0.0.1 only, without UPnP.
+# 422.  One viewer offers "OPUS/48000" without channels, as caps without
+# encoding-params make webrtcbin write.  webrtcbin gathers on 127.0.0.1
+# only, without UPnP.
 
 use strict;
 use warnings;
@@ -66,7 +68,8 @@ my @RUNS = (
 
 my @CHROME = (
 	# Chromium publishes: [stream, codec, webrtcbin viewers]
-	[ 'chrome-vp8', 'VP8', [[ 'VP8', 'max-bundle' ], [ 'any', 'max-compat' ]] ],
+	[ 'chrome-vp8', 'VP8', [[ 'VP8', 'max-bundle' ],
+		[ 'any', 'max-compat', '--opus-no-channels' ]] ],
 	[ 'chrome-h264', 'H264', [[ 'H264', 'max-bundle' ]] ],
 );
 
@@ -164,7 +167,7 @@ sub reap {
 # the answer; the client stops itself 25 s later at most
 
 sub gst {
-	my ($role, $stream, $codec, $policy, $secs, $wait) = @_;
+	my ($role, $stream, $codec, $policy, $secs, $wait, @o) = @_;
 	$wait //= 0;
 	my $loc = ($role eq 'publish' ? '/whip/' : '/whep/') . $stream;
 	return spawn(tag => "gst-$role-$stream-$policy",
@@ -172,7 +175,7 @@ sub gst {
 		limit => $secs + $wait + 30,
 		argv => [ $PYTHON, $CLIENT, $role, $base . $loc,
 			'--codec', $codec, '--bundle-policy', $policy,
-			'--seconds', $secs, '--wait-publisher', $wait ]);
+			'--seconds', $secs, '--wait-publisher', $wait, @o ]);
 }
 
 # Chromium through t/e2e/gst-peer.js (lib/scenario.js stops it after
@@ -180,7 +183,7 @@ sub gst {
 
 sub chromium {
 	my ($role, %env) = @_;
-	my $timeout = 40;
+	my $timeout = delete $env{TIMEOUT} || 40;
 	return spawn(tag => "chromium-$role",
 		name => "Chromium $role $env{STREAMS}", limit => $timeout + 20,
 		dir => $E2E, argv => [ 'node', "$E2E/gst-peer.js" ],
@@ -234,24 +237,39 @@ sub check_gst_viewer {
 
 my $t0 = time();
 
-# webrtcbin publishes, two streams at a time; its viewers start with it and
-# retry while the stream is not published yet
+# Chromium publishes from the start until told to stop (webrtcbin plays
+# its streams last)
+
+my $stop = "$d/chromium-publish.stop";
+my $chrome_pub = chromium('publish', TIMEOUT => 90,
+	STREAMS => join(',', map { $_->[0] } @CHROME),
+	CODECS => join(',', map { $_->[1] } @CHROME), HOLD => 80000,
+	STOP => $stop);
+
+# webrtcbin publishes, two streams at a time, until its viewers are done
+# (25 s at most: webrtcbin's agent sends no consent checks by default, and
+# consent expires after 30 s); its viewers start with it and retry while
+# the stream is not published yet
 
 for my $i (0, 2) {
 	my @batch = @RUNS[$i .. $i + 1];
-	my @pubs = map { gst('publish', @$_[0 .. 2], 10) } @batch;
+	my $stop = "$d/gst-publish-$i.stop";
+	my @pubs = map { gst('publish', @$_[0 .. 2], 25, 0,
+		'--stop-file', $stop) } @batch;
 	my @views = map { my $r = $_;
-		[ map { gst('play', $r->[0], @$_, 4, 15) } @{$r->[3]} ] } @batch;
+		[ map { gst('play', $r->[0], @$_[0, 1], 4, 15, @$_[2 .. $#$_]) }
+			@{$r->[3]} ] } @batch;
 	my @cv = grep { $_->[4] } @batch;
-	my $chromium = @cv ? chromium('view', STREAMS => join ',',
-		map { $_->[0] } @cv) : undef;
+	my $chromium = @cv ? chromium('view', TIMEOUT => 60,
+		STREAMS => join ',', map { $_->[0] } @cv) : undef;
 
 	for my $k (0 .. $#batch) {
 		my ($stream, $codec, $policy, $viewers) = @{$batch[$k]};
 		for my $j (0 .. $#$viewers) {
-			my ($vc, $vp) = @{$viewers->[$j]};
+			my ($vc, $vp, @o) = @{$viewers->[$j]};
 			check_gst_viewer(reap($views[$k][$j]),
-				"$stream: webrtcbin viewer $vc $vp", $codec);
+				"$stream: webrtcbin viewer " . join(' ', $vc, $vp, @o),
+				$codec);
 		}
 	}
 	if ($chromium) {
@@ -272,29 +290,33 @@ for my $i (0, 2) {
 				. (($c->{s2} || {})->{video}{frameWidth} // 0));
 		}
 	}
+	open my $fh, '>', $stop or die "$stop: $!";
+	close $fh;
 	for my $k (0 .. $#batch) {
 		my ($stream, $codec, $policy) = @{$batch[$k]};
 		check_gst_publisher(reap($pubs[$k]),
 			"$stream: webrtcbin publisher $codec $policy", $codec);
 	}
+	diag(sprintf '%s: %.1f s', join(', ', map { $_->[0] } @batch),
+		time() - $t0);
 }
 
-# Chromium publishes, webrtcbin plays; meanwhile offers without BUNDLE
+# webrtcbin plays what Chromium publishes; meanwhile offers without BUNDLE
 
 {
-	my $pub = chromium('publish', STREAMS => join(',', map { $_->[0] } @CHROME),
-		CODECS => join(',', map { $_->[1] } @CHROME), HOLD => 9000);
 	my @views = map { my $c = $_;
-		[ map { gst('play', $c->[0], @$_, 4, 20) } @{$c->[2]} ] } @CHROME;
+		[ map { gst('play', $c->[0], @$_[0, 1], 4, 20, @$_[2 .. $#$_]) }
+			@{$c->[2]} ] } @CHROME;
 	my @refused = map { gst($_->[0], $_->[0] eq 'play' ? $CHROME[0][0]
 		: 'gst-refused', 'VP8', $_->[1], 2, 20) } @REFUSED;
 
 	for my $k (0 .. $#CHROME) {
 		my ($stream, $codec, $viewers) = @{$CHROME[$k]};
 		for my $j (0 .. $#$viewers) {
-			my ($vc, $vp) = @{$viewers->[$j]};
+			my ($vc, $vp, @o) = @{$viewers->[$j]};
 			check_gst_viewer(reap($views[$k][$j]),
-				"$stream: webrtcbin viewer $vc $vp", $codec);
+				"$stream: webrtcbin viewer " . join(' ', $vc, $vp, @o),
+				$codec);
 		}
 	}
 	for my $k (0 .. $#REFUSED) {
@@ -306,13 +328,17 @@ for my $i (0, 2) {
 		like($r->{body} // '', qr/no a=group:BUNDLE, BUNDLE is required/,
 			"$n: the reason");
 	}
-	my @p = @{reap($pub)->{publishers} || []};
+	open my $fh, '>', $stop or die "$stop: $!";
+	close $fh;
+	my @p = @{reap($chrome_pub)->{publishers} || []};
 	for my $c (@CHROME) {
 		my ($p) = grep { $_->{stream} eq $c->[0] } @p;
 		is(($p || {})->{status}, 201, "$c->[0]: Chromium publisher 201");
 		is(($p || {})->{state}, 'connected',
 			"$c->[0]: Chromium publisher connected");
 	}
+	diag(sprintf '%s: %.1f s', join(', ', map { $_->[0] } @CHROME),
+		time() - $t0);
 }
 
 # the network rule: webrtcbin offered 127.0.0.1 UDP host candidates only,
@@ -331,4 +357,4 @@ for my $r (@offers) {
 ok(!@bad, 'webrtcbin offered only 127.0.0.1 UDP host candidates, '
 	. 'UPnP off') or diag(join "\n", @bad);
 
-diag(sprintf 'webrtcbin runs: %.1f s', time() - $t0);
+

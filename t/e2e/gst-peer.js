@@ -6,13 +6,15 @@
 // Parameters (environment): E2E_ROLE (view), E2E_STREAMS (comma-separated,
 // "gst"), E2E_CODECS (publish: the video codec each publisher prefers,
 // comma-separated, VP8), E2E_HOLD (publish: ms the publishers stay after
-// connecting, 8000), E2E_WAITPUB (view: ms a viewer retries while its
-// stream is not published yet (404), 15000).
+// connecting, 8000), E2E_STOP (publish: a file whose existence ends the
+// hold early, checked every 100 ms), E2E_WAITPUB (view: ms a viewer
+// retries while its stream is not published yet (404), 15000).
 // Result: view: { viewers: [{stream, status, location, state, answerCodec,
 // posts, s1, s2, deleted}] } with s1 and s2 stats one second apart after
 // the first decoded frame; publish: { publishers: [{stream, status,
 // location, state, answerCodec, stats, deleted}] }.
 
+const fs = require('fs');
 const { run } = require('./lib/scenario');
 const { answerCodec } = require('./lib/sdp');
 
@@ -25,6 +27,7 @@ run(async (env) => {
   if (role === 'publish') {
     const codecs = env.param('CODECS', 'VP8').split(',');
     const hold = Number(env.param('HOLD', 8000));
+    const stop = env.param('STOP', null);
     const publishers = await Promise.all(streams.map(async (stream, i) => {
       const page = pages[i];
       const p = await rtc.publish(page, 'pub',
@@ -38,7 +41,11 @@ run(async (env) => {
         out.answer = p.answer;
         return out;
       }
-      await env.sleep(hold);
+      const end = env.now() + hold;
+      while (env.now() < end && !(stop && fs.existsSync(stop))) {
+        await env.sleep(100);
+      }
+      out.heldMs = hold - Math.max(0, end - env.now());
       out.stats = await rtc.stats(page, 'pub');
       out.deleted = await rtc.del(page, 'pub');
       return out;

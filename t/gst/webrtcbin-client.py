@@ -4,7 +4,9 @@
 
     webrtcbin-client.py publish|play URL [--codec VP8|H264|any]
         [--bundle-policy max-bundle|max-compat|balanced|none]
-        [--seconds N] [--save-offer FILE] [--no-candidates]
+        [--seconds N] [--stop-file FILE] [--wait-publisher N]
+        [--opus-no-channels] [--keepalive-conncheck] [--no-candidates]
+        [--save-offer FILE] [--save-answer FILE]
 
 publish: videotestsrc and audiotestsrc, encoded with vp8enc or x264enc
 (constrained baseline, no B-frames, packetization-mode 1) and opusenc,
@@ -14,11 +16,17 @@ decoded and its buffers counted.
 
 The offer is sent once ICE gathering is complete (or at once with
 --no-candidates) as application/sdp over HTTPS (the certificate is not
-verified, no proxy is used); a 201 answer is applied, media runs for
---seconds, then the session is deleted.  The last line on stdout is
+verified, no proxy is used), again every 250 ms while the answer is 404
+for --wait-publisher seconds (a viewer started with its publisher); a 201
+answer is applied, media runs for --seconds (or until --stop-file
+exists), then the session is deleted.  The last line on stdout is
 "RESULT {json}".  The libnice agent gathers on 127.0.0.1 only, UDP only,
-without UPnP (no SSDP multicast leaves the machine).  Every wait is
-bounded: the whole run ends after --seconds plus 25 s at most.
+without UPnP (no SSDP multicast leaves the machine).  libnice's defaults
+send Binding Indications, not requests, once connected: a server that
+enforces RFC 7675 consent ends the session after its consent timeout;
+--keepalive-conncheck makes the agent send Binding Requests instead.
+Every wait is bounded: the whole run ends after --seconds plus
+--wait-publisher plus 25 s at most.
 """
 
 import argparse
@@ -240,8 +248,13 @@ class Client:
             vcaps = Gst.Caps.from_string(VIDEO_CAPS[a.codec])
         recv = GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY
         self.webrtc.emit('add-transceiver', recv, vcaps)
+        acaps = AUDIO_CAPS
+        if a.opus_no_channels:
+            # "OPUS/48000" without "/2", as caps without encoding-params
+            # give (many webrtcbin applications write them so)
+            acaps = acaps.replace(',encoding-params=(string)2', '')
         self.webrtc.emit('add-transceiver', recv,
-                         Gst.Caps.from_string(AUDIO_CAPS))
+                         Gst.Caps.from_string(acaps))
         self.webrtc.connect('pad-added', self.on_pad_added)
         self.sinks = []
 
@@ -451,6 +464,16 @@ class Client:
         self.res['answer_applied_after'] = round(
             time.monotonic() - self.t0, 2)
         GLib.timeout_add(int(self.args.seconds * 1000), self.finish)
+        if self.args.stop_file:
+            GLib.timeout_add(100, self.check_stop_file)
+
+    def check_stop_file(self):
+        if self.deleting:
+            return False
+        if os.path.exists(self.args.stop_file):
+            self.res['stopped_by_file'] = True
+            return self.finish()
+        return True
 
     def on_stats(self, promise, _data):
         self.stats = promise.get_reply()
@@ -538,6 +561,8 @@ def main():
     p.add_argument('--seconds', type=float, default=4)
     p.add_argument('--no-candidates', action='store_true')
     p.add_argument('--wait-publisher', type=float, default=0)
+    p.add_argument('--opus-no-channels', action='store_true')
+    p.add_argument('--stop-file')
     p.add_argument('--keepalive-conncheck', action='store_true')
     p.add_argument('--save-offer')
     p.add_argument('--save-answer')
