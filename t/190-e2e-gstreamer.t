@@ -9,7 +9,8 @@
 # both: no a=group:BUNDLE, one transport per m= section) get the documented
 # 422.  One viewer offers "OPUS/48000" without channels, as caps without
 # encoding-params make webrtcbin write.  webrtcbin gathers on 127.0.0.1
-# only, without UPnP.
+# only, without UPnP.  GST_PYTHON names the python3 with python3-gst
+# (/usr/bin/python3 by default).
 
 use strict;
 use warnings;
@@ -146,10 +147,12 @@ sub reap {
 	my $res = defined $line ? eval { JSON::PP::decode_json($line) } : undef;
 
 	if (!$res || $res->{error} || $status) {
-		my $err = -e "$d/$h->{tag}.err" ? $t->read_file("$h->{tag}.err") : '';
+		my $e = "$h->{tag}.err";
+		my $err = -e "$d/$e" ? $t->read_file($e) : '';
 		my @err = grep { !/unexpected operator/ } split /\n/, $err;
 		@err = @err[-20 .. -1] if @err > 20;
-		diag("$h->{name}: exit status $status, " . sprintf('%.1f s', $secs)
+		diag("$h->{name}: exit status $status, "
+			. sprintf('%.1f s', $secs)
 			. ($res && $res->{error} ? "\nerror: $res->{error}" : '')
 			. ($res && $res->{answer_error}
 				? "\nanswer refused: $res->{answer_error}" : '')
@@ -198,7 +201,8 @@ my @offers;     # every webrtcbin result, for the candidates check
 
 sub live_sections {
 	my ($sdp) = @_;
-	return join ' ', map { "$_->{media}:" . ($_->{port} ? 'live' : 'port 0') }
+	return join ' ',
+		map { "$_->{media}:" . ($_->{port} ? 'live' : 'port 0') }
 		@{($sdp || {})->{media} || []};
 }
 
@@ -266,10 +270,8 @@ for my $i (0, 2) {
 	for my $k (0 .. $#batch) {
 		my ($stream, $codec, $policy, $viewers) = @{$batch[$k]};
 		for my $j (0 .. $#$viewers) {
-			my ($vc, $vp, @o) = @{$viewers->[$j]};
 			check_gst_viewer(reap($views[$k][$j]),
-				"$stream: webrtcbin viewer " . join(' ', $vc, $vp, @o),
-				$codec);
+				"$stream: webrtcbin viewer @{$viewers->[$j]}", $codec);
 		}
 	}
 	if ($chromium) {
@@ -278,16 +280,17 @@ for my $i (0, 2) {
 			my ($stream, $codec) = @$r;
 			my ($c) = grep { $_->{stream} eq $stream } @v;
 			$c ||= {};
+			my ($s1, $s2) = map { ($_ || {})->{video} || {} }
+				@$c{qw/s1 s2/};
 			my $n = "$stream: Chromium viewer";
 			is($c->{status}, 201, "$n: WHEP 201");
 			like($c->{answerCodec} // '', qr/^\Q$codec\E\b/i,
 				"$n: answer codec");
-			cmp_ok(($c->{s2} || {})->{video}{framesDecoded} // 0, '>',
-				(($c->{s1} || {})->{video}{framesDecoded} // 0),
-				"$n: frames keep coming");
-			cmp_ok(($c->{s2} || {})->{video}{frameWidth} // 0, '>', 0,
-				"$n: frame width "
-				. (($c->{s2} || {})->{video}{frameWidth} // 0));
+			cmp_ok($s2->{framesDecoded} // 0, '>',
+				$s1->{framesDecoded} // 0, "$n: frames keep coming ("
+				. ($s2->{framesDecoded} // 0) . ')');
+			cmp_ok($s2->{frameWidth} // 0, '>', 0,
+				"$n: frame width " . ($s2->{frameWidth} // 0));
 		}
 	}
 	open my $fh, '>', $stop or die "$stop: $!";
@@ -313,10 +316,8 @@ for my $i (0, 2) {
 	for my $k (0 .. $#CHROME) {
 		my ($stream, $codec, $viewers) = @{$CHROME[$k]};
 		for my $j (0 .. $#$viewers) {
-			my ($vc, $vp, @o) = @{$viewers->[$j]};
 			check_gst_viewer(reap($views[$k][$j]),
-				"$stream: webrtcbin viewer " . join(' ', $vc, $vp, @o),
-				$codec);
+				"$stream: webrtcbin viewer @{$viewers->[$j]}", $codec);
 		}
 	}
 	for my $k (0 .. $#REFUSED) {
@@ -325,17 +326,17 @@ for my $i (0, 2) {
 		push @offers, $r;
 		my $n = "webrtcbin $role with bundle-policy $policy";
 		is($r->{status}, 422, "$n: 422");
-		like($r->{body} // '', qr/no a=group:BUNDLE, BUNDLE is required/,
-			"$n: the reason");
+		like($r->{body} // '',
+			qr/no a=group:BUNDLE, BUNDLE is required/, "$n: the reason");
 	}
 	open my $fh, '>', $stop or die "$stop: $!";
 	close $fh;
 	my @p = @{reap($chrome_pub)->{publishers} || []};
 	for my $c (@CHROME) {
 		my ($p) = grep { $_->{stream} eq $c->[0] } @p;
-		is(($p || {})->{status}, 201, "$c->[0]: Chromium publisher 201");
-		is(($p || {})->{state}, 'connected',
-			"$c->[0]: Chromium publisher connected");
+		$p ||= {};
+		is($p->{status}, 201, "$c->[0]: Chromium publisher 201");
+		is($p->{state}, 'connected', "$c->[0]: Chromium publisher connected");
 	}
 	diag(sprintf '%s: %.1f s', join(', ', map { $_->[0] } @CHROME),
 		time() - $t0);
@@ -348,7 +349,8 @@ my @bad;
 for my $r (@offers) {
 	my $n = 'webrtcbin ' . ($r->{role} // '?') . ' '
 		. ($r->{bundle_policy} // '?');
-	my @c = map { @{$_->{candidates}} } @{($r->{offer} || {})->{media} || []};
+	my @c = map { @{$_->{candidates}} }
+		@{($r->{offer} || {})->{media} || []};
 	push @bad, "$n: no candidates" unless @c;
 	push @bad, map { "$n: candidate $_" }
 		grep { !/^udp 127\.0\.0\.1 \d+ host$/i } @c;

@@ -68,7 +68,8 @@ run(async (env) => {
       await rtc.close(page, 'v');
       await env.sleep(250);
     }
-    env.log(`${stream}: viewer ${v.status} ${v.location} ${v.state} (${posts} POSTs)`);
+    env.log(`${stream}: viewer ${v.status} ${v.location} ${v.state}`
+      + ` (${posts} POSTs)`);
     const out = {
       stream, status: v.status, location: v.location, state: v.state,
       answerCodec: answerCodec(v.answer, 'video'), posts,
