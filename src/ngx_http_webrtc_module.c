@@ -746,6 +746,18 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "webrtc answer does not fit in %uz bytes",
                       (size_t) NGX_HTTP_WEBRTC_ANSWER_SIZE);
+
+        /* no session without its answer: the stream is free again */
+
+        ngx_shmtx_lock(&shm->shpool->mutex);
+
+        s = ngx_webrtc_session_lookup(shm, out->id, NGX_WEBRTC_ID_LEN);
+        if (s) {
+            ngx_webrtc_session_close(shm, s);
+        }
+
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+
         return NGX_ERROR;
     }
 

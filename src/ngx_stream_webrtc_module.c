@@ -79,6 +79,7 @@ static ngx_int_t ngx_stream_webrtc_count(ngx_stream_webrtc_ctx_t *ctx,
 static void ngx_stream_webrtc_uncount(ngx_stream_webrtc_ctx_t *ctx,
     ngx_webrtc_shm_ctx_t *shm);
 static void ngx_stream_webrtc_cleanup(void *data);
+static void ngx_stream_webrtc_established(ngx_webrtc_peer_t *peer);
 static void ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p,
     size_t len);
 static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
@@ -434,6 +435,35 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
                       (size_t) NGX_WEBRTC_ID_LEN, ctx->id);
     }
 
+    /*
+     * a session kept half-open by checks alone: one that has not finished
+     * DTLS within webrtc_handshake_timeout of its offer is closed
+     */
+
+    if (s && !s->established
+        && ngx_time() - s->created >= ccf->handshake_timeout)
+    {
+        if (s->expires > ngx_time()) {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "webrtc session %*s: no DTLS handshake within "
+                          "%T s, closing",
+                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id,
+                          ccf->handshake_timeout);
+
+            ngx_webrtc_session_expire(shm, s, ngx_time());
+        }
+
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+
+        ctx->forward = -1;
+
+        if (!c->read->timer_set) {
+            ngx_add_timer(c->read, NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT);
+        }
+
+        return;
+    }
+
     if (s && ngx_stream_webrtc_count(ctx, s) != NGX_OK) {
         ngx_shmtx_unlock(&shm->shpool->mutex);
 
@@ -636,6 +666,7 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
     switch (rc) {
 
     case NGX_OK:
+        ngx_stream_webrtc_established(peer);
         ngx_webrtc_relay_start(peer);
         break;
 
@@ -650,6 +681,29 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
     default:
         break;
     }
+}
+
+
+/* the session's handshake deadline no longer applies */
+
+static void
+ngx_stream_webrtc_established(ngx_webrtc_peer_t *peer)
+{
+    ngx_webrtc_session_t    *s;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN);
+    if (s) {
+        s->established = 1;
+    }
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
 }
 
 

@@ -59,6 +59,9 @@ struct ngx_webrtc_session_s {
     /* remote addresses with a valid check: nginx UDP connections, all */
     ngx_uint_t                    naddrs;
 
+    /* DTLS completed, told by the worker serving the media */
+    ngx_uint_t                    established;
+
     u_char                        id[NGX_WEBRTC_ID_LEN];
     u_char                        ufrag[NGX_WEBRTC_UFRAG_LEN];
     u_char                        pwd[NGX_WEBRTC_PWD_LEN];
@@ -185,6 +188,7 @@ typedef struct {
 typedef struct {
     size_t                        zone_size;
     time_t                        consent_timeout;
+    time_t                        handshake_timeout;
     ngx_str_t                     certificate;
     ngx_str_t                     certificate_key;
 
@@ -226,6 +230,8 @@ void ngx_webrtc_session_close(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s);
 void ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s, time_t expires);
+void ngx_webrtc_session_expire(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_webrtc_session_t *s, time_t now);
 ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
 void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id,
     ngx_uint_t reason);

@@ -47,6 +47,13 @@ static ngx_command_t  ngx_webrtc_core_commands[] = {
       offsetof(ngx_webrtc_core_conf_t, consent_timeout),
       NULL },
 
+    { ngx_string("webrtc_handshake_timeout"),
+      NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_webrtc_core_conf_t, handshake_timeout),
+      NULL },
+
     { ngx_string("webrtc_certificate"),
       NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -113,6 +120,7 @@ ngx_webrtc_core_create_conf(ngx_cycle_t *cycle)
 
     ccf->zone_size = NGX_CONF_UNSET_SIZE;
     ccf->consent_timeout = NGX_CONF_UNSET;
+    ccf->handshake_timeout = NGX_CONF_UNSET;
 
     return ccf;
 }
@@ -127,6 +135,7 @@ ngx_webrtc_core_init_conf(ngx_cycle_t *cycle, void *conf)
 
     ngx_conf_init_size_value(ccf->zone_size, 16 * 1024 * 1024);
     ngx_conf_init_value(ccf->consent_timeout, 30);
+    ngx_conf_init_value(ccf->handshake_timeout, 20);
 
     if (ccf->zone_size < 16 * ngx_pagesize) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,

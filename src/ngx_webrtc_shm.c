@@ -349,6 +349,19 @@ ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
 }
 
 
+/* expired now: at the queue's head, which stays ordered */
+
+void
+ngx_webrtc_session_expire(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
+    time_t now)
+{
+    s->expires = now;
+
+    ngx_queue_remove(&s->expire);
+    ngx_queue_insert_head(&ctx->sh->expire, &s->expire);
+}
+
+
 /*
  * closes sessions whose ICE never completed or whose consent expired;
  * a session a live worker serves is closed by that worker, or 10 seconds
