@@ -128,6 +128,7 @@ struct ngx_webrtc_peer_s {
     uint32_t                    local_ssrc;     /* ours in RTCP */
 
     uint32_t                    h264_sps;       /* the last SPS's */
+    ngx_msec_t                  h264_time;      /* its zone update */
 
     uint32_t                    in_ssrc[NGX_WEBRTC_MAX_SSRC];
     ngx_uint_t                  nin_ssrc;

@@ -632,7 +632,17 @@ ngx_webrtc_relay_h264(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
         return;
     }
 
+    /*
+     * the zone is locked once a second at most, however often the SPS
+     * changes: a later key frame's SPS is taken then
+     */
+
+    if (pub->h264_sps && ngx_current_msec - pub->h264_time < 1000) {
+        return;
+    }
+
     pub->h264_sps = plid;
+    pub->h264_time = ngx_current_msec;
 
     tr = &pub->tracks[1];
     label = tr->h264_profile;

@@ -19,7 +19,8 @@ use E2E;
 my $t = E2E::start(plan => 13);
 
 my $r = E2E::scenario($t, 'simulcast', timeout => 45,
-	env => { STREAM => 'simulcast', CODEC => 'VP8', SECONDS => 4 }) || {};
+	env => { STREAM => 'simulcast', CODEC => 'VP8', SECONDS => 4,
+		LAYERS => 3 }) || {};
 my ($p, $v) = ($r->{publisher} || {}, $r->{viewer} || {});
 my ($s1, $s2) = ($v->{s1} || {}, $v->{s2} || {});
 
@@ -45,7 +46,17 @@ is($s2->{frameWidth}, 640, 'the viewer decodes the full layer, 640 wide')
 cmp_ok($s1->{framesDecoded} // 0, '>', 20, 'frames decoded');
 cmp_ok(($s2->{framesDecoded} // 0) - ($s1->{framesDecoded} // 0), '>=', 40,
 	'frames keep coming (20 fps: 40 in 4 s at least)') or diag explain $v;
-is($s2->{freezeCount} // 0, $s1->{freezeCount} // 0, 'no freeze');
+
+# Chromium counts a freeze when a frame comes 150 ms later than usual: one
+# short one is what a loaded test machine makes (seen once in 10 runs at a
+# load average of 14 on 2 cores, with or without simulcast); layers mixed
+# up freeze again and again
+my $freezes = ($s2->{freezeCount} // 0) - ($s1->{freezeCount} // 0);
+my $frozen = ($s2->{totalFreezesDuration} // 0)
+	- ($s1->{totalFreezesDuration} // 0);
+ok($freezes <= 1 && $frozen < 0.5,
+	"no freeze but a short one ($freezes, ${frozen} s)")
+	or diag explain $v;
 is($s2->{ssrc}, $s1->{ssrc}, 'one SSRC');
 
 $t->stop();

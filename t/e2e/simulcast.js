@@ -5,7 +5,8 @@
 // "0" alone, so a viewer decodes the full width, without freezes.
 //
 // Parameters (environment): E2E_STREAM (default "simulcast"), E2E_CODEC
-// (VP8), E2E_SECONDS (how long the viewer is watched, 4).
+// (VP8), E2E_SECONDS (how long the viewer is watched, 4), E2E_LAYERS (3;
+// 1: no simulcast, to compare).
 // Result: { publisher: {status, state, answer, layers: [{rid, width,
 //           framesEncoded, packetsSent}]},
 //           viewer: {status, state, s1, s2} }
@@ -18,20 +19,21 @@ run(async (env) => {
   const stream = env.param('STREAM', 'simulcast');
   const codec = env.param('CODEC', 'VP8');
   const seconds = Number(env.param('SECONDS', 4));
+  const layers = Number(env.param('LAYERS', 3));
 
   const pubPage = await env.page();
-  const publisher = await pubPage.evaluate(async ([url, codec]) => {
+  const publisher = await pubPage.evaluate(async ([url, codec, layers]) => {
     const ms = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     window.__pub = pc;
     for (const t of ms.getTracks()) {
       const init = { direction: 'sendonly' };
-      if (t.kind === 'video') {
+      if (t.kind === 'video' && layers > 1) {
         init.sendEncodings = [
           { rid: '0', scaleResolutionDownBy: 1 },
           { rid: '1', scaleResolutionDownBy: 2 },
           { rid: '2', scaleResolutionDownBy: 4 },
-        ];
+        ].slice(0, layers);
       }
       const tr = pc.addTransceiver(t, init);
       if (t.kind === 'video') {
@@ -59,7 +61,7 @@ run(async (env) => {
     }
     out.state = pc.connectionState;
     return out;
-  }, ['/whip/' + stream, codec]);
+  }, ['/whip/' + stream, codec, layers]);
 
   env.log(`publisher ${publisher.status} ${publisher.state}`);
   if (publisher.status !== 201) {
