@@ -43,6 +43,7 @@ typedef struct {
     ngx_array_t                *origins;        /* of ngx_str_t */
     size_t                      max_message;
     ngx_uint_t                  max_viewers;    /* of a stream, 0: any */
+    ngx_uint_t                  max_client_sessions;  /* 0: any */
 } ngx_http_webrtc_loc_conf_t;
 
 

@@ -48,6 +48,8 @@ static ngx_webrtc_session_t *ngx_http_webrtc_find(ngx_http_request_t *r,
     ngx_webrtc_shm_ctx_t *shm, ngx_http_webrtc_ctx_t *ctx);
 static void ngx_http_webrtc_set_peer(ngx_webrtc_session_t *s,
     ngx_webrtc_sdp_t *sdp);
+static void ngx_http_webrtc_client_addr(ngx_http_request_t *r,
+    ngx_str_t *addr);
 static ngx_int_t ngx_http_webrtc_auth(ngx_http_request_t *r,
     ngx_http_webrtc_loc_conf_t *wlcf);
 static ngx_int_t ngx_http_webrtc_content_type(ngx_http_request_t *r,
@@ -127,6 +129,13 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webrtc_loc_conf_t, max_viewers),
+      NULL },
+
+    { ngx_string("webrtc_max_client_sessions"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webrtc_loc_conf_t, max_client_sessions),
       NULL },
 
     { ngx_string("webrtc_candidate"),
@@ -574,6 +583,7 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     u_char                      *answer_buf;
     size_t                       len;
     uint32_t                     ssrc;
+    ngx_str_t                    addr;
     ngx_uint_t                   i;
     ngx_webrtc_sdp_t            *sdp;
     ngx_webrtc_stream_t         *st;
@@ -690,6 +700,33 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
         goto full;
     }
 
+    /* what one client address holds, whatever its requests' rate */
+
+    ngx_http_webrtc_client_addr(r, &addr);
+
+    rc = ngx_webrtc_session_client(shm, s, addr.data, addr.len,
+                                   wlcf->max_client_sessions);
+
+    if (rc != NGX_OK) {
+        /* the stream goes with it if the session was its only one */
+        ngx_webrtc_session_close(shm, s);
+
+        if (rc == NGX_ERROR) {
+            goto full;
+        }
+
+        ngx_shmtx_unlock(&shm->shpool->mutex);
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webrtc: client has %ui sessions, "
+                      "\"webrtc_max_client_sessions\" %ui",
+                      wlcf->max_client_sessions, wlcf->max_client_sessions);
+
+        out->status = NGX_HTTP_TOO_MANY_REQUESTS;
+        return ngx_http_webrtc_reason(out, "too many sessions from this "
+                                      "address, retry later");
+    }
+
     if (role == NGX_WEBRTC_ROLE_VIEWER) {
         for (i = 0; i < 2; i++) {
             do {
@@ -776,6 +813,42 @@ full:
     out->status = NGX_HTTP_SERVICE_UNAVAILABLE;
 
     return ngx_http_webrtc_reason(out, "server is full, retry later");
+}
+
+
+/* the client's address (realip's, if it changed it) as bytes */
+
+static void
+ngx_http_webrtc_client_addr(ngx_http_request_t *r, ngx_str_t *addr)
+{
+    struct sockaddr      *sa;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin6;
+#endif
+
+    sa = r->connection->sockaddr;
+
+    switch (sa->sa_family) {
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) sa;
+        addr->data = sin6->sin6_addr.s6_addr;
+        addr->len = 16;
+        break;
+#endif
+
+    case AF_INET:
+        addr->data = (u_char *) &((struct sockaddr_in *) sa)->sin_addr;
+        addr->len = 4;
+        break;
+
+    default:
+        /* unix sockets: one client */
+        addr->data = (u_char *) "unix";
+        addr->len = 4;
+        break;
+    }
 }
 
 
@@ -1692,6 +1765,7 @@ ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf)
     conf->origins = NGX_CONF_UNSET_PTR;
     conf->max_message = NGX_CONF_UNSET_SIZE;
     conf->max_viewers = NGX_CONF_UNSET_UINT;
+    conf->max_client_sessions = NGX_CONF_UNSET_UINT;
     conf->video_set = 0;
     conf->audio_set = 0;
 
@@ -1740,6 +1814,8 @@ ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->max_message, prev->max_message,
                               64 * 1024);
     ngx_conf_merge_uint_value(conf->max_viewers, prev->max_viewers, 0);
+    ngx_conf_merge_uint_value(conf->max_client_sessions,
+                              prev->max_client_sessions, 32);
 
     if (!conf->video_set) {
         if (prev->video_set) {

@@ -38,6 +38,15 @@ typedef struct ngx_webrtc_stream_s   ngx_webrtc_stream_t;
 typedef struct ngx_webrtc_session_s  ngx_webrtc_session_t;
 
 
+/* the sessions of one client address, for webrtc_max_client_sessions */
+
+typedef struct {
+    ngx_str_node_t                node;
+    ngx_uint_t                    sessions;
+    u_char                        addr[16];
+} ngx_webrtc_client_t;
+
+
 /* a session: one peer connection of a publisher or a viewer */
 
 struct ngx_webrtc_session_s {
@@ -46,6 +55,7 @@ struct ngx_webrtc_session_s {
     ngx_queue_t                   expire;        /* oldest first */
     ngx_queue_t                   queue;         /* in stream->viewers */
     ngx_webrtc_stream_t          *stream;
+    ngx_webrtc_client_t          *client;
 
     time_t                        created;
     time_t                        expires;
@@ -158,6 +168,8 @@ typedef struct {
     ngx_rbtree_node_t             ufrags_sentinel;
     ngx_rbtree_t                  streams;       /* by name */
     ngx_rbtree_node_t             streams_sentinel;
+    ngx_rbtree_t                  clients;       /* by address */
+    ngx_rbtree_node_t             clients_sentinel;
     ngx_queue_t                   expire;
 
     ngx_uint_t                    nsessions;
@@ -232,6 +244,8 @@ void ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s, time_t expires);
 void ngx_webrtc_session_expire(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s, time_t now);
+ngx_int_t ngx_webrtc_session_client(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_webrtc_session_t *s, u_char *addr, size_t len, ngx_uint_t max);
 ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
 void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id,
     ngx_uint_t reason);

@@ -70,6 +70,8 @@ ngx_webrtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_str_rbtree_insert_value);
     ngx_rbtree_init(&ctx->sh->streams, &ctx->sh->streams_sentinel,
                     ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&ctx->sh->clients, &ctx->sh->clients_sentinel,
+                    ngx_str_rbtree_insert_value);
     ngx_queue_init(&ctx->sh->expire);
 
     ctx->sh->nsessions = 0;
@@ -330,6 +332,11 @@ ngx_webrtc_session_close(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s)
     ngx_queue_remove(&s->expire);
     ctx->sh->nsessions--;
 
+    if (s->client && --s->client->sessions == 0) {
+        ngx_rbtree_delete(&ctx->sh->clients, &s->client->node.node);
+        ngx_slab_free_locked(ctx->shpool, s->client);
+    }
+
     ngx_slab_free_locked(ctx->shpool, s);
 
     ngx_webrtc_stream_release(ctx, st);
@@ -346,6 +353,50 @@ ngx_webrtc_session_touch(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
 
     ngx_queue_remove(&s->expire);
     ngx_queue_insert_tail(&ctx->sh->expire, &s->expire);
+}
+
+
+/*
+ * Counts the session in its client address's: NGX_DECLINED when that
+ * address has max sessions already (0: no bound), NGX_ERROR when the zone
+ * is full
+ */
+
+ngx_int_t
+ngx_webrtc_session_client(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
+    u_char *addr, size_t len, ngx_uint_t max)
+{
+    ngx_str_node_t       *sn;
+    ngx_webrtc_client_t  *cl;
+
+    len = ngx_min(len, sizeof(cl->addr));
+
+    sn = ngx_webrtc_shm_lookup(&ctx->sh->clients, addr, len);
+
+    if (sn) {
+        cl = (ngx_webrtc_client_t *) sn;
+
+        if (max && cl->sessions >= max) {
+            return NGX_DECLINED;
+        }
+
+    } else {
+        cl = ngx_slab_calloc_locked(ctx->shpool, sizeof(ngx_webrtc_client_t));
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(cl->addr, addr, len);
+        cl->node.str.data = cl->addr;
+        cl->node.str.len = len;
+        cl->node.node.key = ngx_crc32_short(cl->addr, len);
+        ngx_rbtree_insert(&ctx->sh->clients, &cl->node.node);
+    }
+
+    cl->sessions++;
+    s->client = cl;
+
+    return NGX_OK;
 }
 
 
