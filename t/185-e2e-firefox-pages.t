@@ -49,7 +49,7 @@ my $t = E2E::start(plan => 30, firefox => 1, http => <<"EOF");
         }
 EOF
 
-my $r = E2E::scenario($t, 'firefox-pages', timeout => 60,
+my $r = E2E::scenario($t, 'firefox-pages', timeout => 75,
 	env => { SHOTS => $shots }) || {};
 
 my ($ff, $ws, $refused) = map { $_ || {} } @$r{qw/ff ws refused/};
