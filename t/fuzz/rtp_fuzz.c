@@ -8,8 +8,10 @@
  * RTP and RTCP as the media path sees them after SRTP: ngx_webrtc_is_rtcp()
  * demultiplexes, ngx_webrtc_rtp_parse() bounds the header, and
  * ngx_webrtc_rtp_rewrite() works on a copy of exactly the packet's length
- * (as a viewer's copy is made); ngx_webrtc_rtcp_next() walks a compound
- * packet and must stay inside it and end.
+ * (as a viewer's copy is made); ngx_webrtc_rtp_ext() finds extension
+ * elements inside the block, ngx_webrtc_h264_sps() reads the payload;
+ * ngx_webrtc_rtcp_next() walks a compound packet and must stay inside it
+ * and end.
  */
 
 
@@ -31,6 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     u_char                  *copy;
     size_t                   n;
+    ssize_t                  len;
+    uint8_t                  id;
+    const u_char            *value;
     ngx_webrtc_rtp_t         rtp;
     ngx_webrtc_rtcp_t        pkt;
     ngx_webrtc_rtcp_iter_t   it;
@@ -63,6 +68,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 || (rtp.ext_offset >= NGX_WEBRTC_RTP_MIN
                     && rtp.ext_offset + rtp.ext_len <= rtp.header_len),
                 "an RTP header extension past the header");
+
+    /* each one-byte extension element, and an SPS in the payload */
+
+    for (id = 1; id <= 14; id++) {
+        len = ngx_webrtc_rtp_ext(data, &rtp, id, &value);
+
+        fuzz_assert(len < 0
+                    || (len >= 1 && len <= 16
+                        && value >= data + rtp.ext_offset
+                        && value + len <= data + rtp.ext_offset + rtp.ext_len),
+                    "an extension element outside the extension block");
+    }
+
+    (void) ngx_webrtc_h264_sps(data + rtp.header_len, rtp.payload_len);
 
     /* a copy of exactly the packet, so ASan sees any write past it */
 

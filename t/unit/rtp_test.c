@@ -220,6 +220,7 @@ test_ext(void)
     ssize_t           len;
     const u_char     *v;
     ngx_webrtc_rtp_t  rtp;
+    uint8_t           map[16];
     u_char            p[64];
 
     n = make_rtp(p, 1, 0);
@@ -248,6 +249,24 @@ test_ext(void)
     p[19] = 0;
     len = ngx_webrtc_rtp_ext(p, &rtp, 3, &v);
     ok(len == 1 && v[0] == '0', "rid \"0\" after padding");
+
+    /*
+     * a viewer's map without the publisher's rid id 3 (viewers never
+     * negotiate rtp-stream-id): the rid becomes padding, abs-send-time
+     * (id 2 -> 5) stays
+     */
+
+    n = make_rtp(p, 1, 0);
+    ok(ngx_webrtc_rtp_parse(p, n, &rtp) == 0, "packet with extensions");
+    p[20] = 0x30;
+    p[21] = '0';
+    memset(map, 0, sizeof(map));
+    map[2] = 5;
+    ngx_webrtc_rtp_rewrite(p, &rtp, 96, 1, 2, 3, map);
+    is_int(ngx_webrtc_rtp_ext(p, &rtp, 3, &v), -1, "rid gone for the viewer");
+    ok(p[20] == 0 && p[21] == 0, "rid bytes are padding");
+    len = ngx_webrtc_rtp_ext(p, &rtp, 5, &v);
+    ok(len == 3 && v[0] == 0xaa, "abs-send-time renumbered, found");
 
     n = make_rtp(p, 0, 0);
     ok(ngx_webrtc_rtp_parse(p, n, &rtp) == 0, "packet without extensions");
