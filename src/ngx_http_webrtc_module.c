@@ -1545,8 +1545,8 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
              * (sizeof("{\"worker\":,\"pid\":,\"publishers\":,\"viewers\":,"
                        "\"packets_in\":,\"bytes_in\":,\"packets_out\":,"
                        "\"bytes_out\":,\"dropped_out\":,"
-                       "\"relay_dropped\":},")
-                + NGX_INT_T_LEN + 9 * NGX_ATOMIC_T_LEN);
+                       "\"relay_dropped\":,\"keyframe_requests\":},")
+                + NGX_INT_T_LEN + 10 * NGX_ATOMIC_T_LEN);
 
     buf = ngx_pnalloc(r->pool, size);
     if (buf == NULL) {
@@ -1638,12 +1638,14 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
                          "\"publishers\":%A,\"viewers\":%A,"
                          "\"packets_in\":%uA,\"bytes_in\":%uA,"
                          "\"packets_out\":%uA,\"bytes_out\":%uA,"
-                         "\"dropped_out\":%uA,\"relay_dropped\":%uA}",
+                         "\"dropped_out\":%uA,\"relay_dropped\":%uA,"
+                         "\"keyframe_requests\":%uA}",
                          first ? "" : ",", i, ws->pid,
                          ngx_max((ngx_atomic_int_t) ws->publishers, 0),
                          ngx_max((ngx_atomic_int_t) ws->viewers, 0),
                          ws->packets_in, ws->bytes_in, ws->packets_out,
-                         ws->bytes_out, ws->dropped_out, ws->relay_dropped);
+                         ws->bytes_out, ws->dropped_out, ws->relay_dropped,
+                         ws->keyframe_requests);
         first = 0;
 
         for (k = 0; k <= NGX_WEBRTC_DELAY_BUCKETS; k++) {

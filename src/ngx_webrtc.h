@@ -157,6 +157,8 @@ typedef struct {
     ngx_atomic_t                  bytes_out;
     ngx_atomic_t                  dropped_out;   /* socket buffer full */
     ngx_atomic_t                  relay_dropped; /* to other workers */
+    ngx_atomic_t                  keyframe_requests; /* PLIs, or to the
+                                                      publisher's worker */
     ngx_atomic_t                  delay[NGX_WEBRTC_DELAY_BUCKETS + 1];
 } ngx_webrtc_worker_stats_t;
 

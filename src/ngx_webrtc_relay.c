@@ -537,15 +537,15 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
 
     ngx_webrtc_relay_received(&pub->in[kind], rtp.seq);
     pub->packets_in++;
-
-    if (kind == 1 && pub->tracks[1].codec == NGX_WEBRTC_CODEC_H264) {
-        ngx_webrtc_relay_h264(pub, p + rtp.header_len, rtp.payload_len);
-    }
     pub->bytes_in += len;
 
     if (ngx_webrtc_stats) {
         (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->packets_in, 1);
         (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->bytes_in, len);
+    }
+
+    if (kind == 1 && pub->tracks[1].codec == NGX_WEBRTC_CODEC_H264) {
+        ngx_webrtc_relay_h264(pub, p + rtp.header_len, rtp.payload_len);
     }
 
     /*
@@ -1057,11 +1057,19 @@ void
 ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
     uint32_t                 ssrc;
-    ngx_uint_t               kind;
+    ngx_uint_t               kind, keyframe, nack;
     ngx_webrtc_rtcp_t        pkt;
     ngx_webrtc_rtcp_iter_t   it;
 
     ngx_webrtc_rtcp_iter_init(&it, p, len);
+
+    /*
+     * a viewer's compound packet asks for one key frame and one NACK set
+     * at most: 120 PLIs in one packet are one request
+     */
+
+    keyframe = 0;
+    nack = 0;
 
     while (ngx_webrtc_rtcp_next(&it, &pkt)) {
 
@@ -1109,13 +1117,17 @@ ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
             && (pkt.fmt == NGX_WEBRTC_RTCP_FMT_PLI
                 || pkt.fmt == NGX_WEBRTC_RTCP_FMT_FIR))
         {
-            ngx_webrtc_relay_keyframe(peer);
+            if (!keyframe++) {
+                ngx_webrtc_relay_keyframe(peer);
+            }
+
             continue;
         }
 
         if (pkt.type == NGX_WEBRTC_RTCP_RTPFB
             && pkt.fmt == NGX_WEBRTC_RTCP_FMT_NACK
-            && pkt.len > 12 && peer->out[1].started)
+            && pkt.len > 12 && peer->out[1].started
+            && !nack++)
         {
             ngx_webrtc_relay_nack(peer, pkt.data + 12, pkt.len - 12);
         }
@@ -1282,6 +1294,23 @@ ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer, ngx_uint_t type,
     stream = peer->stream;
     ls = ngx_webrtc_local_lookup(stream, peer->stream_gen);
 
+    /*
+     * RFC 4585, 3.4: key frame requests are throttled per stream where
+     * they are sent too, not only where the publisher is: each one to
+     * another worker takes the zone's lock and a sendmsg()
+     */
+
+    if (type == NGX_WEBRTC_RELAY_KEYFRAME && ls && !ls->publisher) {
+
+        if (ls->last_pli != 0
+            && ngx_current_msec - ls->last_pli < NGX_WEBRTC_PLI_INTERVAL)
+        {
+            return;
+        }
+
+        ls->last_pli = ngx_current_msec;
+    }
+
     if (ls && ls->publisher) {
         if (type == NGX_WEBRTC_RELAY_KEYFRAME) {
             ngx_webrtc_relay_publisher_pli(ls);
@@ -1321,6 +1350,10 @@ ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer, ngx_uint_t type,
         return;
     }
 
+    if (type == NGX_WEBRTC_RELAY_KEYFRAME && ngx_webrtc_stats) {
+        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
+    }
+
     ngx_webrtc_relay_send(slot, type, 0, stream, peer->stream_gen, NULL, p,
                           len);
 }
@@ -1348,6 +1381,10 @@ ngx_webrtc_relay_publisher_pli(ngx_webrtc_local_stream_t *ls)
     }
 
     ls->last_pli = ngx_current_msec;
+
+    if (ngx_webrtc_stats) {
+        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
+    }
 
     n = ngx_webrtc_rtcp_pli(buf, pub->local_ssrc,
                             pub->ssrc[1] ? pub->ssrc[1] : pub->tracks[1].ssrc);

@@ -156,6 +156,7 @@ wl_options(int argc, char **argv)
         { "insecure", no_argument, NULL, 'k' },
         { "close-notify", no_argument, NULL, 'Q' },
         { "rtcp-ssrcs", required_argument, NULL, 'X' },
+        { "pli-flood", required_argument, NULL, 'L' },
         { "mutate", required_argument, NULL, 'U' },
         { "mutate-rate", required_argument, NULL, 'W' },
         { "seed", required_argument, NULL, 'Z' },
@@ -241,6 +242,14 @@ wl_options(int argc, char **argv)
 
         case 'Q':
             wl_conf.close_notify = 1;
+            break;
+
+        case 'L':
+            wl_conf.pli_flood = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.pli_flood == 0 || wl_conf.pli_flood > 40) {
+                wl_log("webrtc-load: --pli-flood: 1 to 40");
+                return -1;
+            }
             break;
 
         case 'X':
@@ -542,6 +551,8 @@ wl_usage(void)
         "  --close-notify        viewers end with a DTLS close_notify, as\n"
         "                        a browser's pc.close(), not a DELETE; a\n"
         "                        copy with a broken tag goes first\n"
+        "  --pli-flood N         viewers send their receiver report 50\n"
+        "                        times a second, each with N PLIs (abuse)\n"
         "  --rtcp-ssrcs N        each receiver report goes out N times,\n"
         "                        from N sender SSRCs (an abusive peer)\n"
         "  --mutate N            once all peers are up with media, each\n"

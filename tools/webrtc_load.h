@@ -421,6 +421,7 @@ typedef struct {
     unsigned                    insecure:1;
     unsigned                    close_notify:1;
     unsigned                    rtcp_ssrcs;     /* RR sender SSRCs, abuse */
+    unsigned                    pli_flood;      /* PLIs a compound, abuse */
     unsigned                    mutate;         /* datagrams a peer */
     unsigned                    mutate_rate;    /* a second, all peers */
     uint64_t                    seed;           /* of the mutations */

@@ -429,6 +429,16 @@ wl_view_rr(wl_peer_t *p)
     buf[1] = 201;
     ngx_webrtc_put16(buf + 2, (uint16_t) (len / 4 - 1));
 
+    /* --pli-flood: PLIs for the video in the same compound packet */
+
+    for (i = 0; i < wl_conf.pli_flood && p->seq[1].started; i++) {
+        if (len + 12 + 16 + 4 > sizeof(buf)) {
+            break;
+        }
+
+        len += ngx_webrtc_rtcp_pli(buf + len, 1 + p->index, p->seq[1].ssrc);
+    }
+
     copies = wl_conf.rtcp_ssrcs ? wl_conf.rtcp_ssrcs : 1;
 
     for (k = 0; k < copies; k++) {

@@ -774,7 +774,7 @@ wl_peer_timer(wl_peer_t *p, int64_t now)
 
         if (p->role == WL_ROLE_VIEWER && now >= p->rr_next) {
             wl_view_rr(p);
-            p->rr_next = now + WL_SEC;
+            p->rr_next = now + (wl_conf.pli_flood ? WL_SEC / 50 : WL_SEC);
         }
 
         if (p->pub) {
