@@ -34,6 +34,9 @@ const BASE_ARGS = [
   '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
   '--disable-features=WebRtcHideLocalIpsWithMdns',
+  // no name lookups but localhost: Chromium otherwise resolves Google's
+  // hosts (accounts, update, clients2, optimizationguide) at start
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]',
 ];
 
 /**
