@@ -166,8 +166,9 @@ sub reap {
 	return $res;
 }
 
-# a webrtcbin client: publish or play /whip|/whep/<stream> for $secs after
-# the answer; the client stops itself 25 s later at most
+# a webrtcbin client: publish /whip/<stream> for $secs after the answer,
+# or play /whep/<stream> for $secs after the first decoded frame (waited
+# 10 s for); the client stops itself 35 s later at most
 
 sub gst {
 	my ($role, $stream, $codec, $policy, $secs, $wait, @o) = @_;
@@ -175,7 +176,7 @@ sub gst {
 	my $loc = ($role eq 'publish' ? '/whip/' : '/whep/') . $stream;
 	return spawn(tag => "gst-$role-$stream-$policy",
 		name => "webrtcbin $role $stream $codec $policy",
-		limit => $secs + $wait + 30,
+		limit => $secs + $wait + 45,
 		argv => [ $PYTHON, $CLIENT, $role, $base . $loc,
 			'--codec', $codec, '--bundle-policy', $policy,
 			'--seconds', $secs, '--wait-publisher', $wait, @o ]);

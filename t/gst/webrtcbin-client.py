@@ -5,6 +5,7 @@
     webrtcbin-client.py publish|play URL [--codec VP8|H264|any]
         [--bundle-policy max-bundle|max-compat|balanced|none]
         [--seconds N] [--stop-file FILE] [--wait-publisher N]
+        [--first-frame N] [--no-keyframe-requests] [--drop-first N]
         [--opus-no-channels] [--keepalive-conncheck] [--no-candidates]
         [--save-offer FILE] [--save-answer FILE]
 
@@ -18,15 +19,20 @@ The offer is sent once ICE gathering is complete (or at once with
 --no-candidates) as application/sdp over HTTPS (the certificate is not
 verified, no proxy is used), again every 250 ms while the answer is 404
 for --wait-publisher seconds (a viewer started with its publisher); a 201
-answer is applied, media runs for --seconds (or until --stop-file
-exists), then the session is deleted.  The last line on stdout is
+answer is applied, media runs for --seconds (a publisher: from the
+answer, or until --stop-file exists; a viewer: from its first decoded
+video frame, which it waits --first-frame seconds for), then the session
+is deleted.  A viewer's depayloaders and decoders ask for a key frame
+(RTCP PLI) when they miss one (not with --no-keyframe-requests, webrtcbin
+applications' default); --drop-first drops the video packets of its first
+N seconds, key frame included.  The last line on stdout is
 "RESULT {json}".  The libnice agent gathers on 127.0.0.1 only, UDP only,
 without UPnP (no SSDP multicast leaves the machine).  libnice's defaults
 send Binding Indications, not requests, once connected: a server that
 enforces RFC 7675 consent ends the session after its consent timeout;
 --keepalive-conncheck makes the agent send Binding Requests instead.
 Every wait is bounded: the whole run ends after --seconds plus
---wait-publisher plus 25 s at most.
+--wait-publisher plus --first-frame plus 25 s at most.
 """
 
 import argparse
@@ -264,7 +270,17 @@ class Client:
             self.res[name] += info.get_buffer_list().length()
         else:
             self.res[name] += 1
+        if name == 'video_frames' and self.res[name] == 1:
+            GLib.idle_add(self.on_first_frame)
         return Gst.PadProbeReturn.OK
+
+    # a viewer counts for --seconds from its first decoded video frame
+    # (or gives up --first-frame seconds after the answer)
+
+    def on_first_frame(self):
+        self.res['first_frame_after'] = round(time.monotonic() - self.t0, 2)
+        GLib.timeout_add(int(self.args.seconds * 1000), self.finish)
+        return False
 
     def first_factory(self, *names):
         for n in names:
@@ -294,6 +310,13 @@ class Client:
         media = st.get_string('media')
         self.res.setdefault('pads', []).append(enc)
         els = [Gst.ElementFactory.make(n) for n in ['queue'] + chain]
+        for e in els[1:] if not self.args.no_keyframe_requests else []:
+            # ask for a key frame (RTCP PLI) when one is missing: after a
+            # loss, or on joining a stream between its key frames
+            if e.find_property('request-keyframe'):
+                e.set_property('request-keyframe', True)
+            if e.find_property('automatic-request-sync-points'):
+                e.set_property('automatic-request-sync-points', True)
         sink = Gst.ElementFactory.make('fakesink')
         sink.set_property('sync', False)
         sink.set_property('async', False)
@@ -311,7 +334,18 @@ class Client:
                 decpad.connect('notify::caps', self.on_video_caps)
         for e in els:
             e.sync_state_with_parent()
+        if media == 'video' and self.args.drop_first > 0:
+            # lose the first packets, key frame included, as a viewer
+            # whose SRTP was not ready yet would
+            self.drop_until = time.monotonic() + self.args.drop_first
+            pad.add_probe(Gst.PadProbeType.BUFFER, self.drop_first)
         pad.link(els[0].get_static_pad('sink'))
+
+    def drop_first(self, _pad, _info):
+        if time.monotonic() < self.drop_until:
+            self.res['dropped'] = self.res.get('dropped', 0) + 1
+            return Gst.PadProbeReturn.DROP
+        return Gst.PadProbeReturn.REMOVE
 
     def on_video_caps(self, pad, _pspec):
         caps = pad.get_current_caps()
@@ -350,7 +384,8 @@ class Client:
         self.caps_wait = 0
         GLib.timeout_add(50, self.maybe_create_offer)
         GLib.timeout_add_seconds(int(self.args.seconds
-                                     + self.args.wait_publisher) + 25,
+                                     + self.args.wait_publisher
+                                     + self.args.first_frame) + 25,
                                  self.on_deadline)
         self.loop.run()
 
@@ -463,9 +498,17 @@ class Client:
             return
         self.res['answer_applied_after'] = round(
             time.monotonic() - self.t0, 2)
-        GLib.timeout_add(int(self.args.seconds * 1000), self.finish)
+        if self.args.role == 'play':
+            GLib.timeout_add(int(self.args.first_frame * 1000), self.no_frame)
+        else:
+            GLib.timeout_add(int(self.args.seconds * 1000), self.finish)
         if self.args.stop_file:
             GLib.timeout_add(100, self.check_stop_file)
+
+    def no_frame(self):
+        if 'first_frame_after' not in self.res:
+            self.finish()
+        return False
 
     def check_stop_file(self):
         if self.deleting:
@@ -548,6 +591,7 @@ class Client:
     def on_deadline(self):
         return self.fail('deadline: %d s' % (self.args.seconds
                                              + self.args.wait_publisher
+                                             + self.args.first_frame
                                              + 25))
 
 
@@ -561,6 +605,9 @@ def main():
     p.add_argument('--seconds', type=float, default=4)
     p.add_argument('--no-candidates', action='store_true')
     p.add_argument('--wait-publisher', type=float, default=0)
+    p.add_argument('--first-frame', type=float, default=10)
+    p.add_argument('--no-keyframe-requests', action='store_true')
+    p.add_argument('--drop-first', type=float, default=0)
     p.add_argument('--opus-no-channels', action='store_true')
     p.add_argument('--stop-file')
     p.add_argument('--keepalive-conncheck', action='store_true')
@@ -571,6 +618,7 @@ def main():
         p.error('publish needs --codec VP8 or H264')
     a.seconds = max(0.0, min(a.seconds, 60.0))
     a.wait_publisher = max(0.0, min(a.wait_publisher, 60.0))
+    a.first_frame = max(0.0, min(a.first_frame, 60.0))
 
     Gst.init(None)
     c = Client(a)
