@@ -8,9 +8,11 @@
 # publishes.  balanced and none (webrtcbin 1.22 sends the same offer for
 # both: no a=group:BUNDLE, one transport per m= section) get the documented
 # 422.  One viewer offers "OPUS/48000" without channels, as caps without
-# encoding-params make webrtcbin write.  webrtcbin gathers on 127.0.0.1
-# only, without UPnP.  GST_PYTHON names the python3 with python3-gst
-# (/usr/bin/python3 by default).
+# encoding-params make webrtcbin write.  On a second nginx with a 10 s
+# consent timeout, a webrtcbin publisher whose agent sends consent checks
+# (keepalive-conncheck; libnice's default sends none) stays 15 s.
+# webrtcbin gathers on 127.0.0.1 only, without UPnP.  GST_PYTHON names the
+# python3 with python3-gst (/usr/bin/python3 by default).
 
 use strict;
 use warnings;
@@ -80,8 +82,8 @@ my @REFUSED = (
 );
 
 # the plan: 6 per webrtcbin publisher, 7 per webrtcbin viewer, 4 per
-# Chromium viewer, 2 per Chromium publisher, 2 per refused offer, 1 for
-# the candidates, 1 "no alerts"
+# Chromium viewer, 2 per Chromium publisher, 2 per refused offer, 3 and
+# "no alerts" for consent, 1 for the candidates, 1 "no alerts"
 
 my $plan = 1 + 1;
 for my $r (@RUNS) {
@@ -91,6 +93,7 @@ for my $c (@CHROME) {
 	$plan += 2 + 7 * @{$c->[2]};
 }
 $plan += 2 * @REFUSED;
+$plan += 3 + 1;         # consent: a second nginx
 
 if (my $why = gst_missing()) {
 	plan(skip_all => $why);
@@ -99,6 +102,47 @@ if (my $why = gst_missing()) {
 my $t = E2E::start(plan => $plan);
 my $d = $t->testdir();
 my $base = E2E::base();
+
+# a second nginx whose ICE consent expires after 10 s: libnice's agent in
+# webrtcbin sends Binding Indications once connected, no consent checks,
+# unless its keepalive-conncheck is set (then a Binding Request every
+# 4-6 s)
+
+my $tc = Test::Nginx->new()->has(qw/http stream http_ssl/);
+$tc->write_file_expand('nginx.conf', <<"EOF");
+%%TEST_GLOBALS%%
+
+webrtc_consent_timeout 10s;
+
+events {
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    server {
+        listen 127.0.0.1:%%PORT_8444%% ssl;
+        server_name localhost;
+
+        ssl_certificate $d/cert.pem;
+        ssl_certificate_key $d/key.pem;
+
+        webrtc_candidate 127.0.0.1:%%PORT_8981_UDP%%;
+
+        location /whip/ {
+            webrtc_whip;
+        }
+    }
+}
+
+stream {
+    server {
+        listen 127.0.0.1:%%PORT_8981_UDP%% udp;
+        webrtc;
+    }
+}
+EOF
+$tc->run();
 
 ###############################################################################
 
@@ -256,6 +300,12 @@ my $chrome_pub = chromium('publish', TIMEOUT => 90,
 # consent expires after 30 s); its viewers start with it and retry while
 # the stream is not published yet
 
+my $consent = spawn(tag => 'gst-publish-consent',
+	name => 'webrtcbin publish with keepalive-conncheck', limit => 60,
+	argv => [ $PYTHON, $CLIENT, 'publish',
+		'https://127.0.0.1:' . $tc->port(8444) . '/whip/consent',
+		'--seconds', 15, '--keepalive-conncheck' ]);
+
 for my $i (0, 2) {
 	my @batch = @RUNS[$i .. $i + 1];
 	my $stop = "$d/gst-publish-$i.stop";
@@ -303,6 +353,18 @@ for my $i (0, 2) {
 	}
 	diag(sprintf '%s: %.1f s', join(', ', map { $_->[0] } @batch),
 		time() - $t0);
+}
+
+{
+	my $r = reap($consent);
+	push @offers, $r;
+	my $n = 'webrtcbin publisher with keepalive-conncheck';
+	is($r->{status}, 201, "$n: WHIP 201");
+	ok($r->{connected}, "$n: connected");
+	is($r->{delete_status}, 200, "$n: its session outlived the 10 s "
+		. 'consent timeout (DELETE 200 after 15 s)')
+		or diag(join "\n", $tc->log_lines(qr/consent expired/));
+	$tc->stop();
 }
 
 # webrtcbin plays what Chromium publishes; meanwhile offers without BUNDLE
