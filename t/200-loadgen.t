@@ -88,11 +88,11 @@ my $base = 'http://127.0.0.1:' . port(8080);
 
 ###########################################################################
 # the publisher, in the background; all bounded: 5 s to connect, 15 s for
-# the viewers, the publisher gone 22 s after its start
+# the viewers, the publisher gone 30 s after its start (it streams 24 s)
 
 my $t0 = time();
 my $pub = spawn_tool($d, 'publisher', '--whip', "$base/whip/load",
-	'--duration', '16', '--bitrate', '1000k', '--fps', '30', '--gop', '2s',
+	'--duration', '24', '--bitrate', '1000k', '--fps', '30', '--gop', '2s',
 	'--http-timeout', '3', '--json');
 
 ok(publisher_up($d, 'publisher'), 'publisher connected');
@@ -288,7 +288,7 @@ is(scalar $t->log_lines(qr/\[info\].* DTLS certificate does not match /),
 ###########################################################################
 # the publisher ends by itself
 
-my $status = finish($pub, $t0 + 22 - time());
+my $status = finish($pub, $t0 + 30 - time());
 
 is($status, 0, 'publisher exited by itself, status 0');
 
