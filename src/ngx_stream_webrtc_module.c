@@ -80,6 +80,7 @@ static void ngx_stream_webrtc_uncount(ngx_stream_webrtc_ctx_t *ctx,
     ngx_webrtc_shm_ctx_t *shm);
 static void ngx_stream_webrtc_cleanup(void *data);
 static void ngx_stream_webrtc_established(ngx_webrtc_peer_t *peer);
+static void ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer);
 static void ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p,
     size_t len);
 static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
@@ -684,6 +685,29 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 }
 
 
+/* consent by the peer's media, once a second at most */
+
+static void
+ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer)
+{
+    ngx_webrtc_session_t    *s;
+    ngx_webrtc_shm_ctx_t    *shm;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    shm = ccf->shm_zone->data;
+
+    ngx_shmtx_lock(&shm->shpool->mutex);
+
+    s = ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN);
+    if (s) {
+        ngx_webrtc_session_touch(shm, s, ngx_time() + ccf->consent_timeout);
+    }
+
+    ngx_shmtx_unlock(&shm->shpool->mutex);
+}
+
+
 /* the session's handshake deadline no longer applies */
 
 static void
@@ -845,6 +869,19 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 
     if (peer->ssl && !peer->dtls_kept) {
         ngx_webrtc_dtls_park(peer);
+    }
+
+    /*
+     * authenticated media from the path keeps the session as a check does:
+     * an off-path attacker can forge neither; libnice (GStreamer's
+     * webrtcbin) keeps a selected pair with Binding Indications only
+     * unless told to send checks (RFC 7675, which an ICE lite side cannot
+     * enforce otherwise)
+     */
+
+    if (ngx_current_msec - peer->consent_time >= 1000) {
+        peer->consent_time = ngx_current_msec;
+        ngx_stream_webrtc_refresh(peer);
     }
 
     if (rtcp) {

@@ -143,6 +143,7 @@ struct ngx_webrtc_peer_s {
     uint32_t                    lost_counted[2];
     ngx_msec_t                  counted_time;
 
+    ngx_msec_t                  consent_time;   /* refreshed by SRTP */
     ngx_msec_t                  resend_start;   /* a viewer's NACK budget */
     ngx_uint_t                  resent;
 
@@ -182,6 +183,7 @@ struct ngx_webrtc_local_stream_s {
     ngx_queue_t                 viewers;
     ngx_uint_t                  nviewers;
     ngx_msec_t                  last_pli;
+    ngx_event_t                 pli_timer;      /* a request held back */
     ngx_webrtc_cached_t        *cache;          /* [NGX_WEBRTC_CACHE_SIZE] */
     ngx_uint_t                  nacks;          /* answered from the cache */
     ngx_msec_t                  last_nack;      /* sent upstream */

@@ -72,10 +72,12 @@ static void ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type,
     u_char *p, size_t len);
 static void ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
     ngx_uint_t kind, u_char *p, size_t len);
-static void ngx_webrtc_relay_publisher_pli(ngx_webrtc_local_stream_t *ls);
+static void ngx_webrtc_relay_keyframe_due(ngx_webrtc_local_stream_t *ls);
+static void ngx_webrtc_relay_keyframe_handler(ngx_event_t *ev);
+static void ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls);
 static void ngx_webrtc_relay_publisher_nack(ngx_webrtc_local_stream_t *ls,
     u_char *fci, size_t len);
-static void ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer,
+static void ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls,
     ngx_uint_t type, u_char *p, size_t len);
 static void ngx_webrtc_relay_read_handler(ngx_event_t *ev);
 static void ngx_webrtc_relay_remb_handler(ngx_event_t *ev);
@@ -372,6 +374,11 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
         ngx_memcpy(ls->name, peer->stream->name, ls->name_len);
         ngx_queue_init(&ls->viewers);
 
+        ls->pli_timer.handler = ngx_webrtc_relay_keyframe_handler;
+        ls->pli_timer.data = ls;
+        ls->pli_timer.log = ngx_cycle->log;
+        ls->pli_timer.cancelable = 1;
+
         ngx_rbtree_insert(&ngx_webrtc_local_streams, &ls->node);
     }
 
@@ -491,6 +498,10 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
 
         if (ls->cache) {
             ngx_free(ls->cache);
+        }
+
+        if (ls->pli_timer.timer_set) {
+            ngx_del_timer(&ls->pli_timer);
         }
 
         ngx_free(ls);
@@ -1226,7 +1237,13 @@ done:
 
     if (n && ls && ngx_current_msec - ls->last_nack >= 20) {
         ls->last_nack = ngx_current_msec;
-        ngx_webrtc_relay_upstream(v, NGX_WEBRTC_RELAY_NACK, up, n);
+
+        if (ls->publisher) {
+            ngx_webrtc_relay_publisher_nack(ls, up, n);
+
+        } else {
+            ngx_webrtc_relay_upstream(ls, NGX_WEBRTC_RELAY_NACK, up, n);
+        }
     }
 }
 
@@ -1275,12 +1292,88 @@ ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
 void
 ngx_webrtc_relay_keyframe(ngx_webrtc_peer_t *peer)
 {
-    ngx_webrtc_relay_upstream(peer, NGX_WEBRTC_RELAY_KEYFRAME, NULL, 0);
+    ngx_webrtc_local_stream_t  *ls;
+
+    ls = ngx_webrtc_local_lookup(peer->stream, peer->stream_gen);
+
+    if (ls) {
+        ngx_webrtc_relay_keyframe_due(ls);
+    }
+}
+
+
+/*
+ * RFC 4585, 3.4: key frame requests are throttled per stream, where they
+ * are sent (each one to another worker takes the zone's lock and a
+ * sendmsg()) and where the publisher is.  A request within the interval
+ * is held back to its end, not dropped: a viewer that joins just after a
+ * request was answered still gets a key frame of its own, whether it
+ * asks again (Chromium) or not (GStreamer's webrtcbin by default).
+ */
+
+static void
+ngx_webrtc_relay_keyframe_due(ngx_webrtc_local_stream_t *ls)
+{
+    ngx_msec_t  elapsed;
+
+    if (ls->pli_timer.timer_set) {
+        /* one is due at the end of the interval */
+        return;
+    }
+
+    elapsed = ngx_current_msec - ls->last_pli;
+
+    if (ls->last_pli != 0 && elapsed < NGX_WEBRTC_PLI_INTERVAL) {
+        ngx_add_timer(&ls->pli_timer, NGX_WEBRTC_PLI_INTERVAL - elapsed);
+        return;
+    }
+
+    ngx_webrtc_relay_keyframe_send(ls);
 }
 
 
 static void
-ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer, ngx_uint_t type,
+ngx_webrtc_relay_keyframe_handler(ngx_event_t *ev)
+{
+    ngx_webrtc_relay_keyframe_send(ev->data);
+}
+
+
+static void
+ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls)
+{
+    size_t              n;
+    ngx_webrtc_peer_t  *pub;
+    u_char              buf[12 + NGX_WEBRTC_SRTP_OVERHEAD];
+
+    ls->last_pli = ngx_current_msec;
+
+    pub = ls->publisher;
+
+    if (pub == NULL) {
+        ngx_webrtc_relay_upstream(ls, NGX_WEBRTC_RELAY_KEYFRAME, NULL, 0);
+        return;
+    }
+
+    if (!pub->srtp_ready || pub->tracks[1].kind == 0) {
+        return;
+    }
+
+    if (ngx_webrtc_stats) {
+        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
+    }
+
+    n = ngx_webrtc_rtcp_pli(buf, pub->local_ssrc,
+                            pub->ssrc[1] ? pub->ssrc[1] : pub->tracks[1].ssrc);
+
+    (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
+}
+
+
+/* to the worker serving the stream's publisher */
+
+static void
+ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
     u_char *p, size_t len)
 {
     ngx_int_t                   slot;
@@ -1289,42 +1382,12 @@ ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer, ngx_uint_t type,
     ngx_webrtc_shm_ctx_t       *shm;
     ngx_webrtc_session_t       *s;
     ngx_webrtc_core_conf_t     *ccf;
-    ngx_webrtc_local_stream_t  *ls;
-
-    stream = peer->stream;
-    ls = ngx_webrtc_local_lookup(stream, peer->stream_gen);
-
-    /*
-     * RFC 4585, 3.4: key frame requests are throttled per stream where
-     * they are sent too, not only where the publisher is: each one to
-     * another worker takes the zone's lock and a sendmsg()
-     */
-
-    if (type == NGX_WEBRTC_RELAY_KEYFRAME && ls && !ls->publisher) {
-
-        if (ls->last_pli != 0
-            && ngx_current_msec - ls->last_pli < NGX_WEBRTC_PLI_INTERVAL)
-        {
-            return;
-        }
-
-        ls->last_pli = ngx_current_msec;
-    }
-
-    if (ls && ls->publisher) {
-        if (type == NGX_WEBRTC_RELAY_KEYFRAME) {
-            ngx_webrtc_relay_publisher_pli(ls);
-
-        } else {
-            ngx_webrtc_relay_publisher_nack(ls, p, len);
-        }
-
-        return;
-    }
 
     if (ngx_webrtc_relay == NULL) {
         return;
     }
+
+    stream = ls->stream;
 
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
     shm = ccf->shm_zone->data;
@@ -1335,7 +1398,7 @@ ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer, ngx_uint_t type,
     ngx_shmtx_lock(&shm->shpool->mutex);
 
     /* the zone's chunk is still the stream */
-    s = (stream->gen == peer->stream_gen) ? stream->publisher : NULL;
+    s = (stream->gen == ls->gen) ? stream->publisher : NULL;
 
     if (s) {
         slot = s->owner_slot;
@@ -1354,42 +1417,7 @@ ngx_webrtc_relay_upstream(ngx_webrtc_peer_t *peer, ngx_uint_t type,
         (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
     }
 
-    ngx_webrtc_relay_send(slot, type, 0, stream, peer->stream_gen, NULL, p,
-                          len);
-}
-
-
-static void
-ngx_webrtc_relay_publisher_pli(ngx_webrtc_local_stream_t *ls)
-{
-    size_t              n;
-    ngx_webrtc_peer_t  *pub;
-    u_char              buf[12 + NGX_WEBRTC_SRTP_OVERHEAD];
-
-    pub = ls->publisher;
-
-    /* RFC 4585, 3.4: requests are throttled per stream */
-
-    if (ngx_current_msec - ls->last_pli < NGX_WEBRTC_PLI_INTERVAL
-        && ls->last_pli != 0)
-    {
-        return;
-    }
-
-    if (!pub->srtp_ready || pub->tracks[1].kind == 0) {
-        return;
-    }
-
-    ls->last_pli = ngx_current_msec;
-
-    if (ngx_webrtc_stats) {
-        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
-    }
-
-    n = ngx_webrtc_rtcp_pli(buf, pub->local_ssrc,
-                            pub->ssrc[1] ? pub->ssrc[1] : pub->tracks[1].ssrc);
-
-    (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
+    ngx_webrtc_relay_send(slot, type, 0, stream, ls->gen, NULL, p, len);
 }
 
 
@@ -1839,7 +1867,7 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
 
         case NGX_WEBRTC_RELAY_KEYFRAME:
             if (ls->publisher) {
-                ngx_webrtc_relay_publisher_pli(ls);
+                ngx_webrtc_relay_keyframe_due(ls);
             }
 
             break;

@@ -8,7 +8,11 @@
 # second.  Now a compound packet asks once, and a worker sends one request
 # a stream every 500 ms, wherever the publisher is: the workers' counted
 # key frame requests stay in the tens, the publisher gets about two PLIs a
-# second, and the viewers' media goes on.
+# second, and the viewers' media goes on.  A request within the 500 ms is
+# held back, not dropped: viewers joining together, which ask for a key
+# frame once each, get one more than the first (a viewer that does not ask
+# again, as GStreamer's webrtcbin by default, would wait for the next key
+# frame of its own accord otherwise).
 
 use strict;
 use warnings;
@@ -21,12 +25,12 @@ use Test::More;
 use Test::Nginx qw/port http_req/;
 use Test::Nginx::Load qw/tool spawn_tool publisher_up finish run_tool
 	summary slurp/;
-use Time::HiRes qw/time/;
+use Time::HiRes qw/sleep time/;
 
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x tool();
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(7);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(10);
 
 # info, not debug: a line per packet would be the load
 my $module = Test::Nginx::module_path();
@@ -111,3 +115,26 @@ is(finish($pub, 12), 0, 'publisher exited by itself');
 my $ps = summary(split /\n/, slurp("$d/publisher.json"));
 ok(($ps->{pub_pli} // 0) >= 2 && ($ps->{pub_pli} // 0) <= 30,
 	'the publisher got ' . ($ps->{pub_pli} // 0) . ' PLIs');
+
+# viewers joining within 500 ms: the publisher (a key frame every 30 s of
+# its own) is asked when it starts, for the first viewer, and once more
+# at the end of the interval for the others; before, only twice
+
+$pub = spawn_tool($d, 'publisher2', '--whip', "$base/whip/join",
+	'--duration', '6', '--bitrate', '500k', '--fps', '25', '--gop', '30s',
+	'--http-timeout', '3', '--json');
+
+ok(publisher_up($d, 'publisher2'), 'a second publisher connected');
+
+# its own first request out of the way
+sleep 1;
+
+@out = run_tool($d, 10, undef, '--whep', "$base/whep/join", '--viewers', '3',
+	'--duration', '2', '--http-timeout', '3', '--json');
+finish($pub, 10);
+
+$ps = summary(split /\n/, slurp("$d/publisher2.json"));
+cmp_ok($ps->{pub_pli} // 0, '>=', 3,
+	'viewers joining together: the publisher got ' . ($ps->{pub_pli} // 0)
+	. ' PLIs, ' . ($ps->{pub_keyframes} // 0) . ' key frames');
+cmp_ok($ps->{pub_pli} // 0, '<=', 6, 'and not one a viewer more');
