@@ -67,6 +67,15 @@ ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
 
     ngx_memzero(result, sizeof(ngx_webrtc_ice_result_t));
 
+    /*
+     * RFC 8445, 11: a Binding Indication is a keepalive (libnice sends
+     * them on the selected pair); it needs no answer and says nothing
+     */
+
+    if (len >= 20 && in[0] == 0x00 && in[1] == 0x11) {
+        return NGX_DECLINED;
+    }
+
     /* a USERNAME must be there to look up: no lock for what has none */
 
     if (len < 20 || ngx_strlchr(in + 20, in + len, ':') == NULL) {

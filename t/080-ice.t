@@ -24,7 +24,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Nginx qw/http_req port/;
 use Test::Nginx::STUN qw/stun_check stun_exchange stun_parse/;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(35);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(37);
 
 my $conf = <<'EOF';
 
@@ -137,6 +137,16 @@ ok(!defined exchange($s, $msg, 0.5), 'wrong password: no answer');
 
 ($msg) = check();
 ok(!defined exchange($s, substr($msg, 0, 30), 0.5), 'truncated: no answer');
+
+# RFC 8445, 11: a Binding Indication (libnice's keepalive) needs no answer
+# and is no error: nothing logged at info (it was, once per session)
+
+my $ind_log = -s $t->testdir() . '/error.log';
+my $ind = pack('nnN', 0x0011, 8, 0x2112A442) . ('k' x 12)
+	. pack('nnN', 0x8028, 4, 0);
+ok(!defined exchange($s, $ind, 0.5), 'Binding Indication: no answer');
+unlike(substr($t->read_file('error.log'), $ind_log), qr/\[info\].*STUN/,
+	'Binding Indication: nothing logged');
 
 # garbage from another address: dropped, its UDP session closed at once
 
