@@ -141,10 +141,13 @@ ok(!defined exchange($s, substr($msg, 0, 30), 0.5), 'truncated: no answer');
 # RFC 8445, 11: a Binding Indication (libnice's keepalive) needs no answer
 # and is no error: nothing logged at info (it was, once per session)
 
+my $k = IO::Socket::INET->new(Proto => 'udp', PeerAddr => "127.0.0.1:$udp",
+	LocalAddr => '127.0.0.1') or die "udp socket: $!";
+exchange($k, (check())[0]);
 my $ind_log = -s $t->testdir() . '/error.log';
 my $ind = pack('nnN', 0x0011, 8, 0x2112A442) . ('k' x 12)
 	. pack('nnN', 0x8028, 4, 0);
-ok(!defined exchange($s, $ind, 0.5), 'Binding Indication: no answer');
+ok(!defined exchange($k, $ind, 0.5), 'Binding Indication: no answer');
 unlike(substr($t->read_file('error.log'), $ind_log), qr/\[info\].*STUN/,
 	'Binding Indication: nothing logged');
 
