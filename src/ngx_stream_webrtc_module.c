@@ -68,7 +68,8 @@ static void ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx,
 static void ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len);
 static uint64_t ngx_stream_webrtc_arrival(ngx_socket_t fd);
-static ngx_int_t ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx);
+static ngx_int_t ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx,
+    ngx_uint_t check);
 static void ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer,
     ngx_connection_t *c);
 static void ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path,
@@ -505,7 +506,7 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
     }
 
     if (res.use_candidate) {
-        (void) ngx_stream_webrtc_nominate(ctx);
+        (void) ngx_stream_webrtc_nominate(ctx, 1);
     }
 
     /*
@@ -628,7 +629,7 @@ ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
 
         /* the full agent may start DTLS before it nominates */
 
-        if (ngx_stream_webrtc_nominate(ctx) != NGX_OK) {
+        if (ngx_stream_webrtc_nominate(ctx, 0) != NGX_OK) {
 
             if (ctx->forward >= 0) {
                 ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len);
@@ -900,7 +901,7 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
  */
 
 static ngx_int_t
-ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
+ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
 {
     uint32_t                  ssrc;
     ngx_pool_t               *pool;
@@ -933,6 +934,19 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
 
     if (peer) {
         if (peer->connection != c) {
+
+            /*
+             * a DTLS record is not authenticated before it reaches
+             * OpenSSL: it makes the first path, it never moves one
+             */
+
+            if (!check && peer->has_path) {
+                ngx_log_debug0(NGX_LOG_DEBUG_STREAM, c->log, 0,
+                               "webrtc: DTLS from another address of the "
+                               "session dropped");
+                return NGX_DECLINED;
+            }
+
             if (peer->connection) {
                 octx = ngx_stream_get_module_ctx(
                   (ngx_stream_session_t *) peer->connection->data,
@@ -978,6 +992,13 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx)
     }
 
     if (s->owner_pid && s->owner_pid != ngx_pid) {
+
+        if (!check && kill(s->owner_pid, 0) == 0) {
+            /* as above: DTLS does not move a path another worker has */
+            ngx_shmtx_unlock(&shm->shpool->mutex);
+            ngx_destroy_pool(pool);
+            return NGX_DECLINED;
+        }
 
         if (kill(s->owner_pid, 0) == 0) {
             ctx->forward = s->owner_slot;

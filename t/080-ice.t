@@ -24,7 +24,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Nginx qw/http_req port/;
 use Test::Nginx::STUN qw/stun_check stun_exchange stun_parse/;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(37);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(38);
 
 my $conf = <<'EOF';
 
@@ -200,6 +200,19 @@ like($lines, qr/\[info\].* webrtc: \d+ $more/,
 ($msg) = check(use => 1);
 ($type) = parse(exchange($s, $msg) // '');
 is($type, 0x0101, 'valid nominating check still answered');
+
+# a DTLS record, unauthenticated until OpenSSL has it, from another
+# address that passed a check: it does not move the media path (it did)
+
+my $dtls_log = -s $t->testdir() . '/error.log';
+my $other = IO::Socket::INET->new(Proto => 'udp',
+	PeerAddr => "127.0.0.1:$udp", LocalAddr => '127.0.0.1')
+	or die "udp socket: $!";
+exchange($other, (check())[0]);
+$other->send("\x16\xfe\xfd" . ("\0" x 10) . "\x00\x10" . ('d' x 16));
+sleep 0.3;
+unlike(substr($t->read_file('error.log'), $dtls_log),
+	qr/media path moved/, 'DTLS from another checked address: path kept');
 
 $t->stop();
 
