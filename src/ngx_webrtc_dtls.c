@@ -46,6 +46,13 @@
  */
 #define NGX_WEBRTC_DTLS_CIPHERS     "ECDHE+AESGCM:ECDHE+CHACHA20"
 
+/*
+ * the SSL object of a peer that completed the handshake but sends no
+ * media is released this long after, when it can no longer need to
+ * retransmit its last flight (a browser's timer is 1 s, doubling)
+ */
+#define NGX_WEBRTC_DTLS_RELEASE     10000
+
 #define NGX_WEBRTC_TRIM_DELAY       1000
 #define NGX_WEBRTC_TRIM_INTERVAL    10000
 #define NGX_WEBRTC_TRIM_RELEASED    32
@@ -290,6 +297,8 @@ ngx_webrtc_dtls_input(ngx_webrtc_peer_t *peer, u_char *data, size_t len)
             if (peer->dtls_timer.timer_set) {
                 ngx_del_timer(&peer->dtls_timer);
             }
+
+            ngx_add_timer(&peer->dtls_timer, NGX_WEBRTC_DTLS_RELEASE);
 
             return ngx_webrtc_dtls_established(peer);
         }
@@ -551,7 +560,13 @@ ngx_webrtc_dtls_timer_handler(ngx_event_t *ev)
 {
     ngx_webrtc_peer_t  *peer = ev->data;
 
-    if (peer->dtls_done || peer->closed) {
+    if (peer->closed) {
+        return;
+    }
+
+    if (peer->dtls_done) {
+        /* no SRTP or SRTCP came to show the peer has the keys */
+        ngx_webrtc_dtls_park(peer);
         return;
     }
 
