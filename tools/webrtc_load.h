@@ -55,6 +55,14 @@
 #define WL_LOCATION_LEN         512
 #define WL_URL_LEN              1024
 
+/*
+ * a viewer's media stalls when no RTP arrives for longer than this while
+ * its publisher is live; a consent check is unanswered without a valid
+ * response this long after it was sent
+ */
+#define WL_STALL                (1000 * WL_MS)
+#define WL_CONSENT_WAIT         (2000 * WL_MS)
+
 #define WL_MUTATE_MAX           1000000         /* --mutate */
 #define WL_MUTATE_BUF           2048            /* a mutated datagram */
 
@@ -91,6 +99,7 @@ typedef enum {
     WL_FAIL_SRTP,
     WL_FAIL_CLOSED,             /* close_notify or ICMP from the server */
     WL_FAIL_LOCAL,              /* our own sockets, memory */
+    WL_FAIL_STALLED,            /* no RTP for WL_STALL when the run ended */
     WL_FAIL_N
 } wl_fail_e;
 
@@ -176,6 +185,8 @@ typedef struct {
     uint64_t                    mutate_after_ms;    /* since the burst */
     uint64_t                    mutate_burst_ms;
 
+    uint64_t                    max_gap_ms;     /* gauge: longest, a viewer */
+
     /* viewers */
     uint64_t                    viewers;        /* to run */
     uint64_t                    launched;
@@ -200,6 +211,9 @@ typedef struct {
     uint64_t                    delete_failed;
     uint64_t                    rr_sent;        /* receiver reports */
     uint64_t                    close_notify;   /* sent instead of DELETE */
+    uint64_t                    stalls;         /* gaps over WL_STALL */
+    uint64_t                    stalled_viewers;    /* with one at least */
+    uint64_t                    consent_unanswered; /* in WL_CONSENT_WAIT */
 
     /* publisher */
     uint64_t                    pub_connected;  /* gauge */
@@ -216,6 +230,12 @@ typedef struct {
     uint64_t                    rr;
     uint64_t                    remb_bps;       /* gauge: last REMB */
     uint64_t                    rx_rtcp_pub;
+    uint64_t                    pub_consent_unanswered;
+
+    /* --index-check, --dup-every: webrtc_load_index.c */
+    uint64_t                    nonce_reuse;    /* an index, other bytes */
+    uint64_t                    index_repeats;  /* an index, same bytes */
+    uint64_t                    pub_dups;
 
     /* --mutate */
     uint64_t                    mutate[WL_MUT_N];   /* sent, by kind */
@@ -252,6 +272,7 @@ typedef struct {
 typedef struct wl_http_s    wl_http_t;
 typedef struct wl_peer_s    wl_peer_t;
 typedef struct wl_mutate_s  wl_mutate_t;
+typedef struct wl_index_s   wl_index_t;
 
 typedef void (*wl_http_handler_pt)(wl_http_t *h, void *data);
 
@@ -381,6 +402,7 @@ struct wl_peer_s {
     int64_t                     stun_next;
     int64_t                     rto;
     int64_t                     consent_next;
+    int64_t                     consent_deadline;   /* 0: none pending */
     int64_t                     rr_next;        /* viewer: receiver report */
 
     /* DTLS, SRTP */
@@ -399,11 +421,15 @@ struct wl_peer_s {
 
     /* received media */
     uint64_t                    rtp_packets;
+    int64_t                     last_rtp;       /* arrival, or connected */
+    int64_t                     max_gap;        /* ns, publisher live */
+    unsigned                    stalls;         /* gaps over WL_STALL */
     uint32_t                    drops;          /* SO_RXQ_OVFL */
     wl_seq_t                    seq[2];         /* audio, video */
 
     wl_pub_t                   *pub;
     wl_mutate_t                *mutate;         /* --mutate */
+    wl_index_t                 *indices;        /* --index-check */
 };
 
 
@@ -422,6 +448,11 @@ typedef struct {
     unsigned                    close_notify:1;
     unsigned                    rtcp_ssrcs;     /* RR sender SSRCs, abuse */
     unsigned                    pli_flood;      /* PLIs a compound, abuse */
+    unsigned                    index_check:1;  /* webrtc_load_index.c */
+    unsigned                    dup_every;
+    double                      ssrc_switch;    /* s */
+    uint32_t                    ssrc;           /* 0: random */
+    int                         seq;            /* -1: random */
     unsigned                    mutate;         /* datagrams a peer */
     unsigned                    mutate_rate;    /* a second, all peers */
     uint64_t                    seed;           /* of the mutations */
@@ -498,6 +529,9 @@ void wl_pub_start(wl_peer_t *p, int64_t now);
 int64_t wl_pub_timer(wl_peer_t *p, int64_t now);
 void wl_pub_rtcp(wl_peer_t *p, const u_char *buf, size_t len);
 void wl_view_rr(wl_peer_t *p);
+void wl_view_gap(wl_peer_t *p, int64_t gap);
+int wl_view_stalled(wl_peer_t *p, int64_t now);
+int wl_publisher_live(void);
 void wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
     int64_t arrived);
 uint64_t wl_seq_expected(const wl_seq_t *s);
@@ -512,6 +546,12 @@ void wl_mutate_gauges(wl_peer_t *pub, wl_peer_t **viewers, unsigned n,
 void wl_mutate_media(wl_peer_t *p);
 void wl_mutate_consent(wl_peer_t *p);
 extern const char  *wl_mut_names[];
+
+void wl_index_check(wl_peer_t *p, const u_char *buf, size_t len);
+void wl_dup_init(wl_pub_t *pub);
+void wl_dup_keys(int gcm, const u_char *material);
+int wl_dup_before(wl_pub_t *pub, u_char *buf, size_t len);
+void wl_dup_after(wl_peer_t *p);
 
 int wl_janus_conf(void);
 int wl_janus_rtp_start(wl_peer_t *p);

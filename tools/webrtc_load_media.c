@@ -312,6 +312,11 @@ wl_pub_send(wl_peer_t *p, wl_pub_t *pub, const u_char *data, size_t len,
         wl_put64(buf + 12 + WL_STAMP_OFFSET + 4, (uint64_t) wl_now());
     }
 
+    if (video && wl_dup_before(pub, buf, len)) {
+        /* --ssrc-switch: sent after the next */
+        return;
+    }
+
     n = (int) len;
 
     if (srtp_protect(p->srtp_out, buf, &n) != srtp_err_status_ok
@@ -322,6 +327,11 @@ wl_pub_send(wl_peer_t *p, wl_pub_t *pub, const u_char *data, size_t len,
     }
 
     wl_mutate_keep(p, WL_KEEP_SRTP, buf, n);
+
+    if (video) {
+        /* --ssrc-switch, --dup-every */
+        wl_dup_after(p);
+    }
 
     wl_stats.tx_packets++;
     wl_stats.tx_bytes += n;
@@ -522,6 +532,27 @@ wl_pub_rtcp(wl_peer_t *p, const u_char *buf, size_t len)
 }
 
 
+/* the longest gap of a viewer's RTP, and its stalls */
+
+void
+wl_view_gap(wl_peer_t *p, int64_t gap)
+{
+    if (gap > p->max_gap) {
+        p->max_gap = gap;
+    }
+
+    if (gap <= WL_STALL) {
+        return;
+    }
+
+    if (p->stalls++ == 0) {
+        wl_stats.stalled_viewers++;
+    }
+
+    wl_stats.stalls++;
+}
+
+
 /*
  * now: decrypted; arrived: the kernel's receive time.  Latency is send to
  * arrival; arrival to now is our own queueing.
@@ -543,6 +574,14 @@ wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
     wl_stats.rtp_packets++;
     wl_stats.rtp_bytes += len;
     p->rtp_packets++;
+
+    /* a gap in the media while the publisher is live: a stall over 1 s */
+
+    if (p->got_first && wl_publisher_live()) {
+        wl_view_gap(p, arrived - p->last_rtp);
+    }
+
+    p->last_rtp = arrived;
 
     wl_mutate_media(p);
 

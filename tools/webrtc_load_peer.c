@@ -58,6 +58,7 @@ static void wl_peer_release(wl_peer_t *p);
 static void wl_peer_set_timer(wl_peer_t *p, int64_t pub_next);
 
 static int wl_ice_check(wl_peer_t *p, int nominate);
+static void wl_consent_unanswered(wl_peer_t *p);
 static void wl_ice_input(wl_peer_t *p, u_char *buf, size_t len,
     int64_t now);
 
@@ -91,7 +92,8 @@ const char             *wl_fail_names[WL_FAIL_N] = {
     "fingerprint",
     "srtp",
     "closed",
-    "local"
+    "local",
+    "stalled"
 };
 
 static unsigned         wl_fail_logged[WL_FAIL_N];
@@ -322,6 +324,8 @@ wl_peer_create(wl_role_e role, unsigned index)
         pub->video_ts0 = wl_random32();
         pub->audio_ts0 = wl_random32();
         pub->picture_id = (uint16_t) (wl_random32() & 0x7fff);
+
+        wl_dup_init(pub);
 
         p->pub = pub;
     }
@@ -695,6 +699,10 @@ wl_peer_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
         return;
     }
 
+    if (wl_conf.index_check && p->role == WL_ROLE_VIEWER) {
+        wl_index_check(p, buf, len);
+    }
+
     rc = srtp_unprotect(p->srtp_in, buf, &n);
 
     if (rc != srtp_err_status_ok) {
@@ -759,11 +767,27 @@ wl_peer_timer(wl_peer_t *p, int64_t now)
 
     case WL_PEER_CONNECTED:
 
-        /* RFC 7675, 5.1: consent freshness */
+        /*
+         * RFC 7675, 5.1: consent freshness; a check without a valid
+         * response in WL_CONSENT_WAIT is counted as unanswered (once)
+         */
+
+        if (p->consent_deadline && now >= p->consent_deadline) {
+            wl_consent_unanswered(p);
+        }
 
         if (now >= p->consent_next) {
-            if (wl_ice_check(p, 0) == 0 && p->role == WL_ROLE_VIEWER) {
-                wl_stats.consent_sent++;
+            if (p->consent_deadline) {
+                /* given up by the next check before its deadline */
+                wl_consent_unanswered(p);
+            }
+
+            if (wl_ice_check(p, 0) == 0) {
+                p->consent_deadline = now + WL_CONSENT_WAIT;
+
+                if (p->role == WL_ROLE_VIEWER) {
+                    wl_stats.consent_sent++;
+                }
             }
 
             p->consent_next = now
@@ -810,6 +834,10 @@ wl_peer_set_timer(wl_peer_t *p, int64_t pub_next)
 
     case WL_PEER_CONNECTED:
         t = p->consent_next;
+
+        if (p->consent_deadline && p->consent_deadline < t) {
+            t = p->consent_deadline;
+        }
 
         if (p->role == WL_ROLE_VIEWER && p->rr_next < t) {
             t = p->rr_next;
@@ -1052,6 +1080,51 @@ wl_peer_release(wl_peer_t *p)
  * USE-CANDIDATE when nominating.
  */
 
+static void
+wl_consent_unanswered(wl_peer_t *p)
+{
+    p->consent_deadline = 0;
+
+    if (p->role == WL_ROLE_VIEWER) {
+        wl_stats.consent_unanswered++;
+
+    } else {
+        wl_stats.pub_consent_unanswered++;
+    }
+}
+
+
+/*
+ * When the run ends: a viewer whose RTP stopped (or never came) over
+ * WL_STALL ago while its publisher is live was not served to the end:
+ * it failed.  1 if so.
+ */
+
+int
+wl_view_stalled(wl_peer_t *p, int64_t now)
+{
+    int64_t  gap;
+
+    if (p->role != WL_ROLE_VIEWER || p->state != WL_PEER_CONNECTED
+        || !wl_publisher_live())
+    {
+        return 0;
+    }
+
+    gap = now - p->last_rtp;
+
+    if (gap <= WL_STALL) {
+        return 0;
+    }
+
+    wl_view_gap(p, gap);
+    wl_peer_fail(p, WL_FAIL_STALLED, "%s RTP for %.1f s when the run ended",
+                 p->got_first ? "no" : "never any", gap / 1e9);
+
+    return 1;
+}
+
+
 static int
 wl_ice_check(wl_peer_t *p, int nominate)
 {
@@ -1169,6 +1242,15 @@ wl_ice_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now)
     if (p->state == WL_PEER_CONNECTED && rc == STUN_USAGE_ICE_RETURN_SUCCESS) {
         if (p->role == WL_ROLE_VIEWER) {
             wl_stats.consent_ok++;
+        }
+
+        if (p->consent_deadline) {
+            if (now >= p->consent_deadline) {
+                /* late: the timer did not run since the deadline */
+                wl_consent_unanswered(p);
+            }
+
+            p->consent_deadline = 0;
         }
 
         wl_mutate_consent(p);
@@ -1357,7 +1439,9 @@ wl_dtls_established(wl_peer_t *p, int64_t now)
     p->state = WL_PEER_CONNECTED;
     p->dtls_next = 0;
     p->consent_next = now + (int64_t) (wl_conf.consent_interval * WL_SEC);
+    p->consent_deadline = 0;
     p->rr_next = now + WL_SEC;
+    p->last_rtp = now;
 
     if (p->role == WL_ROLE_VIEWER) {
         wl_stats.connected_ever++;
@@ -1380,6 +1464,10 @@ wl_dtls_established(wl_peer_t *p, int64_t now)
 static int
 wl_srtp_create(wl_peer_t *p, unsigned long profile, u_char *material)
 {
+    if (p->role == WL_ROLE_PUBLISHER) {
+        wl_dup_keys(profile == SRTP_AEAD_AES_128_GCM, material);
+    }
+
     return ngx_webrtc_srtp_sessions(&p->srtp_in, &p->srtp_out,
                                     profile == SRTP_AEAD_AES_128_GCM,
                                     material, 1)

@@ -220,6 +220,10 @@ wl_stats_add(wl_stats_t *r, const wl_stats_t *a)
                                       : a->min_rtp_after;
     }
 
+    if (a->max_gap_ms > r->max_gap_ms) {
+        r->max_gap_ms = a->max_gap_ms;
+    }
+
     /* --mutate: the longest burst, the shortest time measured after one */
 
     if (a->mutate_burst_ms > r->mutate_burst_ms) {
@@ -1092,7 +1096,9 @@ summary:
                    ",\"decrypt_errors\":%llu,\"consent_sent\":%llu"
                    ",\"consent_ok\":%llu,\"deleted\":%llu"
                    ",\"delete_failed\":%llu,\"rr_sent\":%llu"
-                   ",\"close_notify\":%llu",
+                   ",\"close_notify\":%llu,\"consent_unanswered\":%llu"
+                   ",\"stalls\":%llu,\"stalled_viewers\":%llu"
+                   ",\"max_gap_ms\":%llu",
                    (unsigned long long) s->rx_datagrams,
                    (unsigned long long) s->rx_bytes,
                    (unsigned long long) s->rtp_packets,
@@ -1107,7 +1113,11 @@ summary:
                    (unsigned long long) s->deleted,
                    (unsigned long long) s->delete_failed,
                    (unsigned long long) s->rr_sent,
-                   (unsigned long long) s->close_notify);
+                   (unsigned long long) s->close_notify,
+                   (unsigned long long) s->consent_unanswered,
+                   (unsigned long long) s->stalls,
+                   (unsigned long long) s->stalled_viewers,
+                   (unsigned long long) s->max_gap_ms);
             wl_out(",\"latency_samples\":%llu",
                    (unsigned long long) s->latency.count);
             wl_out_ms("lat_p50_ms", wl_hist_pct(&s->latency, 0.5));
@@ -1132,7 +1142,8 @@ summary:
                    ",\"pub_tx_bytes\":%llu,\"pub_tx_drops\":%llu"
                    ",\"pub_pli\":%llu,\"pub_fir\":%llu,\"pub_nack\":%llu"
                    ",\"pub_remb\":%llu,\"pub_remb_bps\":%llu"
-                   ",\"pub_rr\":%llu,\"pub_rtcp\":%llu",
+                   ",\"pub_rr\":%llu,\"pub_rtcp\":%llu"
+                   ",\"pub_consent_unanswered\":%llu",
                    (unsigned long long) s->pub_failed,
                    (unsigned long long) s->frames,
                    (unsigned long long) s->keyframes,
@@ -1145,11 +1156,22 @@ summary:
                    (unsigned long long) s->remb,
                    (unsigned long long) s->remb_bps,
                    (unsigned long long) s->rr,
-                   (unsigned long long) s->rx_rtcp_pub);
+                   (unsigned long long) s->rx_rtcp_pub,
+                   (unsigned long long) s->pub_consent_unanswered);
         }
 
         if (wl_conf.mutate) {
             wl_out_mutate(s);
+        }
+
+        if (wl_conf.index_check) {
+            wl_out(",\"nonce_reuse\":%llu,\"index_repeats\":%llu",
+                   (unsigned long long) s->nonce_reuse,
+                   (unsigned long long) s->index_repeats);
+        }
+
+        if (wl_conf.dup_every) {
+            wl_out(",\"pub_dups\":%llu", (unsigned long long) s->pub_dups);
         }
 
         if (wl_server_seen) {
@@ -1213,10 +1235,19 @@ summary:
                wl_pcts(&s->queue, b2));
         wl_out_flush();
 
-        wl_out("  consent    %llu checks, %llu answered; receiver reports "
-               "%llu; DELETE %llu ok, %llu failed; close_notify %llu",
+        wl_out("  stalls     %llu gaps over 1 s (%llu viewers), longest "
+               "%llu ms",
+               (unsigned long long) s->stalls,
+               (unsigned long long) s->stalled_viewers,
+               (unsigned long long) s->max_gap_ms);
+        wl_out_flush();
+
+        wl_out("  consent    %llu checks, %llu answered, %llu not in 2 s; "
+               "receiver reports %llu; DELETE %llu ok, %llu failed; "
+               "close_notify %llu",
                (unsigned long long) s->consent_sent,
                (unsigned long long) s->consent_ok,
+               (unsigned long long) s->consent_unanswered,
                (unsigned long long) s->rr_sent,
                (unsigned long long) s->deleted,
                (unsigned long long) s->delete_failed,
@@ -1227,7 +1258,8 @@ summary:
     if (wl_conf.publish) {
         wl_out("  publisher  %s; %llu frames (%llu key), %llu packets, "
                "%.1f MB, %llu dropped; PLI %llu FIR %llu NACKed %llu "
-               "REMB %llu (last %.2f Mbit/s) RR %llu",
+               "REMB %llu (last %.2f Mbit/s) RR %llu; consent checks not "
+               "answered in 2 s %llu",
                s->pub_failed ? "FAILED" : "ok",
                (unsigned long long) s->frames,
                (unsigned long long) s->keyframes,
@@ -1237,7 +1269,8 @@ summary:
                (unsigned long long) s->fir,
                (unsigned long long) s->nack,
                (unsigned long long) s->remb, s->remb_bps / 1e6,
-               (unsigned long long) s->rr);
+               (unsigned long long) s->rr,
+               (unsigned long long) s->pub_consent_unanswered);
         wl_out_flush();
     }
 
