@@ -42,6 +42,13 @@
 #define WL_MAX_PROCS            64
 #define WL_MAX_VIEWERS          100000
 
+/* long options without a letter: webrtc_load_index.c */
+#define WL_OPT_INDEX_CHECK      0x100
+#define WL_OPT_DUP_EVERY        0x101
+#define WL_OPT_SSRC_SWITCH      0x102
+#define WL_OPT_SSRC             0x103
+#define WL_OPT_SEQ              0x104
+
 
 typedef struct {
     int                         type;           /* WL_EV_PIPE */
@@ -139,6 +146,7 @@ main(int argc, char **argv)
 }
 
 
+
 static int
 wl_options(int argc, char **argv)
 {
@@ -157,6 +165,11 @@ wl_options(int argc, char **argv)
         { "close-notify", no_argument, NULL, 'Q' },
         { "rtcp-ssrcs", required_argument, NULL, 'X' },
         { "pli-flood", required_argument, NULL, 'L' },
+        { "index-check", no_argument, NULL, WL_OPT_INDEX_CHECK },
+        { "dup-every", required_argument, NULL, WL_OPT_DUP_EVERY },
+        { "ssrc-switch", required_argument, NULL, WL_OPT_SSRC_SWITCH },
+        { "ssrc", required_argument, NULL, WL_OPT_SSRC },
+        { "seq", required_argument, NULL, WL_OPT_SEQ },
         { "mutate", required_argument, NULL, 'U' },
         { "mutate-rate", required_argument, NULL, 'W' },
         { "seed", required_argument, NULL, 'Z' },
@@ -197,6 +210,7 @@ wl_options(int argc, char **argv)
     wl_conf.consent_interval = 5;
     wl_conf.mutate_rate = 2000;
     wl_conf.seed = 1;
+    wl_conf.seq = -1;
 
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 
@@ -248,6 +262,43 @@ wl_options(int argc, char **argv)
             wl_conf.pli_flood = (unsigned) strtoul(optarg, &end, 10);
             if (*end || wl_conf.pli_flood == 0 || wl_conf.pli_flood > 40) {
                 wl_log("webrtc-load: --pli-flood: 1 to 40");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_INDEX_CHECK:
+            wl_conf.index_check = 1;
+            break;
+
+        case WL_OPT_DUP_EVERY:
+            wl_conf.dup_every = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.dup_every > 1000) {
+                wl_log("webrtc-load: --dup-every: 0 to 1000");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_SSRC_SWITCH:
+            if (wl_seconds(optarg, &wl_conf.ssrc_switch) != 0
+                || wl_conf.ssrc_switch <= 0)
+            {
+                wl_log("webrtc-load: --ssrc-switch: seconds, e.g. 2");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_SSRC:
+            wl_conf.ssrc = (uint32_t) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.ssrc == 0 || wl_conf.ssrc == 0xffffffff) {
+                wl_log("webrtc-load: --ssrc: 1 to 4294967294");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_SEQ:
+            wl_conf.seq = (int) strtol(optarg, &end, 10);
+            if (*end || wl_conf.seq < 0 || wl_conf.seq > 65535) {
+                wl_log("webrtc-load: --seq: 0 to 65535");
                 return -1;
             }
             break;
@@ -553,6 +604,16 @@ wl_usage(void)
         "                        copy with a broken tag goes first\n"
         "  --pli-flood N         viewers send their receiver report 50\n"
         "                        times a second, each with N PLIs (abuse)\n"
+        "  --index-check         viewers count SRTP indices of an SSRC\n"
+        "                        that came twice with other bytes\n"
+        "                        (nonce_reuse) or the same (index_repeats)\n"
+        "  --dup-every N         the publisher sends an earlier video\n"
+        "                        packet again with other bytes after every\n"
+        "                        Nth: the last, or one 1100 back, in turn\n"
+        "  --ssrc-switch S       S s in, the publisher's video SSRC changes\n"
+        "                        and its first two packets go out swapped\n"
+        "  --ssrc N, --seq N     the publisher's video SSRC (audio N + 1)\n"
+        "                        and first sequence numbers\n"
         "  --rtcp-ssrcs N        each receiver report goes out N times,\n"
         "                        from N sender SSRCs (an abusive peer)\n"
         "  --mutate N            once all peers are up with media, each\n"

@@ -232,6 +232,11 @@ typedef struct {
     uint64_t                    rx_rtcp_pub;
     uint64_t                    pub_consent_unanswered;
 
+    /* --index-check, --dup-every: webrtc_load_index.c */
+    uint64_t                    nonce_reuse;    /* an index, other bytes */
+    uint64_t                    index_repeats;  /* an index, same bytes */
+    uint64_t                    pub_dups;
+
     /* --mutate */
     uint64_t                    mutate[WL_MUT_N];   /* sent, by kind */
     uint64_t                    mutate_errors;      /* send() failed */
@@ -267,6 +272,7 @@ typedef struct {
 typedef struct wl_http_s    wl_http_t;
 typedef struct wl_peer_s    wl_peer_t;
 typedef struct wl_mutate_s  wl_mutate_t;
+typedef struct wl_index_s   wl_index_t;
 
 typedef void (*wl_http_handler_pt)(wl_http_t *h, void *data);
 
@@ -423,6 +429,7 @@ struct wl_peer_s {
 
     wl_pub_t                   *pub;
     wl_mutate_t                *mutate;         /* --mutate */
+    wl_index_t                 *indices;        /* --index-check */
 };
 
 
@@ -441,6 +448,11 @@ typedef struct {
     unsigned                    close_notify:1;
     unsigned                    rtcp_ssrcs;     /* RR sender SSRCs, abuse */
     unsigned                    pli_flood;      /* PLIs a compound, abuse */
+    unsigned                    index_check:1;  /* webrtc_load_index.c */
+    unsigned                    dup_every;
+    double                      ssrc_switch;    /* s */
+    uint32_t                    ssrc;           /* 0: random */
+    int                         seq;            /* -1: random */
     unsigned                    mutate;         /* datagrams a peer */
     unsigned                    mutate_rate;    /* a second, all peers */
     uint64_t                    seed;           /* of the mutations */
@@ -534,6 +546,12 @@ void wl_mutate_gauges(wl_peer_t *pub, wl_peer_t **viewers, unsigned n,
 void wl_mutate_media(wl_peer_t *p);
 void wl_mutate_consent(wl_peer_t *p);
 extern const char  *wl_mut_names[];
+
+void wl_index_check(wl_peer_t *p, const u_char *buf, size_t len);
+void wl_dup_init(wl_pub_t *pub);
+void wl_dup_keys(int gcm, const u_char *material);
+int wl_dup_before(wl_pub_t *pub, u_char *buf, size_t len);
+void wl_dup_after(wl_peer_t *p);
 
 int wl_janus_conf(void);
 int wl_janus_rtp_start(wl_peer_t *p);

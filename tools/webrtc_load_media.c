@@ -312,6 +312,11 @@ wl_pub_send(wl_peer_t *p, wl_pub_t *pub, const u_char *data, size_t len,
         wl_put64(buf + 12 + WL_STAMP_OFFSET + 4, (uint64_t) wl_now());
     }
 
+    if (video && wl_dup_before(pub, buf, len)) {
+        /* --ssrc-switch: sent after the next */
+        return;
+    }
+
     n = (int) len;
 
     if (srtp_protect(p->srtp_out, buf, &n) != srtp_err_status_ok
@@ -322,6 +327,11 @@ wl_pub_send(wl_peer_t *p, wl_pub_t *pub, const u_char *data, size_t len,
     }
 
     wl_mutate_keep(p, WL_KEEP_SRTP, buf, n);
+
+    if (video) {
+        /* --ssrc-switch, --dup-every */
+        wl_dup_after(p);
+    }
 
     wl_stats.tx_packets++;
     wl_stats.tx_bytes += n;

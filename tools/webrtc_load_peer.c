@@ -325,6 +325,8 @@ wl_peer_create(wl_role_e role, unsigned index)
         pub->audio_ts0 = wl_random32();
         pub->picture_id = (uint16_t) (wl_random32() & 0x7fff);
 
+        wl_dup_init(pub);
+
         p->pub = pub;
     }
 
@@ -695,6 +697,10 @@ wl_peer_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
         }
 
         return;
+    }
+
+    if (wl_conf.index_check && p->role == WL_ROLE_VIEWER) {
+        wl_index_check(p, buf, len);
     }
 
     rc = srtp_unprotect(p->srtp_in, buf, &n);
@@ -1458,6 +1464,10 @@ wl_dtls_established(wl_peer_t *p, int64_t now)
 static int
 wl_srtp_create(wl_peer_t *p, unsigned long profile, u_char *material)
 {
+    if (p->role == WL_ROLE_PUBLISHER) {
+        wl_dup_keys(profile == SRTP_AEAD_AES_128_GCM, material);
+    }
+
     return ngx_webrtc_srtp_sessions(&p->srtp_in, &p->srtp_out,
                                     profile == SRTP_AEAD_AES_128_GCM,
                                     material, 1)

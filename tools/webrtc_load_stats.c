@@ -1164,6 +1164,16 @@ summary:
             wl_out_mutate(s);
         }
 
+        if (wl_conf.index_check) {
+            wl_out(",\"nonce_reuse\":%llu,\"index_repeats\":%llu",
+                   (unsigned long long) s->nonce_reuse,
+                   (unsigned long long) s->index_repeats);
+        }
+
+        if (wl_conf.dup_every) {
+            wl_out(",\"pub_dups\":%llu", (unsigned long long) s->pub_dups);
+        }
+
         if (wl_server_seen) {
             wl_out(",\"server_pids\":%u,\"server_cpu_ms\":%.0f"
                    ",\"server_cpu_pct_avg\":%.1f"
