@@ -47,6 +47,17 @@ typedef struct {
 } ngx_http_webrtc_loc_conf_t;
 
 
+#define NGX_HTTP_WEBRTC_ORIGIN_LEN  (sizeof("https://") - 1 + 256)
+
+
+/* RFC 6454: a scheme, a host, a port */
+typedef struct {
+    ngx_str_t                   scheme;
+    ngx_str_t                   host;
+    ngx_uint_t                  port;
+} ngx_http_webrtc_origin_t;
+
+
 typedef struct {
     ngx_uint_t                  status;         /* 0: an answer */
     ngx_str_t                   reason;
@@ -60,6 +71,8 @@ ngx_int_t ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     ngx_uint_t role, ngx_str_t *stream, ngx_str_t *body,
     ngx_http_webrtc_offer_t *out);
 ngx_int_t ngx_http_webrtc_stream_name_valid(ngx_str_t *name);
+ngx_int_t ngx_http_webrtc_origin_parse(ngx_str_t *o,
+    ngx_http_webrtc_origin_t *out);
 ngx_http_complex_value_t *ngx_http_webrtc_token(
     ngx_http_webrtc_loc_conf_t *wlcf, ngx_uint_t role);
 ngx_int_t ngx_http_webrtc_send(ngx_http_request_t *r, ngx_uint_t status,

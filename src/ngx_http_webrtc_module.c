@@ -67,6 +67,8 @@ static char *ngx_http_webrtc_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_webrtc_bearer_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_webrtc_origins(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_webrtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_webrtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -112,9 +114,9 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
 
     { ngx_string("webrtc_websocket_origins"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_conf_set_str_array_slot,
+      ngx_http_webrtc_origins,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_webrtc_loc_conf_t, origins),
+      0,
       NULL },
 
     { ngx_string("webrtc_websocket_max_message"),
@@ -1967,6 +1969,55 @@ ngx_http_webrtc_bearer_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * webrtc_websocket_origins origin | self | * ...: every argument, the
+ * directive repeated adds to the list
+ */
+
+static char *
+ngx_http_webrtc_origins(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webrtc_loc_conf_t *wlcf = conf;
+
+    ngx_str_t                 *value, *o;
+    ngx_uint_t                 i;
+    ngx_http_webrtc_origin_t   origin;
+
+    if (wlcf->origins == NGX_CONF_UNSET_PTR) {
+        wlcf->origins = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+        if (wlcf->origins == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "*") != 0
+            && ngx_strcmp(value[i].data, "self") != 0
+            && (ngx_http_webrtc_origin_parse(&value[i], &origin) != NGX_OK
+                || value[i].len > NGX_HTTP_WEBRTC_ORIGIN_LEN))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid origin \"%V\", it must be "
+                               "\"scheme://host[:port]\", \"self\" or \"*\"",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        o = ngx_array_push(wlcf->origins);
+        if (o == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *o = value[i];
     }
 
     return NGX_CONF_OK;

@@ -79,6 +79,11 @@ static ngx_table_elt_t *ngx_http_webrtc_ws_header(ngx_http_request_t *r,
     const char *name);
 static ngx_int_t ngx_http_webrtc_ws_origin_allowed(ngx_http_request_t *r,
     ngx_http_webrtc_loc_conf_t *wlcf);
+static ngx_int_t ngx_http_webrtc_ws_self(ngx_http_request_t *r,
+    ngx_http_webrtc_origin_t *out, u_char *buf);
+static ngx_int_t ngx_http_webrtc_origin_eq(ngx_http_webrtc_origin_t *a,
+    ngx_http_webrtc_origin_t *b);
+static ngx_uint_t ngx_http_webrtc_default_port(ngx_str_t *scheme);
 static void ngx_http_webrtc_ws_read(ngx_http_request_t *r);
 static void ngx_http_webrtc_ws_write(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webrtc_ws_frames(ngx_http_webrtc_ws_ctx_t *ctx);
@@ -363,19 +368,187 @@ ngx_http_webrtc_ws_header(ngx_http_request_t *r, const char *name)
 
 
 /*
- * With "webrtc_websocket_origins", Origin must be one of them; without,
- * it must be the origin of the request itself (its Host).  Clients that
- * send no Origin are not browsers and are not subject to the check.
+ * RFC 6454, 4 and 5: an origin is a scheme, a host and a port, the
+ * scheme's default port when none is written; two are the same if all
+ * three are.  NGX_ERROR if o is not "scheme://host[:port]".
+ */
+
+ngx_int_t
+ngx_http_webrtc_origin_parse(ngx_str_t *o, ngx_http_webrtc_origin_t *out)
+{
+    u_char     *p, *end, *colon;
+    ngx_int_t   port;
+
+    p = o->data;
+    end = o->data + o->len;
+
+    colon = ngx_strlchr(p, end, ':');
+
+    if (colon == NULL || colon == p || end - colon < 4
+        || colon[1] != '/' || colon[2] != '/')
+    {
+        return NGX_ERROR;
+    }
+
+    out->scheme.data = p;
+    out->scheme.len = colon - p;
+
+    p = colon + 3;
+
+    if (*p == '[') {
+        colon = ngx_strlchr(p, end, ']');
+        if (colon == NULL) {
+            return NGX_ERROR;
+        }
+
+        colon++;
+
+    } else {
+        colon = ngx_strlchr(p, end, ':');
+        if (colon == NULL) {
+            colon = end;
+        }
+    }
+
+    out->host.data = p;
+    out->host.len = colon - p;
+
+    if (out->host.len == 0 || ngx_strlchr(p, end, '/') != NULL) {
+        return NGX_ERROR;
+    }
+
+    if (colon == end) {
+        out->port = ngx_http_webrtc_default_port(&out->scheme);
+        return NGX_OK;
+    }
+
+    if (*colon != ':' || end - colon < 2) {
+        return NGX_ERROR;
+    }
+
+    port = ngx_atoi(colon + 1, end - colon - 1);
+
+    if (port < 1 || port > 65535) {
+        return NGX_ERROR;
+    }
+
+    out->port = port;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_webrtc_default_port(ngx_str_t *scheme)
+{
+    if (scheme->len == 5
+        && ngx_strncasecmp(scheme->data, (u_char *) "https", 5) == 0)
+    {
+        return 443;
+    }
+
+    if (scheme->len == 4
+        && ngx_strncasecmp(scheme->data, (u_char *) "http", 4) == 0)
+    {
+        return 80;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The request's own origin: the scheme of the connection, or the one a
+ * proxy in front says (X-Forwarded-Proto: a browser's WebSocket cannot set
+ * it, so a page cannot pretend), the host and port of Host; written in
+ * buf (NGX_HTTP_WEBRTC_ORIGIN_LEN), which out points into
+ */
+
+static ngx_int_t
+ngx_http_webrtc_ws_self(ngx_http_request_t *r, ngx_http_webrtc_origin_t *out,
+    u_char *buf)
+{
+    u_char           *p, *end;
+    ngx_str_t         origin;
+    ngx_table_elt_t  *h;
+
+    if (r->headers_in.host == NULL
+        || r->headers_in.host->value.len
+           > NGX_HTTP_WEBRTC_ORIGIN_LEN - sizeof("https://"))
+    {
+        return NGX_ERROR;
+    }
+
+    h = ngx_http_webrtc_ws_header(r, "X-Forwarded-Proto");
+
+    if (h && h->value.len) {
+        p = h->value.data;
+        end = ngx_strlchr(p, p + h->value.len, ',');
+
+        if (end == NULL) {
+            end = p + h->value.len;
+        }
+
+        if (end - p == 5 && ngx_strncasecmp(p, (u_char *) "https", 5) == 0) {
+            ngx_str_set(&origin, "https://");
+
+        } else {
+            ngx_str_set(&origin, "http://");
+        }
+
+    } else {
+#if (NGX_HTTP_SSL)
+        if (r->connection->ssl) {
+            ngx_str_set(&origin, "https://");
+
+        } else
+#endif
+        {
+            ngx_str_set(&origin, "http://");
+        }
+    }
+
+    p = ngx_cpymem(buf, origin.data, origin.len);
+    p = ngx_cpymem(p, r->headers_in.host->value.data,
+                   r->headers_in.host->value.len);
+
+    origin.data = buf;
+    origin.len = p - buf;
+
+    return ngx_http_webrtc_origin_parse(&origin, out);
+}
+
+
+static ngx_int_t
+ngx_http_webrtc_origin_eq(ngx_http_webrtc_origin_t *a,
+    ngx_http_webrtc_origin_t *b)
+{
+    return a->port == b->port
+           && a->scheme.len == b->scheme.len
+           && ngx_strncasecmp(a->scheme.data, b->scheme.data, a->scheme.len)
+              == 0
+           && a->host.len == b->host.len
+           && ngx_strncasecmp(a->host.data, b->host.data, a->host.len) == 0;
+}
+
+
+/*
+ * Cross-site WebSocket hijacking: a browser's Origin must be one of
+ * "webrtc_websocket_origins" ("self" is the request's own origin, "*"
+ * any), or without the directive the request's own, scheme, host and
+ * port alike.  Clients that send no Origin are not browsers and are not
+ * subject to the check.
  */
 
 static ngx_int_t
 ngx_http_webrtc_ws_origin_allowed(ngx_http_request_t *r,
     ngx_http_webrtc_loc_conf_t *wlcf)
 {
-    u_char           *p;
-    ngx_str_t        *o, host;
-    ngx_uint_t        i;
-    ngx_table_elt_t  *h;
+    ngx_str_t                 *o, self;
+    ngx_uint_t                 i, n;
+    ngx_table_elt_t           *h;
+    ngx_http_webrtc_origin_t   origin, allowed;
+    u_char                     buf[NGX_HTTP_WEBRTC_ORIGIN_LEN];
 
     h = ngx_http_webrtc_ws_header(r, "Origin");
 
@@ -383,42 +556,34 @@ ngx_http_webrtc_ws_origin_allowed(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (wlcf->origins) {
-        o = wlcf->origins->elts;
+    if (ngx_http_webrtc_origin_parse(&h->value, &origin) != NGX_OK) {
+        goto denied;
+    }
 
-        for (i = 0; i < wlcf->origins->nelts; i++) {
-            if ((o[i].len == 1 && o[i].data[0] == '*')
-                || (o[i].len == h->value.len
-                    && ngx_strncasecmp(o[i].data, h->value.data, o[i].len)
-                       == 0))
-            {
-                return NGX_OK;
-            }
+    ngx_str_set(&self, "self");
+
+    o = wlcf->origins ? wlcf->origins->elts : &self;
+    n = wlcf->origins ? wlcf->origins->nelts : 1;
+
+    for (i = 0; i < n; i++) {
+
+        if (o[i].len == 1 && o[i].data[0] == '*') {
+            return NGX_OK;
         }
 
-        goto denied;
-    }
+        if (o[i].len == 4 && ngx_strncmp(o[i].data, "self", 4) == 0) {
 
-    if (r->headers_in.host == NULL) {
-        goto denied;
-    }
+            if (ngx_http_webrtc_ws_self(r, &allowed, buf) != NGX_OK) {
+                continue;
+            }
 
-    host = r->headers_in.host->value;
+        } else if (ngx_http_webrtc_origin_parse(&o[i], &allowed) != NGX_OK) {
+            continue;
+        }
 
-    p = ngx_strlchr(h->value.data, h->value.data + h->value.len, ':');
-
-    if (p == NULL || h->value.data + h->value.len - p < 3
-        || p[1] != '/' || p[2] != '/')
-    {
-        goto denied;
-    }
-
-    p += 3;
-
-    if ((size_t) (h->value.data + h->value.len - p) == host.len
-        && ngx_strncasecmp(p, host.data, host.len) == 0)
-    {
-        return NGX_OK;
+        if (ngx_http_webrtc_origin_eq(&origin, &allowed)) {
+            return NGX_OK;
+        }
     }
 
 denied:

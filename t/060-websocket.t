@@ -24,7 +24,7 @@ use Time::HiRes qw/sleep time/;
 
 my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(129);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(137);
 
 $t->write_file_expand('nginx.conf', <<'EOF')->run();
 %%TEST_GLOBALS%%
@@ -73,6 +73,13 @@ http {
         location = /ws-origins {
             webrtc_websocket;
             webrtc_websocket_origins https://app.example;
+        }
+
+        # several in one directive, the page's own among them
+        location = /ws-self {
+            webrtc_websocket;
+            webrtc_websocket_origins https://one.example self
+                                     https://two.example:8443;
         }
 
         location /whip/ {
@@ -414,6 +421,32 @@ is($c->{status}, 403, 'webrtc_websocket_origins: even the own one: 403');
 $c = handshake(path => '/ws-origins');
 is($c->{status}, 101, 'no Origin (not a browser): 101');
 close $c->{sock} if $c->{status} == 101;
+
+# RFC 6454: scheme, host and port, the scheme's default port when none
+# (before, only host:port was compared, and a directive kept its first
+# origin only)
+
+$c = handshake(headers => [Origin => "https://$HOST"]);
+is($c->{status}, 403, 'own host and port, another scheme: 403');
+$c = handshake(headers => [Origin => "https://$HOST",
+	'X-Forwarded-Proto' => 'https']);
+is($c->{status}, 101, 'https behind a proxy (X-Forwarded-Proto): 101');
+close $c->{sock} if $c->{status} == 101;
+$c = handshake(headers => [Origin => 'http://localhost'],
+	host => 'localhost:80');
+is($c->{status}, 101, 'port 80 written or not: the same origin: 101');
+close $c->{sock} if $c->{status} == 101;
+$c = handshake(headers => [Origin => "http://$HOST/"]);
+is($c->{status}, 403, 'an Origin with a path: 403');
+
+for my $o ('https://one.example', "http://$HOST", 'https://two.example:8443')
+{
+	$c = handshake(path => '/ws-self', headers => [Origin => $o]);
+	is($c->{status}, 101, "several origins and self: $o: 101");
+	close $c->{sock} if $c->{status} == 101;
+}
+$c = handshake(path => '/ws-self', headers => [Origin => 'https://two.example']);
+is($c->{status}, 403, 'several origins: another port: 403');
 
 ###########################################################################
 # the JSON protocol

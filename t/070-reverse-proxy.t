@@ -70,6 +70,8 @@ http {
             proxy_set_header    Connection  $connection_upgrade;
             proxy_set_header    Host        $http_host;
             proxy_set_header    X-Forwarded-For  $proxy_add_x_forwarded_for;
+            # the page's scheme, for the WebSocket origin check
+            proxy_set_header    X-Forwarded-Proto  $scheme;
             proxy_read_timeout  300s;
             proxy_send_timeout  300s;
         }
