@@ -16,6 +16,9 @@
 #   make tools      build tools/webrtc-load, the WHIP/WHEP load generator
 #   make bench      install what is missing, build, run the benchmark
 #                   (bench/run; results in bench/results/)
+#   make soak       build, run bench/soak: a publisher and SOAK_VIEWERS
+#                   [200] viewers with churn for SOAK_SECONDS [1800]; not
+#                   part of make test (results in bench/results/soak-*)
 #   make clean
 
 SHELL      := /bin/bash
@@ -47,7 +50,7 @@ UNIT_CFLAGS := -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                -fsanitize=address,undefined -fno-omit-frame-pointer
 
 .PHONY: all build deps deps-test demo test unit tools e2e-deps bench \
-        baseline asan fuzz fuzz-check clean
+        baseline asan fuzz fuzz-check clean soak
 
 all: build
 
@@ -225,6 +228,16 @@ baseline: $(BASELINE)
 bench: deps-test
 	@$(MAKE) --no-print-directory build tools baseline
 	cd $(TOP) && BUILD=$(BUILD) NGINX=$(NGINX) MODULE=$(MODULE) bench/run
+
+
+# the soak: bounded by timeout(1) beyond its own bounds
+SOAK_SECONDS ?= 1800
+
+soak: deps
+	@$(MAKE) --no-print-directory build tools
+	cd $(TOP) && BUILD=$(BUILD) NGINX=$(NGINX) MODULE=$(MODULE) \
+	    SOAK_SECONDS=$(SOAK_SECONDS) \
+	    timeout -k 10 $$(( $(SOAK_SECONDS) + 600 )) bench/soak
 
 
 e2e-deps:
