@@ -24,7 +24,7 @@ use Time::HiRes qw/sleep time/;
 my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 my $CT_SDP = 'application/sdp';
 
-my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(33);
+my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(37);
 
 ###########################################################################
 # configuration
@@ -74,6 +74,14 @@ http {
             proxy_set_header    X-Forwarded-Proto  $scheme;
             proxy_read_timeout  300s;
             proxy_send_timeout  300s;
+        }
+
+        # the module under a path prefix: its relative Location gets
+        # the prefix back, or the client's DELETE misses the session
+        location /rtc/ {
+            proxy_pass          http://webrtc_backend/;
+            proxy_redirect      / /rtc/;
+            proxy_set_header    Host  $http_host;
         }
     }
 
@@ -278,6 +286,28 @@ is($r->{status}, 200, 'DELETE through the proxy: 200');
 $r = req(DELETE => $loc);
 is($r->{status}, 404, 'DELETE again: 404');
 ok(within(3, sub { !status('test') }), 'the session is gone');
+
+# under a path prefix (location /rtc/, proxy_redirect / /rtc/): the
+# Location names the prefix, and PATCH and DELETE reach the session
+
+$r = req(POST => '/rtc/whip/prefix', body => $offer,
+	headers => { 'Content-Type' => $CT_SDP });
+my $ploc = $r->{headers}{location} // '';
+
+# nginx writes the rewritten Location absolute (absolute_redirect)
+is_deeply([ $r->{status}, $ploc
+		=~ m{^(https://localhost:$FRONT)?/rtc/whip/prefix/[0-9a-f]{32}$}
+		? 1 : 0 ], [ 201, 1 ], "prefixed proxy: 201, Location $ploc");
+$ploc =~ s{^https://[^/]+}{};
+$r = req(PATCH => $ploc, headers => {
+	'Content-Type' => 'application/trickle-ice-sdpfrag',
+	'If-Match' => $r->{headers}{etag} },
+	body => "a=ice-ufrag:$ufrag\r\na=ice-pwd:$pwd\r\n"
+		. "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n"
+		. "a=candidate:1 1 udp 2130706431 192.0.2.1 50000 typ host\r\n");
+is($r->{status}, 204, 'prefixed proxy: PATCH 204');
+is(req(DELETE => $ploc)->{status}, 200, 'prefixed proxy: DELETE 200');
+ok(within(3, sub { !status('prefix') }), 'prefixed proxy: the session is gone');
 
 # keep-alive connections to the back server are reused
 
