@@ -48,6 +48,7 @@
 #define WL_OPT_SSRC_SWITCH      0x102
 #define WL_OPT_SSRC             0x103
 #define WL_OPT_SEQ              0x104
+#define WL_OPT_NACK_EVERY       0x105
 
 
 typedef struct {
@@ -170,6 +171,7 @@ wl_options(int argc, char **argv)
         { "ssrc-switch", required_argument, NULL, WL_OPT_SSRC_SWITCH },
         { "ssrc", required_argument, NULL, WL_OPT_SSRC },
         { "seq", required_argument, NULL, WL_OPT_SEQ },
+        { "nack-every", required_argument, NULL, WL_OPT_NACK_EVERY },
         { "mutate", required_argument, NULL, 'U' },
         { "mutate-rate", required_argument, NULL, 'W' },
         { "seed", required_argument, NULL, 'Z' },
@@ -274,6 +276,14 @@ wl_options(int argc, char **argv)
             wl_conf.dup_every = (unsigned) strtoul(optarg, &end, 10);
             if (*end || wl_conf.dup_every > 1000) {
                 wl_log("webrtc-load: --dup-every: 0 to 1000");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_NACK_EVERY:
+            wl_conf.nack_every = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.nack_every > 1000) {
+                wl_log("webrtc-load: --nack-every: 0 to 1000");
                 return -1;
             }
             break;
@@ -607,6 +617,9 @@ wl_usage(void)
         "  --index-check         viewers count SRTP indices of an SSRC\n"
         "                        that came twice with other bytes\n"
         "                        (nonce_reuse) or the same (index_repeats)\n"
+        "  --nack-every N        with --index-check, after every Nth video\n"
+        "                        packet a NACK for the one 3 before: its\n"
+        "                        resend must come with the same bytes\n"
         "  --dup-every N         the publisher sends an earlier video\n"
         "                        packet again with other bytes after every\n"
         "                        Nth: the last, or one 1100 back, in turn\n"

@@ -235,6 +235,7 @@ typedef struct {
     /* --index-check, --dup-every: webrtc_load_index.c */
     uint64_t                    nonce_reuse;    /* an index, other bytes */
     uint64_t                    index_repeats;  /* an index, same bytes */
+    uint64_t                    index_nacks;    /* --nack-every */
     uint64_t                    pub_dups;
 
     /* --mutate */
@@ -450,6 +451,7 @@ typedef struct {
     unsigned                    pli_flood;      /* PLIs a compound, abuse */
     unsigned                    index_check:1;  /* webrtc_load_index.c */
     unsigned                    dup_every;
+    unsigned                    nack_every;
     double                      ssrc_switch;    /* s */
     uint32_t                    ssrc;           /* 0: random */
     int                         seq;            /* -1: random */

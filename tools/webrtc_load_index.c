@@ -20,7 +20,10 @@
  * plaintext gives the same bytes, a different one different bytes.  A
  * repeat with the same bytes is a resend (index_repeats), with other
  * bytes a reused nonce (nonce_reuse).  The viewer's own libsrtp2 would
- * refuse the second as a replay: the check has to come first.
+ * refuse the second as a replay: the check has to come first.  With
+ * --nack-every N a viewer asks, after every Nth video packet, for the one
+ * 3 before again (RFC 4585, 6.2.1): the server's resend from its cache
+ * has to come with the same bytes.
  *
  * The publisher's side makes what could lead a server to it:
  *   --dup-every N    after every Nth video packet, an earlier one again
@@ -53,6 +56,7 @@ typedef struct {
     uint32_t                    ssrc;
     unsigned                    started:1;
     uint64_t                    high;       /* the highest index */
+    uint64_t                    packets;
     wl_index_slot_t             ring[WL_INDEX_RING];
 } wl_index_ssrc_t;
 
@@ -84,6 +88,7 @@ typedef struct {
 } wl_dup_t;
 
 
+static void wl_index_nack(wl_peer_t *p, uint32_t ssrc, uint16_t seq);
 static void wl_dup_send(wl_peer_t *p, const wl_dup_packet_t *orig);
 static uint64_t wl_index_hash(const u_char *p, size_t len);
 
@@ -156,6 +161,12 @@ wl_index_check(wl_peer_t *p, const u_char *buf, size_t len)
         s->high = index;
     }
 
+    if (wl_conf.nack_every && (buf[1] & 0x7f) == p->video_pt
+        && ++s->packets % wl_conf.nack_every == 0)
+    {
+        wl_index_nack(p, ssrc, (uint16_t) (s->high - 3));
+    }
+
     hash = wl_index_hash(buf, len);
     slot = &s->ring[index & (WL_INDEX_RING - 1)];
 
@@ -179,6 +190,31 @@ wl_index_check(wl_peer_t *p, const u_char *buf, size_t len)
 
     slot->index = index + 1;
     slot->hash = hash;
+}
+
+
+/* RFC 4585, 6.2.1: a Generic NACK for one packet */
+
+static void
+wl_index_nack(wl_peer_t *p, uint32_t ssrc, uint16_t seq)
+{
+    int     n;
+    u_char  fci[4], buf[64];
+
+    if (p->srtp_out == NULL) {
+        return;
+    }
+
+    ngx_webrtc_put16(fci, seq);
+    ngx_webrtc_put16(fci + 2, 0);
+
+    n = (int) ngx_webrtc_rtcp_nack(buf, 1 + p->index, ssrc, fci, 4);
+
+    if (srtp_protect_rtcp(p->srtp_out, buf, &n) == srtp_err_status_ok
+        && wl_peer_send(p, buf, n) == n)
+    {
+        wl_stats.index_nacks++;
+    }
 }
 
 

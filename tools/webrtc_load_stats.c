@@ -1165,9 +1165,11 @@ summary:
         }
 
         if (wl_conf.index_check) {
-            wl_out(",\"nonce_reuse\":%llu,\"index_repeats\":%llu",
+            wl_out(",\"nonce_reuse\":%llu,\"index_repeats\":%llu"
+                   ",\"index_nacks\":%llu",
                    (unsigned long long) s->nonce_reuse,
-                   (unsigned long long) s->index_repeats);
+                   (unsigned long long) s->index_repeats,
+                   (unsigned long long) s->index_nacks);
         }
 
         if (wl_conf.dup_every) {
