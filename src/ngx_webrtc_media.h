@@ -30,6 +30,7 @@
 #define NGX_WEBRTC_CACHE_SIZE       256         /* video packets, 2^n */
 #define NGX_WEBRTC_RESEND_MAX       300         /* per viewer and second */
 #define NGX_WEBRTC_MAX_SSRC         16          /* a peer sends with */
+#define NGX_WEBRTC_OUT_WINDOW       256         /* indices, 64 * n */
 
 /* a released DTLS state: the peer's AES-256 key and salt, a GCM alert */
 #define NGX_WEBRTC_DTLS_KEY         (32 + 4)
@@ -69,9 +70,17 @@ typedef struct {
     ngx_msec_t                  last_time;
     unsigned                    started:1;
     unsigned                    blocked:1;      /* codec differs */
+    unsigned                    sent:1;
+    unsigned                    rebased:1;      /* base in the window */
     uint8_t                     ext_map[16];
     uint32_t                    packets;
     uint32_t                    octets;
+    ngx_uint_t                  epoch;          /* of local->epoch */
+
+    /* the SRTP indices used: the highest, those before it, the base */
+    uint16_t                    high;
+    uint16_t                    base;
+    uint64_t                    window[NGX_WEBRTC_OUT_WINDOW / 64];
 } ngx_webrtc_out_t;
 
 
@@ -180,6 +189,8 @@ struct ngx_webrtc_local_stream_s {
     uint32_t                    gen;            /* of the zone's stream */
     unsigned                    orphan:1;       /* not in the tree */
     ngx_webrtc_peer_t          *publisher;
+    u_char                      publisher_id[NGX_WEBRTC_ID_LEN];
+    ngx_uint_t                  epoch;          /* publishers seen */
     ngx_queue_t                 viewers;
     ngx_uint_t                  nviewers;
     ngx_msec_t                  last_pli;

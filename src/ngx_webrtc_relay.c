@@ -60,9 +60,12 @@ static ngx_webrtc_local_stream_t *ngx_webrtc_local_find(
 static ngx_webrtc_local_stream_t *ngx_webrtc_local_lookup(
     ngx_webrtc_stream_t *stream, uint32_t gen);
 static void ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls,
-    ngx_uint_t kind, u_char *p, size_t len, ngx_webrtc_rtp_t *rtp);
+    u_char *id, ngx_uint_t kind, u_char *p, size_t len,
+    ngx_webrtc_rtp_t *rtp);
 static void ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind,
-    u_char *p, size_t len, ngx_webrtc_rtp_t *rtp);
+    u_char *p, size_t len, ngx_webrtc_rtp_t *rtp, ngx_uint_t resend);
+static ngx_int_t ngx_webrtc_relay_index(ngx_webrtc_out_t *out, uint16_t seq,
+    ngx_uint_t resend);
 static void ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v,
     const u_char *fci, size_t len);
 static void ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls,
@@ -569,7 +572,7 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
     ngx_webrtc_relay_fanout(pub, NGX_WEBRTC_RELAY_RTP, kind, p, len);
 
     if (pub->local) {
-        ngx_webrtc_relay_local(pub->local, kind, p, len, &rtp);
+        ngx_webrtc_relay_local(pub->local, pub->id, kind, p, len, &rtp);
     }
 }
 
@@ -721,22 +724,38 @@ ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
         if (mask & ((ngx_atomic_uint_t) 1 << i)) {
             mask &= ~((ngx_atomic_uint_t) 1 << i);
             ngx_webrtc_relay_send(i, type, kind, pub->stream,
-                                  pub->stream_gen, NULL, p, len);
+                                  pub->stream_gen, pub->id, p, len);
         }
     }
 }
 
 
 static void
-ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
-    u_char *p, size_t len, ngx_webrtc_rtp_t *rtp)
+ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls, u_char *id,
+    ngx_uint_t kind, u_char *p, size_t len, ngx_webrtc_rtp_t *rtp)
 {
+    ngx_uint_t            i;
     ngx_queue_t          *q;
     ngx_webrtc_peer_t    *v;
     ngx_webrtc_cached_t  *slot;
 
     if (ls->nviewers == 0) {
         return;
+    }
+
+    /*
+     * another publisher of the stream, even with the same SSRCs: the
+     * viewers' tracks continue after what they sent (a new epoch), the
+     * cache is not resent
+     */
+
+    if (ngx_memcmp(ls->publisher_id, id, NGX_WEBRTC_ID_LEN) != 0) {
+        ngx_memcpy(ls->publisher_id, id, NGX_WEBRTC_ID_LEN);
+        ls->epoch++;
+
+        for (i = 0; ls->cache && i < NGX_WEBRTC_CACHE_SIZE; i++) {
+            ls->cache[i].len = 0;
+        }
     }
 
     if (kind == 1 && len <= NGX_WEBRTC_MTU) {
@@ -763,7 +782,7 @@ ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
          q = ngx_queue_next(q))
     {
         v = ngx_queue_data(q, ngx_webrtc_peer_t, queue);
-        ngx_webrtc_relay_viewer(v, kind, p, len, rtp);
+        ngx_webrtc_relay_viewer(v, kind, p, len, rtp, 0);
     }
 
     ngx_webrtc_batch_flush();
@@ -773,12 +792,13 @@ ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
 /*
  * One packet for one viewer: its payload type, SSRC and header extension
  * ids, and sequence numbers and timestamps that continue across a new
- * publisher of the stream.
+ * publisher of the stream.  A resend is a packet of the worker's cache
+ * that a NACK of the viewer asked for.
  */
 
 static void
 ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
-    size_t len, ngx_webrtc_rtp_t *rtp)
+    size_t len, ngx_webrtc_rtp_t *rtp, ngx_uint_t resend)
 {
     int                  n;
     u_char              *buf;
@@ -797,7 +817,9 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
 
     out = &v->out[kind];
 
-    if (!out->started || out->src_ssrc != rtp->ssrc) {
+    if (!out->started || out->src_ssrc != rtp->ssrc
+        || (v->local && out->epoch != v->local->epoch))
+    {
 
         if (out->started) {
             elapsed = ngx_current_msec - out->last_time;
@@ -813,7 +835,12 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
         }
 
         out->src_ssrc = rtp->ssrc;
+        out->epoch = v->local ? v->local->epoch : 0;
         out->started = 1;
+
+        /* the new mapping's first index: resends only from here */
+        out->base = (uint16_t) (rtp->seq + out->seq_offset);
+        out->rebased = 1;
 
         /* the publisher's extension ids to the viewer's */
 
@@ -864,6 +891,13 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
 
     ngx_memcpy(buf, p, len);
 
+    if (ngx_webrtc_relay_index(out, seq, resend) != NGX_OK) {
+        ngx_log_debug2(NGX_LOG_DEBUG_STREAM, &v->log, 0,
+                       "webrtc: SRTP index of seq %uD used, %s dropped",
+                       (uint32_t) seq, resend ? "resend" : "packet");
+        return;
+    }
+
     ngx_webrtc_rtp_rewrite(buf, rtp, tr->pt, seq, ts, tr->ssrc, out->ext_map);
 
     n = (int) len;
@@ -877,6 +911,94 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
     v->packets_out++;
 
     ngx_webrtc_batch_add(&v->path, n);
+}
+
+
+/*
+ * RFC 3711, 9.1 and RFC 7714, 8.3: an SRTP index (with AES-GCM the nonce)
+ * never protects two different packets of one SSRC.  libsrtp2 refuses a
+ * used index only without allow_repeat_tx, which NACK resends need; the
+ * same packet again is encrypted to the same bytes and tells nothing.
+ * So the indices of a viewer's track, as libsrtp2 estimates them from the
+ * sequence number (RFC 3711, 3.3.1), are recorded here as its replay
+ * window: a used one is taken again only by a resend of the cache under
+ * the mapping that sent it first (not before the base of a new source),
+ * never by a packet of another source mapped onto it (a publisher's new
+ * SSRC whose first packets came reordered, another publisher with the
+ * same SSRC).  Older than the window: dropped, libsrtp2 drops those older
+ * than its own.
+ */
+
+static ngx_int_t
+ngx_webrtc_relay_index(ngx_webrtc_out_t *out, uint16_t seq, ngx_uint_t resend)
+{
+    int16_t     d;
+    uint64_t    w;
+    ngx_uint_t  i, k, q, r;
+
+    if (!out->sent) {
+        out->sent = 1;
+        out->high = seq;
+        ngx_memzero(out->window, sizeof(out->window));
+        out->window[0] = 1;
+        return NGX_OK;
+    }
+
+    d = (int16_t) (seq - out->high);
+
+    if (d > 0) {
+        /* a new highest index: the window moves by d */
+
+        q = (ngx_uint_t) d / 64;
+        r = (ngx_uint_t) d % 64;
+
+        for (i = NGX_WEBRTC_OUT_WINDOW / 64; i-- > 0; /* void */) {
+            w = 0;
+
+            if (i >= q) {
+                w = out->window[i - q] << r;
+
+                if (r && i > q) {
+                    w |= out->window[i - q - 1] >> (64 - r);
+                }
+            }
+
+            out->window[i] = w;
+        }
+
+        out->window[0] |= 1;
+        out->high = seq;
+
+        if (out->rebased
+            && (uint16_t) (seq - out->base) >= NGX_WEBRTC_OUT_WINDOW)
+        {
+            /* all the window is of the current mapping */
+            out->rebased = 0;
+        }
+
+        return NGX_OK;
+    }
+
+    k = (ngx_uint_t) -d;
+
+    if (k >= NGX_WEBRTC_OUT_WINDOW) {
+        return NGX_DECLINED;
+    }
+
+    if (out->window[k / 64] & ((uint64_t) 1 << (k % 64))) {
+
+        if (resend
+            && (!out->rebased || (int16_t) (seq - out->base) >= 0))
+        {
+            return NGX_OK;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    out->window[k / 64] |= (uint64_t) 1 << (k % 64);
+
+    return NGX_OK;
 }
 
 
@@ -1216,7 +1338,8 @@ ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v, const u_char *fci, size_t len)
                 && slot->ssrc == out->src_ssrc
                 && ngx_webrtc_rtp_parse(slot->data, slot->len, &rtp) == 0)
             {
-                ngx_webrtc_relay_viewer(v, 1, slot->data, slot->len, &rtp);
+                ngx_webrtc_relay_viewer(v, 1, slot->data, slot->len, &rtp,
+                                        1);
                 ls->nacks++;
                 continue;
             }
@@ -1853,7 +1976,7 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
 
         case NGX_WEBRTC_RELAY_RTP:
             if (ngx_webrtc_rtp_parse(p, len, &rtp) == 0) {
-                ngx_webrtc_relay_local(ls, hdr->kind, p, len, &rtp);
+                ngx_webrtc_relay_local(ls, hdr->id, hdr->kind, p, len, &rtp);
             }
 
             break;
