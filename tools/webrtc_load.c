@@ -49,6 +49,8 @@
 #define WL_OPT_SSRC             0x103
 #define WL_OPT_SEQ              0x104
 #define WL_OPT_NACK_EVERY       0x105
+#define WL_OPT_CHURN            0x106           /* webrtc_load_churn.c */
+#define WL_OPT_VANISH           0x107
 
 
 typedef struct {
@@ -172,6 +174,8 @@ wl_options(int argc, char **argv)
         { "ssrc", required_argument, NULL, WL_OPT_SSRC },
         { "seq", required_argument, NULL, WL_OPT_SEQ },
         { "nack-every", required_argument, NULL, WL_OPT_NACK_EVERY },
+        { "churn", required_argument, NULL, WL_OPT_CHURN },
+        { "vanish", required_argument, NULL, WL_OPT_VANISH },
         { "mutate", required_argument, NULL, 'U' },
         { "mutate-rate", required_argument, NULL, 'W' },
         { "seed", required_argument, NULL, 'Z' },
@@ -317,6 +321,26 @@ wl_options(int argc, char **argv)
             wl_conf.rtcp_ssrcs = (unsigned) strtoul(optarg, &end, 10);
             if (*end || wl_conf.rtcp_ssrcs > 1000) {
                 wl_log("webrtc-load: --rtcp-ssrcs: 0 to 1000");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_CHURN:
+            wl_conf.churn_min = strtod(optarg, &end);
+            wl_conf.churn_max = (*end == ':') ? strtod(end + 1, &end) : 0;
+
+            if (*end || wl_conf.churn_min < 1
+                || wl_conf.churn_max < wl_conf.churn_min)
+            {
+                wl_log("webrtc-load: --churn: MIN:MAX seconds, e.g. 20:90");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_VANISH:
+            wl_conf.vanish = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.vanish > 100) {
+                wl_log("webrtc-load: --vanish: 0 to 100 (%%)");
                 return -1;
             }
             break;
@@ -524,6 +548,14 @@ wl_options(int argc, char **argv)
         return -1;
     }
 
+    if (wl_conf.churn_max
+        && (wl_conf.mutate || wl_conf.janus || wl_conf.close_notify))
+    {
+        wl_log("webrtc-load: --churn: not with --mutate, --janus, "
+               "--close-notify");
+        return -1;
+    }
+
     if (wl_conf.mutate && (wl_conf.janus || wl_conf.rtp)) {
         wl_log("webrtc-load: --mutate: WHIP and WHEP peers only");
         return -1;
@@ -629,6 +661,12 @@ wl_usage(void)
         "                        and first sequence numbers\n"
         "  --rtcp-ssrcs N        each receiver report goes out N times,\n"
         "                        from N sender SSRCs (an abusive peer)\n"
+        "  --churn MIN:MAX       viewers come and go: each leaves after\n"
+        "                        MIN to MAX s (the first ones from 5 s)\n"
+        "                        with a DELETE and a new one takes its\n"
+        "                        place, for the whole --duration\n"
+        "  --vanish PCT          PCT %% of those leave without a DELETE:\n"
+        "                        their socket closed, nothing sent (0)\n"
         "  --mutate N            once all peers are up with media, each\n"
         "                        sends N mutated copies of its own STUN,\n"
         "                        DTLS, SRTP, SRTCP datagrams and random\n"
@@ -840,6 +878,10 @@ wl_setup(void)
                 return -1;
             }
         }
+
+        if (wl_conf.churn_max && wl_churn_init(wl_nviewers) != 0) {
+            return -1;
+        }
     }
 
     if (wl_conf.publish) {
@@ -1020,6 +1062,10 @@ wl_loop(void)
                 if (p->timer && now >= p->timer) {
                     wl_peer_timer(p, now);
                 }
+            }
+
+            if (wl_conf.churn_max) {
+                wl_churn(wl_viewers, wl_nviewers, now);
             }
         }
 
@@ -1237,14 +1283,12 @@ static void
 wl_snapshot(wl_stats_t *s)
 {
     unsigned    i;
-    int64_t     gap;
     uint64_t    up, waiting, min;
     wl_peer_t  *p;
 
     up = 0;
     waiting = 0;
     min = 0;
-    gap = 0;
 
     if (!wl_stopping) {
         for (i = 0; i < wl_nviewers; i++) {
@@ -1261,13 +1305,7 @@ wl_snapshot(wl_stats_t *s)
             if (i == 0 || p->rtp_packets < min) {
                 min = p->rtp_packets;
             }
-
-            if (p->max_gap > gap) {
-                gap = p->max_gap;
-            }
         }
-
-        wl_stats.max_gap_ms = gap / WL_MS;
 
         wl_stats.connected_now = up;
         wl_stats.waiting = waiting;

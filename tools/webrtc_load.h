@@ -214,6 +214,9 @@ typedef struct {
     uint64_t                    stalls;         /* gaps over WL_STALL */
     uint64_t                    stalled_viewers;    /* with one at least */
     uint64_t                    consent_unanswered; /* in WL_CONSENT_WAIT */
+    uint64_t                    churn_joined;   /* --churn: new viewers */
+    uint64_t                    churn_left;     /* with a DELETE */
+    uint64_t                    churn_vanished; /* without */
 
     /* publisher */
     uint64_t                    pub_connected;  /* gauge */
@@ -455,6 +458,9 @@ typedef struct {
     double                      ssrc_switch;    /* s */
     uint32_t                    ssrc;           /* 0: random */
     int                         seq;            /* -1: random */
+    double                      churn_min;      /* --churn, s; 0: none */
+    double                      churn_max;
+    unsigned                    vanish;         /* % of churned viewers */
     unsigned                    mutate;         /* datagrams a peer */
     unsigned                    mutate_rate;    /* a second, all peers */
     uint64_t                    seed;           /* of the mutations */
@@ -534,6 +540,9 @@ void wl_view_rr(wl_peer_t *p);
 void wl_view_gap(wl_peer_t *p, int64_t gap);
 int wl_view_stalled(wl_peer_t *p, int64_t now);
 int wl_publisher_live(void);
+
+int wl_churn_init(unsigned n);
+void wl_churn(wl_peer_t **viewers, unsigned n, int64_t now);
 void wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
     int64_t arrived);
 uint64_t wl_seq_expected(const wl_seq_t *s);

@@ -539,6 +539,10 @@ wl_view_gap(wl_peer_t *p, int64_t gap)
 {
     if (gap > p->max_gap) {
         p->max_gap = gap;
+
+        if ((uint64_t) (gap / WL_MS) > wl_stats.max_gap_ms) {
+            wl_stats.max_gap_ms = gap / WL_MS;
+        }
     }
 
     if (gap <= WL_STALL) {

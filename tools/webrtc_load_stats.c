@@ -940,6 +940,23 @@ wl_report(const wl_stats_t *s, const wl_stats_t *prev, double t, double dt,
                    (unsigned long long) s->waiting,
                    (unsigned long long) s->failed);
             wl_out_fail(s);
+            wl_out(",\"stalls\":%llu,\"max_gap_ms\":%llu"
+                   ",\"consent_unanswered\":%llu,\"deleted\":%llu"
+                   ",\"delete_failed\":%llu",
+                   (unsigned long long) s->stalls,
+                   (unsigned long long) s->max_gap_ms,
+                   (unsigned long long) s->consent_unanswered,
+                   (unsigned long long) s->deleted,
+                   (unsigned long long) s->delete_failed);
+
+            if (wl_conf.churn_max) {
+                wl_out(",\"churn_joined\":%llu,\"churn_left\":%llu"
+                       ",\"churn_vanished\":%llu",
+                       (unsigned long long) s->churn_joined,
+                       (unsigned long long) s->churn_left,
+                       (unsigned long long) s->churn_vanished);
+            }
+
             wl_out(",\"rx_pps\":%.0f,\"rx_mbps\":%.3f,\"rtp_pps\":%.0f"
                    ",\"rtcp_pps\":%.0f,\"loss_pct\":%.3f,\"lost\":%llu"
                    ",\"client_drops\":%llu,\"decrypt_errors\":%llu",
@@ -1118,6 +1135,15 @@ summary:
                    (unsigned long long) s->stalls,
                    (unsigned long long) s->stalled_viewers,
                    (unsigned long long) s->max_gap_ms);
+
+            if (wl_conf.churn_max) {
+                wl_out(",\"churn_joined\":%llu,\"churn_left\":%llu"
+                       ",\"churn_vanished\":%llu",
+                       (unsigned long long) s->churn_joined,
+                       (unsigned long long) s->churn_left,
+                       (unsigned long long) s->churn_vanished);
+            }
+
             wl_out(",\"latency_samples\":%llu",
                    (unsigned long long) s->latency.count);
             wl_out_ms("lat_p50_ms", wl_hist_pct(&s->latency, 0.5));
@@ -1243,6 +1269,15 @@ summary:
                (unsigned long long) s->stalled_viewers,
                (unsigned long long) s->max_gap_ms);
         wl_out_flush();
+
+        if (wl_conf.churn_max) {
+            wl_out("  churn      %llu new viewers, %llu left with a DELETE, "
+                   "%llu vanished",
+                   (unsigned long long) s->churn_joined,
+                   (unsigned long long) s->churn_left,
+                   (unsigned long long) s->churn_vanished);
+            wl_out_flush();
+        }
 
         wl_out("  consent    %llu checks, %llu answered, %llu not in 2 s; "
                "receiver reports %llu; DELETE %llu ok, %llu failed; "
