@@ -547,10 +547,10 @@ send_json($c, { type => 'publish', stream => 'split', sdp => $pub_sdp,
 	token => 's3cret' });
 is(read_msg($c)->{type}, 'answer', 'publish token: publish with it: answer');
 
-my $v = ws(path => '/ws-split');
-send_json($v, { type => 'play', stream => 'split', sdp => sdp('chromium-play') });
-is(read_msg($v)->{type}, 'answer', 'publish token: play needs none: answer');
-close $v->{sock};
+my $sv = ws(path => '/ws-split');
+send_json($sv, { type => 'play', stream => 'split', sdp => sdp('chromium-play') });
+is(read_msg($sv)->{type}, 'answer', 'publish token: play needs none: answer');
+close $sv->{sock};
 close $c->{sock};
 
 # an empty token lets no one in

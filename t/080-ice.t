@@ -52,6 +52,10 @@ http {
 }
 
 stream {
+    # the path moves below try many addresses of one session within
+    # seconds (t/081 tests the bound)
+    webrtc_max_addresses 64;
+
     server {
         listen 127.0.0.1:%%PORT_8090_UDP%% udp reuseport;
         webrtc;
