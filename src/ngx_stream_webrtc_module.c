@@ -80,8 +80,8 @@ static ngx_int_t ngx_stream_webrtc_count(ngx_stream_webrtc_ctx_t *ctx,
 static void ngx_stream_webrtc_uncount(ngx_stream_webrtc_ctx_t *ctx,
     ngx_webrtc_shm_ctx_t *shm);
 static void ngx_stream_webrtc_cleanup(void *data);
-static void ngx_stream_webrtc_established(ngx_webrtc_peer_t *peer);
-static void ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer);
+static void ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer,
+    ngx_uint_t established);
 static void ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p,
     size_t len);
 static void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
@@ -668,7 +668,7 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
     switch (rc) {
 
     case NGX_OK:
-        ngx_stream_webrtc_established(peer);
+        ngx_stream_webrtc_refresh(peer, 1);
         ngx_webrtc_relay_start(peer);
         break;
 
@@ -686,10 +686,14 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 }
 
 
-/* consent by the peer's media, once a second at most */
+/*
+ * The peer showed it is there: its consent is refreshed (by its media,
+ * once a second at most), and on its DTLS handshake the session's
+ * handshake deadline stops applying
+ */
 
 static void
-ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer)
+ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer, ngx_uint_t established)
 {
     ngx_webrtc_session_t    *s;
     ngx_webrtc_shm_ctx_t    *shm;
@@ -701,31 +705,13 @@ ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer)
     ngx_shmtx_lock(&shm->shpool->mutex);
 
     s = ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN);
+
     if (s) {
         ngx_webrtc_session_touch(shm, s, ngx_time() + ccf->consent_timeout);
-    }
 
-    ngx_shmtx_unlock(&shm->shpool->mutex);
-}
-
-
-/* the session's handshake deadline no longer applies */
-
-static void
-ngx_stream_webrtc_established(ngx_webrtc_peer_t *peer)
-{
-    ngx_webrtc_session_t    *s;
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
-
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
-
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    s = ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN);
-    if (s) {
-        s->established = 1;
+        if (established) {
+            s->established = 1;
+        }
     }
 
     ngx_shmtx_unlock(&shm->shpool->mutex);
@@ -882,7 +868,7 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 
     if (ngx_current_msec - peer->consent_time >= 1000) {
         peer->consent_time = ngx_current_msec;
-        ngx_stream_webrtc_refresh(peer);
+        ngx_stream_webrtc_refresh(peer, 0);
     }
 
     if (rtcp) {
