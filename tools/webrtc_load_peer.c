@@ -60,7 +60,7 @@ static void wl_peer_set_timer(wl_peer_t *p, int64_t pub_next);
 static int wl_ice_check(wl_peer_t *p, int nominate);
 static void wl_consent_unanswered(wl_peer_t *p);
 static void wl_ice_input(wl_peer_t *p, u_char *buf, size_t len,
-    int64_t now);
+    int64_t now, int64_t arrived);
 
 static void wl_dtls_start(wl_peer_t *p, int64_t now);
 static void wl_dtls_handshake(wl_peer_t *p, int64_t now);
@@ -665,7 +665,7 @@ wl_peer_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
     }
 
     if (buf[0] < 4) {
-        wl_ice_input(p, buf, len, now);
+        wl_ice_input(p, buf, len, now, arrived);
         return;
     }
 
@@ -769,10 +769,14 @@ wl_peer_timer(wl_peer_t *p, int64_t now)
 
         /*
          * RFC 7675, 5.1: consent freshness; a check without a valid
-         * response in WL_CONSENT_WAIT is counted as unanswered (once)
+         * response in WL_CONSENT_WAIT is counted as unanswered (once):
+         * a response tells by its arrival time; without one, it is
+         * given up another WL_CONSENT_WAIT later (our own queueing)
          */
 
-        if (p->consent_deadline && now >= p->consent_deadline) {
+        if (p->consent_deadline
+            && now >= p->consent_deadline + WL_CONSENT_WAIT)
+        {
             wl_consent_unanswered(p);
         }
 
@@ -835,8 +839,10 @@ wl_peer_set_timer(wl_peer_t *p, int64_t pub_next)
     case WL_PEER_CONNECTED:
         t = p->consent_next;
 
-        if (p->consent_deadline && p->consent_deadline < t) {
-            t = p->consent_deadline;
+        if (p->consent_deadline
+            && p->consent_deadline + WL_CONSENT_WAIT < t)
+        {
+            t = p->consent_deadline + WL_CONSENT_WAIT;
         }
 
         if (p->role == WL_ROLE_VIEWER && p->rr_next < t) {
@@ -1181,7 +1187,8 @@ wl_peer_stun_check(wl_peer_t *p, int nominate, int controlling,
 
 
 static void
-wl_ice_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now)
+wl_ice_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
+    int64_t arrived)
 {
     socklen_t                 alen;
     StunClass                 cls;
@@ -1245,8 +1252,9 @@ wl_ice_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now)
         }
 
         if (p->consent_deadline) {
-            if (now >= p->consent_deadline) {
-                /* late: the timer did not run since the deadline */
+            /* late or not by the kernel's arrival time, not by ours */
+
+            if (arrived > p->consent_deadline) {
                 wl_consent_unanswered(p);
             }
 
