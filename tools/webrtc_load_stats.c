@@ -712,6 +712,21 @@ wl_out_flush(void)
 }
 
 
+/* --churn: what the slots saw */
+
+static void
+wl_out_churn(const wl_stats_t *s)
+{
+    if (wl_conf.churn_max) {
+        wl_out(",\"churn_joined\":%llu,\"churn_left\":%llu"
+               ",\"churn_vanished\":%llu",
+               (unsigned long long) s->churn_joined,
+               (unsigned long long) s->churn_left,
+               (unsigned long long) s->churn_vanished);
+    }
+}
+
+
 static void
 wl_out_fail(const wl_stats_t *s)
 {
@@ -949,13 +964,7 @@ wl_report(const wl_stats_t *s, const wl_stats_t *prev, double t, double dt,
                    (unsigned long long) s->deleted,
                    (unsigned long long) s->delete_failed);
 
-            if (wl_conf.churn_max) {
-                wl_out(",\"churn_joined\":%llu,\"churn_left\":%llu"
-                       ",\"churn_vanished\":%llu",
-                       (unsigned long long) s->churn_joined,
-                       (unsigned long long) s->churn_left,
-                       (unsigned long long) s->churn_vanished);
-            }
+            wl_out_churn(s);
 
             wl_out(",\"rx_pps\":%.0f,\"rx_mbps\":%.3f,\"rtp_pps\":%.0f"
                    ",\"rtcp_pps\":%.0f,\"loss_pct\":%.3f,\"lost\":%llu"
@@ -1136,13 +1145,7 @@ summary:
                    (unsigned long long) s->stalled_viewers,
                    (unsigned long long) s->max_gap_ms);
 
-            if (wl_conf.churn_max) {
-                wl_out(",\"churn_joined\":%llu,\"churn_left\":%llu"
-                       ",\"churn_vanished\":%llu",
-                       (unsigned long long) s->churn_joined,
-                       (unsigned long long) s->churn_left,
-                       (unsigned long long) s->churn_vanished);
-            }
+            wl_out_churn(s);
 
             wl_out(",\"latency_samples\":%llu",
                    (unsigned long long) s->latency.count);
