@@ -14,7 +14,7 @@
 // timeout and the process exits by itself.
 
 const fs = require('fs');
-const http = require('http');
+const { startServer } = require('./lib/capture');
 const path = require('path');
 const firefox = require('./lib/firefox');
 
@@ -32,19 +32,6 @@ const watchdog = setTimeout(() => {
   process.exit(2);
 }, OVERALL_TIMEOUT_MS);
 watchdog.unref();
-
-const PAGE = '<!doctype html><meta charset="utf-8"><title>capture-offers</title><body>capture</body>';
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const server = http.createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(PAGE);
-    });
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
 
 // Runs inside the page. Must be self-contained.
 async function captureInPage(gatherTimeoutMs) {
