@@ -44,6 +44,7 @@ typedef struct {
     size_t                      max_message;
     ngx_uint_t                  max_viewers;    /* of a stream, 0: any */
     ngx_uint_t                  max_client_sessions;  /* 0: any */
+    ngx_uint_t                  max_token_sessions;   /* 0: any */
 } ngx_http_webrtc_loc_conf_t;
 
 

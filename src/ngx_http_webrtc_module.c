@@ -50,6 +50,9 @@ static void ngx_http_webrtc_set_peer(ngx_webrtc_session_t *s,
     ngx_webrtc_sdp_t *sdp);
 static void ngx_http_webrtc_client_addr(ngx_http_request_t *r,
     ngx_str_t *addr);
+static ngx_int_t ngx_http_webrtc_token_hash(ngx_http_request_t *r,
+    ngx_pool_t *pool, ngx_webrtc_shm_ctx_t *shm, ngx_uint_t role,
+    u_char *hash);
 static ngx_int_t ngx_http_webrtc_auth(ngx_http_request_t *r,
     ngx_http_webrtc_loc_conf_t *wlcf);
 static ngx_int_t ngx_http_webrtc_content_type(ngx_http_request_t *r,
@@ -138,6 +141,13 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webrtc_loc_conf_t, max_client_sessions),
+      NULL },
+
+    { ngx_string("webrtc_max_token_sessions"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webrtc_loc_conf_t, max_token_sessions),
       NULL },
 
     { ngx_string("webrtc_candidate"),
@@ -586,7 +596,7 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     size_t                       len;
     uint32_t                     ssrc;
     ngx_str_t                    addr;
-    ngx_uint_t                   i;
+    ngx_uint_t                   i, has_token;
     ngx_webrtc_sdp_t            *sdp;
     ngx_webrtc_stream_t         *st;
     ngx_webrtc_session_t        *s;
@@ -595,6 +605,7 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     ngx_webrtc_core_conf_t      *ccf;
     ngx_http_webrtc_loc_conf_t  *wlcf;
     u_char                       pwd[NGX_WEBRTC_PWD_LEN];
+    u_char                       token[NGX_WEBRTC_CLIENT_KEY_LEN];
 
     ngx_memzero(out, sizeof(ngx_http_webrtc_offer_t));
 
@@ -630,6 +641,16 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
 
         return ngx_http_webrtc_reason(out, "bad offer: %s", sdp->error);
     }
+
+    /* the token that authorized the offer, by its hash (NGX_DECLINED: none) */
+
+    rc = ngx_http_webrtc_token_hash(r, pool, shm, role, token);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    has_token = (rc == NGX_OK);
 
     ngx_shmtx_lock(&shm->shpool->mutex);
 
@@ -727,6 +748,31 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
         out->status = NGX_HTTP_TOO_MANY_REQUESTS;
         return ngx_http_webrtc_reason(out, "too many sessions from this "
                                       "address, retry later");
+    }
+
+    /* and what one token holds, whatever the addresses it is used from */
+
+    if (has_token) {
+        rc = ngx_webrtc_session_token(shm, s, token, wlcf->max_token_sessions);
+
+        if (rc != NGX_OK) {
+            ngx_webrtc_session_close(shm, s);
+
+            if (rc == NGX_ERROR) {
+                goto full;
+            }
+
+            ngx_shmtx_unlock(&shm->shpool->mutex);
+
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "webrtc: token has %ui sessions, "
+                          "\"webrtc_max_token_sessions\" %ui",
+                          wlcf->max_token_sessions, wlcf->max_token_sessions);
+
+            out->status = NGX_HTTP_TOO_MANY_REQUESTS;
+            return ngx_http_webrtc_reason(out, "too many sessions with this "
+                                          "token, retry later");
+        }
     }
 
     if (role == NGX_WEBRTC_ROLE_VIEWER) {
@@ -851,6 +897,58 @@ ngx_http_webrtc_client_addr(ngx_http_request_t *r, ngx_str_t *addr)
         addr->len = 4;
         break;
     }
+}
+
+
+/*
+ * The bearer token of the role, which the request showed to get here, as
+ * HMAC-SHA-256 with the zone's random key over the role and the token,
+ * cut to NGX_WEBRTC_CLIENT_KEY_LEN bytes: the zone counts a token's
+ * sessions without holding it.  NGX_DECLINED: the role needs no token.
+ */
+
+static ngx_int_t
+ngx_http_webrtc_token_hash(ngx_http_request_t *r, ngx_pool_t *pool,
+    ngx_webrtc_shm_ctx_t *shm, ngx_uint_t role, u_char *hash)
+{
+    u_char                      *p;
+    ngx_str_t                    token;
+    unsigned int                 len;
+    ngx_http_complex_value_t    *cv;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+    u_char                       md[EVP_MAX_MD_SIZE];
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
+
+    cv = ngx_http_webrtc_token(wlcf, role);
+
+    if (cv == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_complex_value(r, cv, &token) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(pool, 1 + token.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    p[0] = (u_char) role;
+    ngx_memcpy(p + 1, token.data, token.len);
+
+    if (HMAC(EVP_sha256(), shm->sh->token_key, sizeof(shm->sh->token_key),
+             p, 1 + token.len, md, &len)
+        == NULL)
+    {
+        ngx_ssl_error(NGX_LOG_ALERT, r->connection->log, 0, "HMAC() failed");
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(hash, md, NGX_WEBRTC_CLIENT_KEY_LEN);
+
+    return NGX_OK;
 }
 
 
@@ -1770,6 +1868,7 @@ ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf)
     conf->max_message = NGX_CONF_UNSET_SIZE;
     conf->max_viewers = NGX_CONF_UNSET_UINT;
     conf->max_client_sessions = NGX_CONF_UNSET_UINT;
+    conf->max_token_sessions = NGX_CONF_UNSET_UINT;
     conf->video_set = 0;
     conf->audio_set = 0;
 
@@ -1820,6 +1919,8 @@ ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->max_viewers, prev->max_viewers, 0);
     ngx_conf_merge_uint_value(conf->max_client_sessions,
                               prev->max_client_sessions, 32);
+    ngx_conf_merge_uint_value(conf->max_token_sessions,
+                              prev->max_token_sessions, 32);
 
     if (!conf->video_set) {
         if (prev->video_set) {

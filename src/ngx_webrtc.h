@@ -38,12 +38,17 @@ typedef struct ngx_webrtc_stream_s   ngx_webrtc_stream_t;
 typedef struct ngx_webrtc_session_s  ngx_webrtc_session_t;
 
 
-/* the sessions of one client address, for webrtc_max_client_sessions */
+/*
+ * the sessions of one client address, for webrtc_max_client_sessions, or
+ * of one role's bearer token (a keyed hash), webrtc_max_token_sessions
+ */
+
+#define NGX_WEBRTC_CLIENT_KEY_LEN   16
 
 typedef struct {
     ngx_str_node_t                node;
     ngx_uint_t                    sessions;
-    u_char                        addr[16];
+    u_char                        addr[NGX_WEBRTC_CLIENT_KEY_LEN];
 } ngx_webrtc_client_t;
 
 
@@ -56,6 +61,7 @@ struct ngx_webrtc_session_s {
     ngx_queue_t                   queue;         /* in stream->viewers */
     ngx_webrtc_stream_t          *stream;
     ngx_webrtc_client_t          *client;
+    ngx_webrtc_client_t          *token;
 
     time_t                        created;
     time_t                        expires;
@@ -172,6 +178,12 @@ typedef struct {
     ngx_rbtree_node_t             streams_sentinel;
     ngx_rbtree_t                  clients;       /* by address */
     ngx_rbtree_node_t             clients_sentinel;
+    ngx_rbtree_t                  tokens;        /* by token hash */
+    ngx_rbtree_node_t             tokens_sentinel;
+
+    /* the HMAC key of token hashes, random, made with the zone */
+    u_char                        token_key[32];
+
     ngx_queue_t                   expire;
 
     ngx_uint_t                    nsessions;
@@ -248,6 +260,8 @@ void ngx_webrtc_session_expire(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s, time_t now);
 ngx_int_t ngx_webrtc_session_client(ngx_webrtc_shm_ctx_t *ctx,
     ngx_webrtc_session_t *s, u_char *addr, size_t len, ngx_uint_t max);
+ngx_int_t ngx_webrtc_session_token(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_webrtc_session_t *s, u_char *hash, ngx_uint_t max);
 ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
 void ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id,
     ngx_uint_t reason);

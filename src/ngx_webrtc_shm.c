@@ -7,6 +7,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <openssl/rand.h>
+
 #include "ngx_webrtc.h"
 
 
@@ -19,6 +21,11 @@
 
 static ngx_str_node_t *ngx_webrtc_shm_lookup(ngx_rbtree_t *tree, u_char *key,
     size_t len);
+static ngx_int_t ngx_webrtc_shm_count(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_rbtree_t *tree, u_char *key, size_t len, ngx_uint_t max,
+    ngx_webrtc_client_t **clp);
+static void ngx_webrtc_shm_uncount(ngx_webrtc_shm_ctx_t *ctx,
+    ngx_rbtree_t *tree, ngx_webrtc_client_t *cl);
 
 
 /* the upper bounds of the forwarding delay buckets, in microseconds */
@@ -72,7 +79,15 @@ ngx_webrtc_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_str_rbtree_insert_value);
     ngx_rbtree_init(&ctx->sh->clients, &ctx->sh->clients_sentinel,
                     ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&ctx->sh->tokens, &ctx->sh->tokens_sentinel,
+                    ngx_str_rbtree_insert_value);
     ngx_queue_init(&ctx->sh->expire);
+
+    if (RAND_bytes(ctx->sh->token_key, sizeof(ctx->sh->token_key)) != 1) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "RAND_bytes() failed");
+        return NGX_ERROR;
+    }
 
     ctx->sh->nsessions = 0;
     ctx->sh->nstreams = 0;
@@ -332,9 +347,12 @@ ngx_webrtc_session_close(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s)
     ngx_queue_remove(&s->expire);
     ctx->sh->nsessions--;
 
-    if (s->client && --s->client->sessions == 0) {
-        ngx_rbtree_delete(&ctx->sh->clients, &s->client->node.node);
-        ngx_slab_free_locked(ctx->shpool, s->client);
+    if (s->client) {
+        ngx_webrtc_shm_uncount(ctx, &ctx->sh->clients, s->client);
+    }
+
+    if (s->token) {
+        ngx_webrtc_shm_uncount(ctx, &ctx->sh->tokens, s->token);
     }
 
     ngx_slab_free_locked(ctx->shpool, s);
@@ -366,12 +384,37 @@ ngx_int_t
 ngx_webrtc_session_client(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
     u_char *addr, size_t len, ngx_uint_t max)
 {
+    return ngx_webrtc_shm_count(ctx, &ctx->sh->clients, addr,
+                                ngx_min(len, NGX_WEBRTC_CLIENT_KEY_LEN), max,
+                                &s->client);
+}
+
+
+/*
+ * The same for the bearer token the session was created with, by its
+ * keyed hash (NGX_WEBRTC_CLIENT_KEY_LEN bytes): the token itself is never
+ * in the zone
+ */
+
+ngx_int_t
+ngx_webrtc_session_token(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
+    u_char *hash, ngx_uint_t max)
+{
+    return ngx_webrtc_shm_count(ctx, &ctx->sh->tokens, hash,
+                                NGX_WEBRTC_CLIENT_KEY_LEN, max, &s->token);
+}
+
+
+/* one more session of the key in the tree, *clp its entry */
+
+static ngx_int_t
+ngx_webrtc_shm_count(ngx_webrtc_shm_ctx_t *ctx, ngx_rbtree_t *tree,
+    u_char *key, size_t len, ngx_uint_t max, ngx_webrtc_client_t **clp)
+{
     ngx_str_node_t       *sn;
     ngx_webrtc_client_t  *cl;
 
-    len = ngx_min(len, sizeof(cl->addr));
-
-    sn = ngx_webrtc_shm_lookup(&ctx->sh->clients, addr, len);
+    sn = ngx_webrtc_shm_lookup(tree, key, len);
 
     if (sn) {
         cl = (ngx_webrtc_client_t *) sn;
@@ -386,17 +429,28 @@ ngx_webrtc_session_client(ngx_webrtc_shm_ctx_t *ctx, ngx_webrtc_session_t *s,
             return NGX_ERROR;
         }
 
-        ngx_memcpy(cl->addr, addr, len);
+        ngx_memcpy(cl->addr, key, len);
         cl->node.str.data = cl->addr;
         cl->node.str.len = len;
         cl->node.node.key = ngx_crc32_short(cl->addr, len);
-        ngx_rbtree_insert(&ctx->sh->clients, &cl->node.node);
+        ngx_rbtree_insert(tree, &cl->node.node);
     }
 
     cl->sessions++;
-    s->client = cl;
+    *clp = cl;
 
     return NGX_OK;
+}
+
+
+static void
+ngx_webrtc_shm_uncount(ngx_webrtc_shm_ctx_t *ctx, ngx_rbtree_t *tree,
+    ngx_webrtc_client_t *cl)
+{
+    if (--cl->sessions == 0) {
+        ngx_rbtree_delete(tree, &cl->node.node);
+        ngx_slab_free_locked(ctx->shpool, cl);
+    }
 }
 
 
