@@ -1383,7 +1383,8 @@ ngx_http_webrtc_etag(ngx_http_request_t *r, u_char *ufrag)
  * username="u"; credential="c"; credential-type="password".  With a
  * shared secret the credentials are those of the TURN REST API that
  * coturn's use-auth-secret checks: username "<expiry>:<stream>",
- * password base64(HMAC-SHA1(secret, username)).
+ * password base64(HMAC-SHA1(secret, username)).  Only on the 201 of an
+ * authorized POST: never on OPTIONS, which needs no token, nor on errors.
  */
 
 static ngx_int_t
@@ -2205,7 +2206,7 @@ ngx_http_webrtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * webrtc_ice_server stun:stun.example.com:3478;
  * webrtc_ice_server turn:turn.example.com:3478 username=u credential=p;
- * webrtc_ice_server turn:turn.example.com:3478 secret=s [ttl=1d];
+ * webrtc_ice_server turn:turn.example.com:3478 secret=s [ttl=10m];
  */
 
 static char *
@@ -2235,7 +2236,14 @@ ngx_http_webrtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_memzero(srv, sizeof(ngx_http_webrtc_ice_server_t));
 
     srv->url = value[1];
-    srv->ttl = 86400;
+
+    /*
+     * coturn checks the expiry when a TURN session first authenticates,
+     * its Allocate, and keeps the key for the session's Refresh requests:
+     * enough for a client that allocates after the answer, not an open
+     * relay for a day
+     */
+    srv->ttl = 600;
 
     if (ngx_strncmp(srv->url.data, "stun:", 5) != 0
         && ngx_strncmp(srv->url.data, "stuns:", 6) != 0
