@@ -51,6 +51,7 @@
 #define WL_OPT_NACK_EVERY       0x105
 #define WL_OPT_CHURN            0x106           /* webrtc_load_churn.c */
 #define WL_OPT_VANISH           0x107
+#define WL_OPT_MOVE_EVERY       0x108           /* webrtc_load_peer.c */
 
 
 typedef struct {
@@ -168,6 +169,7 @@ wl_options(int argc, char **argv)
         { "close-notify", no_argument, NULL, 'Q' },
         { "rtcp-ssrcs", required_argument, NULL, 'X' },
         { "pli-flood", required_argument, NULL, 'L' },
+        { "move-every", required_argument, NULL, WL_OPT_MOVE_EVERY },
         { "index-check", no_argument, NULL, WL_OPT_INDEX_CHECK },
         { "dup-every", required_argument, NULL, WL_OPT_DUP_EVERY },
         { "ssrc-switch", required_argument, NULL, WL_OPT_SSRC_SWITCH },
@@ -288,6 +290,15 @@ wl_options(int argc, char **argv)
             wl_conf.nack_every = (unsigned) strtoul(optarg, &end, 10);
             if (*end || wl_conf.nack_every > 1000) {
                 wl_log("webrtc-load: --nack-every: 0 to 1000");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_MOVE_EVERY:
+            if (wl_seconds(optarg, &wl_conf.move_every) != 0
+                || wl_conf.move_every <= 0)
+            {
+                wl_log("webrtc-load: --move-every: seconds, e.g. 2");
                 return -1;
             }
             break;
@@ -646,6 +657,9 @@ wl_usage(void)
         "                        copy with a broken tag goes first\n"
         "  --pli-flood N         viewers send their receiver report 50\n"
         "                        times a second, each with N PLIs (abuse)\n"
+        "  --move-every S        viewers move to a new UDP port every S\n"
+        "                        seconds, as on a network change: a\n"
+        "                        nominating check, then their RTCP from it\n"
         "  --index-check         viewers count SRTP indices of an SSRC\n"
         "                        that came twice with other bytes\n"
         "                        (nonce_reuse) or the same (index_repeats)\n"

@@ -408,6 +408,7 @@ struct wl_peer_s {
     int64_t                     consent_next;
     int64_t                     consent_deadline;   /* 0: none pending */
     int64_t                     rr_next;        /* viewer: receiver report */
+    int64_t                     move_next;      /* viewer: --move-every */
 
     /* DTLS, SRTP */
     SSL                        *ssl;
@@ -452,6 +453,7 @@ typedef struct {
     unsigned                    close_notify:1;
     unsigned                    rtcp_ssrcs;     /* RR sender SSRCs, abuse */
     unsigned                    pli_flood;      /* PLIs a compound, abuse */
+    double                      move_every;     /* s, viewers; 0: never */
     unsigned                    index_check:1;  /* webrtc_load_index.c */
     unsigned                    dup_every;
     unsigned                    nack_every;

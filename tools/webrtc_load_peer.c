@@ -48,6 +48,7 @@
 
 
 static int wl_peer_socket(wl_peer_t *p, int family);
+static int wl_peer_move(wl_peer_t *p);
 static void wl_peer_answer(wl_http_t *h, void *data);
 static void wl_peer_deleted(wl_http_t *h, void *data);
 static void wl_peer_input(wl_peer_t *p, u_char *buf, size_t len,
@@ -337,6 +338,32 @@ wl_peer_create(wl_role_e role, unsigned index)
     }
 
     return p;
+}
+
+
+/* a new local port for an established peer: a nominating check from it */
+
+static int
+wl_peer_move(wl_peer_t *p)
+{
+    unsigned  old;
+
+    old = p->local_port;
+
+    close(p->fd);
+    p->fd = -1;
+
+    if (wl_peer_socket(p, p->remote.ss_family) != 0
+        || connect(p->fd, (struct sockaddr *) &p->remote, p->remote_len)
+           == -1)
+    {
+        return -1;
+    }
+
+    wl_log("webrtc-load: viewer %u moved from port %u to %u", p->index,
+           old, (unsigned) p->local_port);
+
+    return wl_ice_check(p, 1);
 }
 
 
@@ -798,6 +825,25 @@ wl_peer_timer(wl_peer_t *p, int64_t now)
                          + (int64_t) (wl_conf.consent_interval * WL_SEC);
         }
 
+        /*
+         * --move-every: the old port is gone, as on a network change; the
+         * server moves the path on the RTCP that follows the check
+         */
+
+        if (p->role == WL_ROLE_VIEWER && wl_conf.move_every
+            && now >= p->move_next)
+        {
+            p->move_next = now + (int64_t) (wl_conf.move_every * WL_SEC);
+
+            if (wl_peer_move(p) != 0) {
+                wl_peer_fail(p, WL_FAIL_LOCAL, "UDP socket: %s",
+                             strerror(errno));
+                return;
+            }
+
+            p->rr_next = now;
+        }
+
         /* a receiver's RTCP each second, as browsers send */
 
         if (p->role == WL_ROLE_VIEWER && now >= p->rr_next) {
@@ -847,6 +893,12 @@ wl_peer_set_timer(wl_peer_t *p, int64_t pub_next)
 
         if (p->role == WL_ROLE_VIEWER && p->rr_next < t) {
             t = p->rr_next;
+        }
+
+        if (p->role == WL_ROLE_VIEWER && wl_conf.move_every
+            && p->move_next < t)
+        {
+            t = p->move_next;
         }
 
         if (pub_next && pub_next < t) {
@@ -1449,6 +1501,7 @@ wl_dtls_established(wl_peer_t *p, int64_t now)
     p->consent_next = now + (int64_t) (wl_conf.consent_interval * WL_SEC);
     p->consent_deadline = 0;
     p->rr_next = now + WL_SEC;
+    p->move_next = now + (int64_t) (wl_conf.move_every * WL_SEC);
     p->last_rtp = now;
 
     if (p->role == WL_ROLE_VIEWER) {
