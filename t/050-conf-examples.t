@@ -29,7 +29,7 @@ my $demo = "$REPO/conf-examples/demo.conf";
 # nginx -t per example, + demo: started, no stray alerts, POST whip,
 # answer candidate, POST whep, a page
 my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)
-	->plan(1 + @examples + (-e $demo ? 7 : 0));
+	->plan(1 + @examples + (-e $demo ? 9 : 0));
 
 ok(scalar @examples, 'conf-examples/*.conf found');
 
@@ -124,6 +124,20 @@ while (time() < $end) {
 	sleep 0.05;
 }
 
+sub status_from {
+	my ($local) = @_;
+	require IO::Socket::SSL;
+	my $s = IO::Socket::SSL->new(PeerHost => '127.0.0.1', PeerPort => $https,
+		LocalAddr => $local, Timeout => 5,
+		SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_NONE(),
+		SSL_hostname => 'localhost') or return 'no connection';
+	print $s "GET /webrtc/status HTTP/1.1\r\nHost: localhost\r\n"
+		. "Connection: close\r\n\r\n";
+	my $reply = join '', <$s>;
+	close $s;
+	return $reply =~ m{^HTTP/1\.1 (\d+)} ? $1 : 'no response';
+}
+
 sub stop_demo {
 	for my $sig ([QUIT => 10], [TERM => 5], [KILL => 5]) {
 		return if waitpid($pid, WNOHANG) != 0;
@@ -152,6 +166,14 @@ like($r->{body} // '', qr/^a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 $media typ hos
 $r = http_req(POST => '/whep/test', SSL => 1, port => $https,
 	body => $play, headers => { 'Content-Type' => 'application/sdp' });
 is($r->{status}, 201, 'demo.conf: WHEP POST over HTTPS: 201');
+
+# the status location answers this machine only: 127.0.0.2 is another
+# address on loopback, as a remote client would be
+$r = http_req(GET => '/webrtc/status', SSL => 1, port => $https);
+ok($r->{status} == 200 && ($r->{body} // '') =~ /"name":"test"/,
+	'demo.conf: the status location from 127.0.0.1: 200');
+is(status_from('127.0.0.2'), 403,
+	'demo.conf: the status location from another address: 403');
 
 SKIP: {
 	skip 'no html/index.html', 1 unless -e "$REPO/html/index.html";
