@@ -24,7 +24,7 @@ use Time::HiRes qw/sleep time/;
 my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 my $CT_SDP = 'application/sdp';
 
-my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(37);
+my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(43);
 
 ###########################################################################
 # configuration
@@ -75,13 +75,31 @@ http {
             proxy_read_timeout  300s;
             proxy_send_timeout  300s;
         }
+    }
 
-        # the module under a path prefix: its relative Location gets
-        # the prefix back, or the client's DELETE misses the session
+    # a site of its own at /, the module under a path prefix only: its
+    # relative Location gets the prefix back (proxy_redirect), or the
+    # client's PATCH and DELETE miss the session
+    server {
+        listen 127.0.0.1:%%PORT_8444%% ssl http2 reuseport;
+        server_name localhost;
+
+        ssl_certificate     localhost.crt;
+        ssl_certificate_key localhost.key;
+
+        location / {
+            return 404;
+        }
+
         location /rtc/ {
             proxy_pass          http://webrtc_backend/;
             proxy_redirect      / /rtc/;
-            proxy_set_header    Host  $http_host;
+            proxy_http_version  1.1;
+            proxy_set_header    Upgrade     $http_upgrade;
+            proxy_set_header    Connection  $connection_upgrade;
+            proxy_set_header    Host        $http_host;
+            proxy_set_header    X-Forwarded-For  $proxy_add_x_forwarded_for;
+            proxy_set_header    X-Forwarded-Proto  $scheme;
         }
     }
 
@@ -124,6 +142,7 @@ stream {
 EOF
 
 my $FRONT = port(8443);
+my $PREFIXED = port(8444);
 my $MEDIA = port(8980);
 my $JSON = JSON::PP->new->canonical;
 
@@ -133,8 +152,9 @@ my $JSON = JSON::PP->new->canonical;
 
 sub req {
 	my ($method, $uri, %o) = @_;
-	return http_req($method, $uri, SSL => 1, port => $FRONT,
-		headers => { Host => "localhost:$FRONT", %{$o{headers} || {}} },
+	my $port = $o{port} // $FRONT;
+	return http_req($method, $uri, SSL => 1, port => $port,
+		headers => { Host => "localhost:$port", %{$o{headers} || {}} },
 		(defined $o{body} ? (body => $o{body}) : ()));
 }
 
@@ -182,12 +202,14 @@ sub fill {
 
 sub ws_handshake {
 	my (%o) = @_;
+	my $path = $o{path} // '/ws';
+	my $port = $o{port} // $FRONT;
 	my $key = encode_base64(join('', map { chr rand 256 } 1 .. 16), '');
-	my $s = IO::Socket::SSL->new(PeerHost => '127.0.0.1', PeerPort => $FRONT,
+	my $s = IO::Socket::SSL->new(PeerHost => '127.0.0.1', PeerPort => $port,
 		SSL_verify_mode => SSL_VERIFY_NONE, SSL_hostname => 'localhost',
 		Timeout => 5) or die 'ssl: ' . IO::Socket::SSL::errstr() . "\n";
 	my $c = { sock => $s, buf => '', key => $key, headers => {} };
-	my $req = "GET /ws HTTP/1.1\r\nHost: localhost:$FRONT\r\n"
+	my $req = "GET $path HTTP/1.1\r\nHost: localhost:$port\r\n"
 		. "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 		. "Sec-WebSocket-Key: $key\r\nSec-WebSocket-Version: 13\r\n";
 	$req .= "Origin: $o{origin}\r\n" if $o{origin};
@@ -287,27 +309,74 @@ $r = req(DELETE => $loc);
 is($r->{status}, 404, 'DELETE again: 404');
 ok(within(3, sub { !status('test') }), 'the session is gone');
 
-# under a path prefix (location /rtc/, proxy_redirect / /rtc/): the
-# Location names the prefix, and PATCH and DELETE reach the session
+# under a path prefix (location /rtc/, proxy_redirect / /rtc/), on a
+# front whose / is not the module: the Location names the prefix, and
+# PATCH (trickle, ICE restart) and DELETE reach the session
 
-$r = req(POST => '/rtc/whip/prefix', body => $offer,
+$r = req(POST => '/rtc/whip/prefix', port => $PREFIXED, body => $offer,
 	headers => { 'Content-Type' => $CT_SDP });
 my $ploc = $r->{headers}{location} // '';
 
 # nginx writes the rewritten Location absolute (absolute_redirect)
 is_deeply([ $r->{status}, $ploc
-		=~ m{^(https://localhost:$FRONT)?/rtc/whip/prefix/[0-9a-f]{32}$}
+		=~ m{^(https://localhost:$PREFIXED)?/rtc/whip/prefix/[0-9a-f]{32}$}
 		? 1 : 0 ], [ 201, 1 ], "prefixed proxy: 201, Location $ploc");
 $ploc =~ s{^https://[^/]+}{};
-$r = req(PATCH => $ploc, headers => {
+$r = req(PATCH => $ploc, port => $PREFIXED, headers => {
 	'Content-Type' => 'application/trickle-ice-sdpfrag',
 	'If-Match' => $r->{headers}{etag} },
 	body => "a=ice-ufrag:$ufrag\r\na=ice-pwd:$pwd\r\n"
 		. "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n"
 		. "a=candidate:1 1 udp 2130706431 192.0.2.1 50000 typ host\r\n");
 is($r->{status}, 204, 'prefixed proxy: PATCH 204');
-is(req(DELETE => $ploc)->{status}, 200, 'prefixed proxy: DELETE 200');
+
+# an ICE restart (If-Match: "*") reaches the session: new credentials and
+# ETag, which the next trickle PATCH matches
+
+$r = req(PATCH => $ploc, port => $PREFIXED, headers => {
+	'Content-Type' => 'application/trickle-ice-sdpfrag',
+	'If-Match' => '"*"' },
+	body => "a=ice-ufrag:Rst1\r\na=ice-pwd:restartpasswordrestart1\r\n"
+		. "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n");
+my $retag = $r->{headers}{etag} // '';
+is_deeply([ $r->{status}, $r->{headers}{'content-type'},
+		($r->{body} // '') =~ /^a=ice-ufrag:\S+\r$/m ? 1 : 0 ],
+	[ 200, 'application/trickle-ice-sdpfrag', 1 ],
+	'prefixed proxy: ICE restart 200 with new credentials');
+$r = req(PATCH => $ploc, port => $PREFIXED, headers => {
+	'Content-Type' => 'application/trickle-ice-sdpfrag',
+	'If-Match' => $retag },
+	body => "a=ice-ufrag:Rst1\r\na=ice-pwd:restartpasswordrestart1\r\n"
+		. "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n"
+		. "a=candidate:1 1 udp 2130706431 192.0.2.1 50000 typ host\r\n");
+is($r->{status}, 204, 'prefixed proxy: trickle after the restart, new ETag');
+
+# a viewer through the prefix
+
+$r = req(POST => '/rtc/whep/prefix', port => $PREFIXED,
+	body => sdp('chromium-play'),
+	headers => { 'Content-Type' => $CT_SDP });
+my $vloc = $r->{headers}{location} // '';
+is_deeply([ $r->{status}, $vloc
+		=~ m{^(https://localhost:$PREFIXED)?/rtc/whep/prefix/[0-9a-f]{32}$}
+		? 1 : 0 ], [ 201, 1 ], "prefixed proxy: WHEP 201, Location $vloc");
+$vloc =~ s{^https://[^/]+}{};
+is(req(DELETE => $vloc, port => $PREFIXED)->{status}, 200,
+	'prefixed proxy: WHEP DELETE 200');
+
+is(req(DELETE => $ploc, port => $PREFIXED)->{status}, 200,
+	'prefixed proxy: DELETE 200');
 ok(within(3, sub { !status('prefix') }), 'prefixed proxy: the session is gone');
+
+# the WebSocket under the prefix, its origin checked against the front's
+
+my $pc = ws_handshake(port => $PREFIXED, path => '/rtc/ws',
+	origin => "https://localhost:$PREFIXED");
+is($pc->{status}, 101, 'prefixed proxy: WebSocket 101');
+send_json($pc, { type => 'ping' });
+is_deeply(wait_msg($pc, 'pong'), { type => 'pong' },
+	'prefixed proxy: WebSocket ping, pong');
+close $pc->{sock};
 
 # keep-alive connections to the back server are reused
 
