@@ -44,13 +44,16 @@ TEST_PKGS  := perl libio-socket-ssl-perl libwww-perl libjson-pp-perl \
               gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
               gstreamer1.0-libav
 
+# and to build the Debian package (make deb) and check it
+DEB_PKGS   := debhelper dpkg-dev lintian
+
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 UNIT_CFLAGS := -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
                -fsanitize=address,undefined -fno-omit-frame-pointer
 
 .PHONY: all build deps deps-test demo test unit tools e2e-deps bench \
-        baseline asan fuzz fuzz-check clean soak
+        baseline asan fuzz fuzz-check clean soak deb
 
 all: build
 
@@ -238,6 +241,48 @@ soak: deps
 	cd $(TOP) && BUILD=$(BUILD) NGINX=$(NGINX) MODULE=$(MODULE) \
 	    SOAK_SECONDS=$(SOAK_SECONDS) \
 	    timeout -k 10 $$(( $(SOAK_SECONDS) + 600 )) bench/soak
+
+
+# the Debian package libnginx-mod-http-webrtc (debian/): dpkg-buildpackage
+# in a copy of the sources under $(BUILD)/deb, as Debian builds its nginx
+# modules (dh --with nginx); the version is the commit's time and hash, or
+# the VERSION file's in a tree without git
+
+ifndef DEB_VERSION
+DEB_VERSION := $(shell cat $(TOP)/VERSION 2>/dev/null || cd $(TOP) \
+    && TZ=UTC git log -1 --date=format-local:%Y%m%d.%H%M%S \
+        --format=0.%cd+g%h 2>/dev/null)
+endif
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_NAME    := libnginx-mod-http-webrtc_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB         := $(BUILD)/$(DEB_NAME)
+DEB_TREE    := $(BUILD)/deb/nginx-webrtc-module-$(DEB_VERSION)
+
+deb:
+	@$(TOP)/.ci/install-deps $(BUILD_PKGS) $(DEB_PKGS)
+	@$(MAKE) --no-print-directory $(DEB)
+
+$(DEB): $(SOURCES) $(wildcard $(TOP)/html/* $(TOP)/debian/* \
+                              $(TOP)/debian/*/*)
+	@test -n "$(DEB_VERSION)" || { echo "no git and no VERSION file"; exit 1; }
+	rm -rf $(BUILD)/deb
+	mkdir -p $(DEB_TREE)
+	cp -r $(TOP)/config $(TOP)/src $(TOP)/html $(TOP)/debian \
+	    $(TOP)/README.md $(DEB_TREE)/
+	{ printf '%s (%s) unstable; urgency=medium\n\n  * %s\n\n -- %s  %s\n\n' \
+	    nginx-webrtc-module $(DEB_VERSION) \
+	    "Built from $$(cd $(TOP) && git log -1 --format=%H 2>/dev/null \
+	        || echo 'a tree without git')." \
+	    "$$(sed -n 's/^Maintainer: //p' $(TOP)/debian/control)" \
+	    "$$(LC_ALL=C date -u -R -d @$$(cd $(TOP) \
+	        && git log -1 --format=%ct 2>/dev/null || date +%s))"; \
+	    cat $(TOP)/debian/changelog; } > $(DEB_TREE)/debian/changelog
+	cd $(DEB_TREE) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    dpkg-buildpackage -b -us -uc > $(BUILD)/deb/build.log 2>&1 \
+	    || { tail -40 $(BUILD)/deb/build.log; exit 1; }
+	rm -f $(BUILD)/libnginx-mod-http-webrtc_*.deb
+	cp $(BUILD)/deb/$(DEB_NAME) $@
+	@echo "# $@"
 
 
 e2e-deps:
