@@ -394,6 +394,10 @@ $main =~ s/^http \{\n/http {\n$temp/m;
 $t->write_file("$etc/nginx.conf", $main);
 unlink glob "$etc/sites-enabled/*";
 
+# and as before this module: a package of it installed here is left out
+unlink grep { slurp($_) =~ /webrtc/ }
+	glob("$etc/modules-enabled/*"), glob("$etc/conf.d/*");
+
 my (%dmap, @dunknown, $reload);
 my $dconf = move_ports($conf, \%dmap);
 $dconf =~ s/\Q$SRV\E/$srv/g;
