@@ -565,8 +565,25 @@ ngx_webrtc_dtls_timer_handler(ngx_event_t *ev)
     }
 
     if (peer->dtls_done) {
-        /* no SRTP or SRTCP came to show the peer has the keys */
+
+        if (peer->ssl == NULL || peer->dtls_kept) {
+            return;
+        }
+
+        /*
+         * no SRTP or SRTCP came to show the peer has the keys: a peer that
+         * answers consent and sends no media must not keep the SSL object
+         * for as long as it does
+         */
+
         ngx_webrtc_dtls_park(peer);
+
+        ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                      "webrtc session %*s: no SRTP or SRTCP %M ms after "
+                      "the DTLS handshake, DTLS state %s",
+                      (size_t) NGX_WEBRTC_ID_LEN, peer->id,
+                      (ngx_msec_t) NGX_WEBRTC_DTLS_RELEASE,
+                      peer->ssl ? "kept" : "released");
         return;
     }
 
@@ -630,6 +647,12 @@ ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer)
     SSL_free(peer->ssl);
     peer->ssl = NULL;
     peer->rbio = NULL;
+
+    /* released on media: the release timer has nothing left to do */
+
+    if (peer->dtls_timer.timer_set) {
+        ngx_del_timer(&peer->dtls_timer);
+    }
 
 #if (NGX_HAVE_MALLOC_TRIM)
     ngx_webrtc_dtls_released_one();

@@ -52,6 +52,7 @@
 #define WL_OPT_CHURN            0x106           /* webrtc_load_churn.c */
 #define WL_OPT_VANISH           0x107
 #define WL_OPT_MOVE_EVERY       0x108           /* webrtc_load_peer.c */
+#define WL_OPT_NO_RTCP          0x109
 
 
 typedef struct {
@@ -167,6 +168,7 @@ wl_options(int argc, char **argv)
         { "duration", required_argument, NULL, 'd' },
         { "insecure", no_argument, NULL, 'k' },
         { "close-notify", no_argument, NULL, 'Q' },
+        { "no-rtcp", no_argument, NULL, WL_OPT_NO_RTCP },
         { "rtcp-ssrcs", required_argument, NULL, 'X' },
         { "pli-flood", required_argument, NULL, 'L' },
         { "move-every", required_argument, NULL, WL_OPT_MOVE_EVERY },
@@ -264,6 +266,10 @@ wl_options(int argc, char **argv)
 
         case 'Q':
             wl_conf.close_notify = 1;
+            break;
+
+        case WL_OPT_NO_RTCP:
+            wl_conf.no_rtcp = 1;
             break;
 
         case 'L':
@@ -567,6 +573,15 @@ wl_options(int argc, char **argv)
         return -1;
     }
 
+    if (wl_conf.no_rtcp
+        && (wl_conf.pli_flood || wl_conf.move_every || wl_conf.nack_every
+            || wl_conf.rtcp_ssrcs))
+    {
+        wl_log("webrtc-load: --no-rtcp: not with --pli-flood, --move-every, "
+               "--nack-every, --rtcp-ssrcs");
+        return -1;
+    }
+
     if (wl_conf.mutate && (wl_conf.janus || wl_conf.rtp)) {
         wl_log("webrtc-load: --mutate: WHIP and WHEP peers only");
         return -1;
@@ -655,6 +670,8 @@ wl_usage(void)
         "  --close-notify        viewers end with a DTLS close_notify, as\n"
         "                        a browser's pc.close(), not a DELETE; a\n"
         "                        copy with a broken tag goes first\n"
+        "  --no-rtcp             viewers send no RTCP at all (no receiver\n"
+        "                        reports): after DTLS only consent checks\n"
         "  --pli-flood N         viewers send their receiver report 50\n"
         "                        times a second, each with N PLIs (abuse)\n"
         "  --move-every S        viewers move to a new UDP port every S\n"

@@ -451,6 +451,7 @@ typedef struct {
     unsigned                    publish:1;
     unsigned                    insecure:1;
     unsigned                    close_notify:1;
+    unsigned                    no_rtcp:1;      /* viewers: none at all */
     unsigned                    rtcp_ssrcs;     /* RR sender SSRCs, abuse */
     unsigned                    pli_flood;      /* PLIs a compound, abuse */
     double                      move_every;     /* s, viewers; 0: never */

@@ -846,7 +846,9 @@ wl_peer_timer(wl_peer_t *p, int64_t now)
 
         /* a receiver's RTCP each second, as browsers send */
 
-        if (p->role == WL_ROLE_VIEWER && now >= p->rr_next) {
+        if (p->role == WL_ROLE_VIEWER && !wl_conf.no_rtcp
+            && now >= p->rr_next)
+        {
             wl_view_rr(p);
             p->rr_next = now + (wl_conf.pli_flood ? WL_SEC / 50 : WL_SEC);
         }
@@ -891,7 +893,8 @@ wl_peer_set_timer(wl_peer_t *p, int64_t pub_next)
             t = p->consent_deadline + WL_CONSENT_WAIT;
         }
 
-        if (p->role == WL_ROLE_VIEWER && p->rr_next < t) {
+        if (p->role == WL_ROLE_VIEWER && !wl_conf.no_rtcp && p->rr_next < t)
+        {
             t = p->rr_next;
         }
 
