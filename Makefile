@@ -9,6 +9,9 @@
 #                   t/ suite, then the t/ suite again with the module
 #                   built with AddressSanitizer and UBSan
 #   make unit       C unit tests only
+#   make deb        build/libnginx-mod-http-webrtc_VERSION_ARCH.deb for the
+#                   distribution's nginx, built as Debian builds its nginx
+#                   modules (debian/)
 #   make asan       the module with ASan and UBSan, in build/asan/
 #   make fuzz-check the libFuzzer targets over their seeds, a fixed number
 #                   of inputs each (part of make test)
@@ -66,7 +69,7 @@ deps:
 	@$(TOP)/.ci/install-deps $(BUILD_PKGS)
 
 deps-test:
-	@$(TOP)/.ci/install-deps $(BUILD_PKGS) $(TEST_PKGS)
+	@$(TOP)/.ci/install-deps $(BUILD_PKGS) $(TEST_PKGS) $(DEB_PKGS)
 	@command -v node >/dev/null || $(TOP)/.ci/install-deps nodejs
 	@command -v npm >/dev/null || $(TOP)/.ci/install-deps npm
 
