@@ -471,7 +471,8 @@ is_deeply(\@bad, [], 'Debian: no alerts');
 # what the README warns of: the stream module loaded twice, and stream {}
 # in conf.d/ (inside http {})
 
-my $mod = "$etc/modules-enabled/60-mod-http-webrtc.conf";
+my ($mod) = $debian =~ m{tee /etc/nginx/(modules-enabled/\S+\.conf)};
+$mod = "$etc/" . ($mod // 'modules-enabled/none.conf');
 my $enabled = slurp($mod);
 $t->write_file($mod, ($conf =~ /^(load_module \S+ngx_stream_module\.so;)/m)[0]
 	. "\n" . $enabled);
