@@ -40,7 +40,7 @@ my $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
 my $MODULE = Test::Nginx::module_path();
 my $SRV = '/srv/webrtc';
 
-my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(30);
+my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(31);
 my $d = $t->testdir();
 
 ###########################################################################
@@ -85,6 +85,28 @@ my @unmarked = map { "README.md:$_->{line}" }
 
 is_deeply(\@unmarked, [], 'every nginx block of the README is run here '
 	. 'or marked "<!-- fragment -->"');
+
+# a block marked "fragment of FILE": its lines are FILE's (comments and
+# spaces aside)
+
+my ($of, @missing) = (0);
+
+for my $b (grep { ($_->{marker} // '') =~ /^fragment of \S+$/ } @blocks) {
+	my ($file) = $b->{marker} =~ /^fragment of (\S+)$/;
+	my %have = map { $_ => 1 } conf_lines(slurp("$REPO/$file"));
+	push @missing, map { "README.md:$b->{line}: $_" }
+		grep { !$have{$_} } conf_lines($b->{text});
+	$of++;
+}
+
+is_deeply(\@missing, [], "$of blocks marked \"fragment of FILE\": "
+	. 'their lines are in FILE');
+
+sub conf_lines {
+	my ($text) = @_;
+	return grep { $_ ne '' } map { s/#.*//; s/\s+/ /g; s/^ | $//g; $_ }
+		split /\n/, $text;
+}
 
 my $steps = block('quick-start steps');
 my $conf = block('quick-start nginx.conf');

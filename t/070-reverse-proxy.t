@@ -30,10 +30,22 @@ my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(43);
 # configuration
 
 
+sub read_text {
+	my ($path) = @_;
+	open my $fh, '<', $path or die "$path: $!";
+	local $/;
+	return <$fh>;
+}
+
 my $d = $t->testdir();
 $t->write_cert('localhost');
 
-$t->write_file_expand('nginx.conf', <<'EOF')->run();
+# the prefixed location is conf-examples/reverse-proxy.conf's own
+my ($rtc) = read_text("$FindBin::Bin/../conf-examples/reverse-proxy.conf")
+	=~ /^([ \t]*location \/rtc\/ \{\n.*?^[ \t]*\}\n)/ms;
+die "reverse-proxy.conf: no location /rtc/\n" unless $rtc;
+
+my $conf = <<'EOF';
 %%TEST_GLOBALS%%
 
 worker_processes 2;
@@ -77,9 +89,10 @@ http {
         }
     }
 
-    # a site of its own at /, the module under a path prefix only: its
-    # relative Location gets the prefix back (proxy_redirect), or the
-    # client's PATCH and DELETE miss the session
+    # a site of its own at /, the module under a path prefix only, with
+    # reverse-proxy.conf's location /rtc/: its relative Location gets the
+    # prefix back (proxy_redirect), or the client's PATCH and DELETE miss
+    # the session
     server {
         listen 127.0.0.1:%%PORT_8444%% ssl http2 reuseport;
         server_name localhost;
@@ -91,17 +104,7 @@ http {
             return 404;
         }
 
-        location /rtc/ {
-            proxy_pass          http://webrtc_backend/;
-            proxy_redirect      / /rtc/;
-            proxy_http_version  1.1;
-            proxy_set_header    Upgrade     $http_upgrade;
-            proxy_set_header    Connection  $connection_upgrade;
-            proxy_set_header    Host        $http_host;
-            proxy_set_header    X-Forwarded-For  $proxy_add_x_forwarded_for;
-            proxy_set_header    X-Forwarded-Proto  $scheme;
-        }
-    }
+%%RTC_LOCATION%%    }
 
     log_format back '$server_port "$request" $status "$http_host" '
                     '"$http_x_forwarded_for"';
@@ -140,6 +143,8 @@ stream {
     }
 }
 EOF
+$conf =~ s/%%RTC_LOCATION%%/$rtc/;
+$t->write_file_expand('nginx.conf', $conf)->run();
 
 my $FRONT = port(8443);
 my $PREFIXED = port(8444);
