@@ -40,7 +40,7 @@ my $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
 my $MODULE = Test::Nginx::module_path();
 my $SRV = '/srv/webrtc';
 
-my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(31);
+my $t = Test::Nginx->new()->has(qw/http stream http_ssl http_v2/)->plan(32);
 my $d = $t->testdir();
 
 ###########################################################################
@@ -392,7 +392,7 @@ is_deeply(\@bad, [], 'quick start: no alerts');
 # in Debian's /etc/nginx: a copy of this machine's, the README's steps
 
 SKIP: {
-skip 'no Debian /etc/nginx here', 10
+skip 'no Debian /etc/nginx here', 11
 	unless -r '/etc/nginx/nginx.conf'
 	&& slurp('/etc/nginx/nginx.conf')
 		=~ m{^include /etc/nginx/modules-enabled/\*\.conf;}m
@@ -403,17 +403,7 @@ make_path("$d/etc", "$d/log");
 ($rc, $out) = run_cmd('cp', '-a', '/etc/nginx', "$d/etc/");
 is($rc, 0, 'Debian: a copy of /etc/nginx') or diag($out);
 
-# Debian's own file with its paths moved here; nginx's temporary files
-# too (/var/lib/nginx, compiled in, need not be writable by this test);
 # its default site (port 80) left out
-my $main = slurp('/etc/nginx/nginx.conf');
-$main =~ s{/etc/nginx/}{$etc/}g;
-$main =~ s{/run/nginx\.pid}{$d/debian.pid}g;
-$main =~ s{/var/log/nginx/}{$d/log/}g;
-my $temp = join '', map { "\t${_}_temp_path $d/temp-$_;\n" }
-	qw/client_body proxy fastcgi uwsgi scgi/;
-$main =~ s/^http \{\n/http {\n$temp/m;
-$t->write_file("$etc/nginx.conf", $main);
 unlink glob "$etc/sites-enabled/*";
 
 # and as before this module: a package of it installed here is left out
@@ -441,7 +431,7 @@ for my $c (commands($debian)) {
 		next;
 	} elsif ($cmd =~ /^nginx -t && systemctl reload nginx$/) {
 		$reload = 1;
-	} elsif ($cmd =~ /^(echo|ln) /) {
+	} elsif ($cmd =~ /^(echo|ln|sed) /) {
 		my $what = $1;
 		(my $sh = $cmd) =~ s{/etc/nginx/}{$etc/}g;
 		$sh =~ s{/usr/lib/nginx/modules/ngx_http_webrtc_module\.so}{$MODULE}g;
@@ -454,9 +444,20 @@ for my $c (commands($debian)) {
 }
 
 is_deeply([ \@dunknown, join(' ', @ran), $reload ],
-	[ [], 'echo server ln stream', 1 ],
+	[ [], 'echo server ln stream sed', 1 ],
 	'Debian: module in modules-enabled, server in sites-available, '
-	. 'linked, stream in nginx.conf, nginx -t and reload');
+	. 'linked, stream in nginx.conf, error_log info, nginx -t and reload');
+
+# then Debian's own paths in the file moved here; nginx's temporary files
+# too (/var/lib/nginx, compiled in, need not be writable by this test)
+my $main = slurp("$etc/nginx.conf");
+$main =~ s{/etc/nginx/}{$etc/}g;
+$main =~ s{/run/nginx\.pid}{$d/debian.pid}g;
+$main =~ s{/var/log/nginx/}{$d/log/}g;
+my $temp = join '', map { "\t${_}_temp_path $d/temp-$_;\n" }
+	qw/client_body proxy fastcgi uwsgi scgi/;
+$main =~ s/^http \{\n/http {\n$temp/m;
+$t->write_file("$etc/nginx.conf", $main);
 
 ($rc, $out) = nginx_t("$etc/nginx.conf");
 is($rc, 0, 'Debian: nginx -t') or diag($out);
@@ -468,7 +469,7 @@ ok($dpid, 'Debian: nginx runs')
 	or diag(slurp("$d/debian.stderr"), slurp("$d/log/error.log"));
 
 SKIP: {
-skip 'nginx did not start', 4 unless $dpid;
+skip 'nginx did not start', 5 unless $dpid;
 
 my $r = get($dhttps, '/webrtc.js');
 is_deeply([ $r->{status}, $r->{headers}{'content-type'} ],
@@ -481,6 +482,10 @@ is_deeply([ $sum->{connected}, $sum->{failed} ], [ 1, 0 ],
 ok(($sum->{min_rtp_per_viewer} // 0) > 20 && ($pst // -1) == 0,
 	'Debian: media played, ' . ($sum->{min_rtp_per_viewer} // 0)
 	. ' packets');
+
+my @info = grep { /\[info\].* webrtc .*session \w+ closed/ }
+	split /\n/, slurp("$d/log/error.log");
+cmp_ok(scalar @info, '>=', 1, 'Debian: the sessions\' lines at info');
 
 stop($dpid);
 
