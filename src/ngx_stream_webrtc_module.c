@@ -33,6 +33,9 @@
 /* an address that is not a session's media path, without a check */
 #define NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT 5000
 
+/* an established session's media path moves at most this often */
+#define NGX_STREAM_WEBRTC_MOVE_INTERVAL   1000
+
 
 typedef struct {
     ngx_flag_t                  enable;
@@ -46,6 +49,7 @@ typedef struct {
     u_char                      id[NGX_WEBRTC_ID_LEN];
     ngx_int_t                   forward;        /* worker slot, or -1 */
     unsigned                    valid:1;        /* a valid check came */
+    unsigned                    candidate:1;    /* nominated, not moved */
     unsigned                    counted:1;      /* in its session's naddrs */
     unsigned                    cleanup:1;
     unsigned                    logged:1;       /* a bad datagram, once */
@@ -66,12 +70,16 @@ static void ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
 static void ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx,
     u_char *p, size_t len);
 static void ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p,
-    size_t len);
+    size_t len, ngx_connection_t *move, ngx_webrtc_path_t *remote);
 static uint64_t ngx_stream_webrtc_arrival(ngx_socket_t fd);
 static ngx_int_t ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx,
     ngx_uint_t check);
 static void ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer,
     ngx_connection_t *c);
+static void ngx_stream_webrtc_move(ngx_webrtc_peer_t *peer,
+    ngx_connection_t *c, ngx_webrtc_path_t *remote);
+static void ngx_stream_webrtc_set_remote_path(ngx_webrtc_peer_t *peer,
+    ngx_webrtc_path_t *path);
 static void ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path,
     ngx_connection_t *c);
 static ngx_int_t ngx_stream_webrtc_consent_left(ngx_stream_webrtc_ctx_t *ctx);
@@ -413,6 +421,7 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
         }
 
         ctx->forward = -1;
+        ctx->candidate = 0;
 
         ngx_stream_webrtc_uncount(ctx, shm);
     }
@@ -613,8 +622,13 @@ ngx_stream_webrtc_cleanup(void *data)
 static void
 ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
 {
+    ngx_connection_t  *c;
+
+    c = ctx->session->connection;
+
     if (ctx->forward >= 0) {
-        ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len);
+        ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len, c->sockaddr,
+                                 c->socklen);
         return;
     }
 
@@ -632,7 +646,8 @@ ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
         if (ngx_stream_webrtc_nominate(ctx, 0) != NGX_OK) {
 
             if (ctx->forward >= 0) {
-                ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len);
+                ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len,
+                                         c->sockaddr, c->socklen);
             }
 
             return;
@@ -655,7 +670,7 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
     }
 
     if (p[0] >= 128 && p[0] <= 191) {
-        ngx_stream_webrtc_srtp(peer, p, len);
+        ngx_stream_webrtc_srtp(peer, p, len, NULL, NULL);
         return;
     }
 
@@ -683,6 +698,29 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
     default:
         break;
     }
+}
+
+
+/*
+ * A datagram another worker received for this worker's peer; SRTP from
+ * the address another worker nominated (the candidate) moves the path
+ */
+
+void
+ngx_webrtc_peer_forwarded(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
+    struct sockaddr *sockaddr, socklen_t socklen)
+{
+    if (peer->has_candidate && len && p[0] >= 128 && p[0] <= 191
+        && ngx_cmp_sockaddr(sockaddr, socklen,
+                            &peer->candidate.sockaddr.sockaddr,
+                            peer->candidate.socklen, 1)
+           == NGX_OK)
+    {
+        ngx_stream_webrtc_srtp(peer, p, len, NULL, &peer->candidate);
+        return;
+    }
+
+    ngx_webrtc_peer_input(peer, p, len);
 }
 
 
@@ -722,10 +760,23 @@ static void
 ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     size_t len)
 {
-    ngx_connection_t  *c;
+    ngx_connection_t   *c;
+    ngx_webrtc_peer_t  *peer;
 
-    if (ctx->forward < 0 && ctx->peer == NULL) {
-        return;
+    peer = ctx->peer;
+
+    if (ctx->forward < 0 && peer == NULL) {
+
+        if (!ctx->candidate) {
+            return;
+        }
+
+        peer = ngx_webrtc_peer_by_id(ctx->id);
+
+        if (peer == NULL) {
+            ctx->candidate = 0;
+            return;
+        }
     }
 
     /*
@@ -741,10 +792,11 @@ ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     }
 
     if (ctx->forward >= 0) {
-        ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len);
+        ngx_webrtc_relay_forward(ctx->forward, ctx->id, p, len, c->sockaddr,
+                                 c->socklen);
 
     } else {
-        ngx_stream_webrtc_srtp(ctx->peer, p, len);
+        ngx_stream_webrtc_srtp(peer, p, len, ctx->candidate ? c : NULL, NULL);
     }
 
     ngx_webrtc_arrival = 0;
@@ -774,7 +826,8 @@ ngx_stream_webrtc_arrival(ngx_socket_t fd)
 
 
 static void
-ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
+ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
+    ngx_connection_t *move, ngx_webrtc_path_t *remote)
 {
     int                 n, rtcp;
     uint32_t            ssrc;
@@ -858,6 +911,10 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
         ngx_webrtc_dtls_park(peer);
     }
 
+    if (move || remote) {
+        ngx_stream_webrtc_move(peer, move, remote);
+    }
+
     /*
      * authenticated media from the path keeps the session as a check does:
      * an off-path attacker can forge neither; libnice (GStreamer's
@@ -890,6 +947,8 @@ static ngx_int_t
 ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
 {
     uint32_t                  ssrc;
+    ngx_pid_t                 pid;
+    ngx_uint_t                established;
     ngx_pool_t               *pool;
     ngx_connection_t         *c;
     ngx_webrtc_peer_t        *peer;
@@ -930,6 +989,25 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
                 ngx_log_debug0(NGX_LOG_DEBUG_STREAM, c->log, 0,
                                "webrtc: DTLS from another address of the "
                                "session dropped");
+                return NGX_DECLINED;
+            }
+
+            /*
+             * a check proves the ICE password, not that the address is
+             * the peer's: one replayed from a spoofed address would send
+             * the stream there.  Once the session has SRTP keys, its path
+             * moves only when SRTP that authenticates comes from the
+             * nominated address, which a replay cannot make
+             */
+
+            if (peer->srtp_ready && peer->has_path) {
+                if (!ctx->candidate) {
+                    ctx->candidate = 1;
+                    ngx_log_debug0(NGX_LOG_DEBUG_STREAM, c->log, 0,
+                                   "webrtc: nominated, the path moves on "
+                                   "its SRTP");
+                }
+
                 return NGX_DECLINED;
             }
 
@@ -988,22 +1066,28 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
 
         if (kill(s->owner_pid, 0) == 0) {
             ctx->forward = s->owner_slot;
+            established = s->established;
+            pid = s->owner_pid;
             ngx_shmtx_unlock(&shm->shpool->mutex);
             ngx_destroy_pool(pool);
 
             /*
              * the worker with the session's DTLS and SRTP state sends to
-             * this address from its own socket; what arrives here is
-             * passed to it
+             * this address from its own socket (once SRTP from it
+             * authenticates, if the session has keys); what arrives here
+             * is passed to it
              */
 
             ngx_stream_webrtc_path_from(&path, c);
             ngx_webrtc_relay_path(ctx->forward, ctx->id, &path);
 
             ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                          "webrtc session %*s: media path moved to an "
-                          "address of worker %P's session",
-                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id, s->owner_pid);
+                          established
+                          ? "webrtc session %*s: nominated an address of "
+                            "worker %P's session"
+                          : "webrtc session %*s: media path moved to an "
+                            "address of worker %P's session",
+                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id, pid);
             return NGX_DECLINED;
         }
 
@@ -1199,16 +1283,90 @@ ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer, ngx_connection_t *c)
     peer->connection = c;
     ngx_stream_webrtc_path_from(&peer->path, c);
     peer->has_path = 1;
+    peer->path_time = ngx_current_msec;
 }
 
 
 /*
- * An address another worker receives: we send to it from our own socket
- * of the same listen address, that worker passes us what arrives there
+ * SRTP that authenticates came from a nominated address: the path moves
+ * there, once a second at most, so that a peer holding the keys cannot
+ * swing a stream between addresses (a move held back is made by a later
+ * packet)
+ */
+
+static void
+ngx_stream_webrtc_move(ngx_webrtc_peer_t *peer, ngx_connection_t *c,
+    ngx_webrtc_path_t *remote)
+{
+    ngx_webrtc_core_conf_t   *ccf;
+    ngx_stream_webrtc_ctx_t  *ctx, *octx;
+
+    if (ngx_current_msec - peer->path_time < NGX_STREAM_WEBRTC_MOVE_INTERVAL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
+                       "webrtc: path move held back");
+        return;
+    }
+
+    if (remote) {
+        ngx_stream_webrtc_set_remote_path(peer, remote);
+        peer->has_candidate = 0;
+        return;
+    }
+
+    ctx = ngx_stream_get_module_ctx((ngx_stream_session_t *) c->data,
+                                    ngx_stream_webrtc_module);
+    ctx->candidate = 0;
+
+    if (peer->connection == c) {
+        return;
+    }
+
+    if (peer->connection) {
+        octx = ngx_stream_get_module_ctx(
+                  (ngx_stream_session_t *) peer->connection->data,
+                                         ngx_stream_webrtc_module);
+        octx->peer = NULL;
+    }
+
+    ngx_stream_webrtc_set_path(peer, c);
+    ctx->peer = peer;
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+    ngx_add_timer(c->read, (ngx_msec_t) ccf->consent_timeout * 1000);
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "webrtc session %*s: media path moved",
+                  (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+}
+
+
+/*
+ * An address another worker receives and nominated: before the session
+ * has SRTP keys the path moves there at once, after only when SRTP from
+ * it authenticates (ngx_webrtc_peer_forwarded())
  */
 
 void
 ngx_webrtc_peer_remote_path(ngx_webrtc_peer_t *peer, ngx_webrtc_path_t *path)
+{
+    if (peer->srtp_ready && peer->has_path) {
+        peer->candidate = *path;
+        peer->has_candidate = 1;
+        return;
+    }
+
+    ngx_stream_webrtc_set_remote_path(peer, path);
+}
+
+
+/*
+ * We send to an address another worker receives from our own socket of
+ * the same listen address, that worker passes us what arrives there
+ */
+
+static void
+ngx_stream_webrtc_set_remote_path(ngx_webrtc_peer_t *peer,
+    ngx_webrtc_path_t *path)
 {
     ngx_uint_t                i;
     ngx_listening_t          *ls;
@@ -1256,6 +1414,7 @@ ngx_webrtc_peer_remote_path(ngx_webrtc_peer_t *peer, ngx_webrtc_path_t *path)
     peer->path = *path;
     peer->path.fd = ls[i].fd;
     peer->has_path = 1;
+    peer->path_time = ngx_current_msec;
 
     ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
                   "webrtc session %*s: media path moved to an address "

@@ -104,7 +104,10 @@ struct ngx_webrtc_peer_s {
     ngx_log_t                   log;
     ngx_connection_t           *connection;     /* the nominated 5-tuple */
     ngx_webrtc_path_t           path;
+    ngx_webrtc_path_t           candidate;      /* another worker's */
+    ngx_msec_t                  path_time;      /* the last move */
     unsigned                    has_path:1;
+    unsigned                    has_candidate:1;
     ngx_str_node_t              node;           /* in the worker's peers */
     ngx_webrtc_session_t       *session;        /* in the zone */
     ngx_webrtc_stream_t        *stream;         /* in the zone */
@@ -229,7 +232,7 @@ void ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_relay_path(ngx_int_t slot, u_char *id,
     ngx_webrtc_path_t *path);
 void ngx_webrtc_relay_forward(ngx_int_t slot, u_char *id, u_char *p,
-    size_t len);
+    size_t len, struct sockaddr *sockaddr, socklen_t socklen);
 void ngx_webrtc_path_msghdr(ngx_webrtc_path_t *path, struct msghdr *msg,
     u_char *cmsg);
 
@@ -242,6 +245,8 @@ ngx_int_t ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p,
 void ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason);
 ngx_webrtc_peer_t *ngx_webrtc_peer_by_id(u_char *id);
 void ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
+void ngx_webrtc_peer_forwarded(ngx_webrtc_peer_t *peer, u_char *p,
+    size_t len, struct sockaddr *sockaddr, socklen_t socklen);
 void ngx_webrtc_peer_remote_path(ngx_webrtc_peer_t *peer,
     ngx_webrtc_path_t *path);
 

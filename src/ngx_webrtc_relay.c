@@ -72,7 +72,7 @@ static void ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls,
     ngx_uint_t kind, const u_char *sr);
 static void ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type,
     ngx_uint_t kind, ngx_webrtc_stream_t *stream, uint32_t gen, u_char *id,
-    u_char *p, size_t len);
+    u_char *p, size_t len, u_char *tail, size_t tail_len);
 static void ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
     ngx_uint_t kind, u_char *p, size_t len);
 static void ngx_webrtc_relay_keyframe_due(ngx_webrtc_local_stream_t *ls);
@@ -724,7 +724,7 @@ ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
         if (mask & ((ngx_atomic_uint_t) 1 << i)) {
             mask &= ~((ngx_atomic_uint_t) 1 << i);
             ngx_webrtc_relay_send(i, type, kind, pub->stream,
-                                  pub->stream_gen, pub->id, p, len);
+                                  pub->stream_gen, pub->id, p, len, NULL, 0);
         }
     }
 }
@@ -1092,19 +1092,31 @@ ngx_webrtc_relay_path(ngx_int_t slot, u_char *id, ngx_webrtc_path_t *path)
         && (ngx_uint_t) slot < ngx_webrtc_relay->n)
     {
         ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_PATH, 0, NULL, 0, id,
-                              (u_char *) path, sizeof(ngx_webrtc_path_t));
+                              (u_char *) path, sizeof(ngx_webrtc_path_t),
+                              NULL, 0);
     }
 }
 
 
+/*
+ * A datagram of another worker's session, with the address it came from
+ * (the kind is its length): one from a new address moves the session's
+ * path only if it authenticates
+ */
+
 void
-ngx_webrtc_relay_forward(ngx_int_t slot, u_char *id, u_char *p, size_t len)
+ngx_webrtc_relay_forward(ngx_int_t slot, u_char *id, u_char *p, size_t len,
+    struct sockaddr *sockaddr, socklen_t socklen)
 {
+    if (socklen > sizeof(struct sockaddr_in6)) {
+        socklen = 0;
+    }
+
     if (ngx_webrtc_relay && slot >= 0
         && (ngx_uint_t) slot < ngx_webrtc_relay->n)
     {
-        ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_FORWARD, 0, NULL, 0, id, p,
-                              len);
+        ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_FORWARD, socklen, NULL, 0,
+                              id, p, len, (u_char *) sockaddr, socklen);
     }
 }
 
@@ -1540,7 +1552,8 @@ ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
         (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
     }
 
-    ngx_webrtc_relay_send(slot, type, 0, stream, ls->gen, NULL, p, len);
+    ngx_webrtc_relay_send(slot, type, 0, stream, ls->gen, NULL, p, len,
+                          NULL, 0);
 }
 
 
@@ -1836,16 +1849,16 @@ ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id,
     }
 
     ngx_webrtc_relay_send(slot, NGX_WEBRTC_RELAY_CLOSE, reason, NULL, 0, id,
-                          NULL, 0);
+                          NULL, 0, NULL, 0);
 }
 
 
 static void
 ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
     ngx_webrtc_stream_t *stream, uint32_t gen, u_char *id, u_char *p,
-    size_t len)
+    size_t len, u_char *tail, size_t tail_len)
 {
-    struct iovec            iov[2];
+    struct iovec            iov[3];
     struct msghdr           msg;
     ngx_webrtc_relay_msg_t  hdr;
 
@@ -1866,10 +1879,12 @@ ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
     iov[0].iov_len = sizeof(ngx_webrtc_relay_msg_t);
     iov[1].iov_base = p;
     iov[1].iov_len = len;
+    iov[2].iov_base = tail;
+    iov[2].iov_len = tail_len;
 
     ngx_memzero(&msg, sizeof(struct msghdr));
     msg.msg_iov = iov;
-    msg.msg_iovlen = len ? 2 : 1;
+    msg.msg_iovlen = tail_len ? 3 : (len ? 2 : 1);
 
     /* a full queue drops the packet, as a congested network would */
 
@@ -1956,7 +1971,11 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
                                       ngx_webrtc_close_reasons[hdr->kind]);
 
             } else if (hdr->type == NGX_WEBRTC_RELAY_FORWARD) {
-                ngx_webrtc_peer_input(peer, p, len);
+                if (hdr->len <= len && hdr->kind == len - hdr->len) {
+                    ngx_webrtc_peer_forwarded(peer, p, hdr->len,
+                                            (struct sockaddr *) (p + hdr->len),
+                                              hdr->kind);
+                }
 
             } else if (len == sizeof(ngx_webrtc_path_t)) {
                 ngx_memcpy(&path, p, sizeof(ngx_webrtc_path_t));
