@@ -52,6 +52,7 @@
 #define WL_OPT_CHURN            0x106           /* webrtc_load_churn.c */
 #define WL_OPT_VANISH           0x107
 #define WL_OPT_MOVE_EVERY       0x108           /* webrtc_load_peer.c */
+#define WL_OPT_LOCAL_PORT       0x10a
 #define WL_OPT_NO_RTCP          0x109
 
 
@@ -172,6 +173,7 @@ wl_options(int argc, char **argv)
         { "rtcp-ssrcs", required_argument, NULL, 'X' },
         { "pli-flood", required_argument, NULL, 'L' },
         { "move-every", required_argument, NULL, WL_OPT_MOVE_EVERY },
+        { "local-port", required_argument, NULL, WL_OPT_LOCAL_PORT },
         { "index-check", no_argument, NULL, WL_OPT_INDEX_CHECK },
         { "dup-every", required_argument, NULL, WL_OPT_DUP_EVERY },
         { "ssrc-switch", required_argument, NULL, WL_OPT_SSRC_SWITCH },
@@ -296,6 +298,16 @@ wl_options(int argc, char **argv)
             wl_conf.nack_every = (unsigned) strtoul(optarg, &end, 10);
             if (*end || wl_conf.nack_every > 1000) {
                 wl_log("webrtc-load: --nack-every: 0 to 1000");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_LOCAL_PORT:
+            wl_conf.local_port = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.local_port == 0
+                || wl_conf.local_port > 65535)
+            {
+                wl_log("webrtc-load: --local-port: 1 to 65535");
                 return -1;
             }
             break;
@@ -674,6 +686,8 @@ wl_usage(void)
         "                        reports): after DTLS only consent checks\n"
         "  --pli-flood N         viewers send their receiver report 50\n"
         "                        times a second, each with N PLIs (abuse)\n"
+        "  --local-port P        the first viewer's UDP port (a client\n"
+        "                        that comes back from the same address)\n"
         "  --move-every S        viewers move to a new UDP port every S\n"
         "                        seconds, as on a network change: a\n"
         "                        nominating check, then their RTCP from it\n"

@@ -455,6 +455,7 @@ typedef struct {
     unsigned                    rtcp_ssrcs;     /* RR sender SSRCs, abuse */
     unsigned                    pli_flood;      /* PLIs a compound, abuse */
     double                      move_every;     /* s, viewers; 0: never */
+    unsigned                    local_port;     /* the first viewer's */
     unsigned                    index_check:1;  /* webrtc_load_index.c */
     unsigned                    dup_every;
     unsigned                    nack_every;

@@ -386,6 +386,10 @@ wl_peer_socket(wl_peer_t *p, int family)
         sin.sin_family = AF_INET;
         sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
+        if (p->index == 0 && p->role == WL_ROLE_VIEWER) {
+            sin.sin_port = htons((uint16_t) wl_conf.local_port);
+        }
+
         if (bind(fd, (struct sockaddr *) &sin, sizeof(sin)) == -1) {
             goto failed;
         }
