@@ -6,8 +6,10 @@
 #                   foreground with conf-examples/demo.conf
 #   make test       install what is missing, build, run every test: the
 #                   C unit tests, the fuzz targets over their corpus, the
-#                   t/ suite, then the t/ suite again with the module
-#                   built with AddressSanitizer and UBSan
+#                   t/ suite, the Debian package (t/deb/: make deb
+#                   installed for real, then purged), then the t/ suite
+#                   again with the module built with AddressSanitizer and
+#                   UBSan
 #   make unit       C unit tests only
 #   make deb        build/libnginx-mod-http-webrtc_VERSION_ARCH.deb for the
 #                   distribution's nginx, built as Debian builds its nginx
@@ -296,9 +298,12 @@ e2e-deps:
 
 
 test: deps-test
-	@$(MAKE) --no-print-directory build asan unit fuzz-check tools e2e-deps
+	@$(MAKE) --no-print-directory build asan unit fuzz-check tools e2e-deps \
+	    deb DEB_VERSION=$(DEB_VERSION)
 	cd $(TOP) && TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MODULE=$(MODULE) \
 	    prove -I t/lib -j2 t/
+	@echo "# the Debian package, on its own: installed, serving WHIP, purged"
+	cd $(TOP) && TEST_NGINX_DEB=$(DEB) prove -I t/lib t/deb/
 	@echo "# t/ again: the module with AddressSanitizer and UBSan"
 	cd $(TOP) && TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MODULE=$(ASAN_MODULE) \
 	    TEST_NGINX_PRELOAD="$(ASAN_PRELOAD)" prove -I t/lib -j2 t/
