@@ -250,8 +250,8 @@ soak: deps
 
 # the Debian package libnginx-mod-http-webrtc (debian/): dpkg-buildpackage
 # in a copy of the sources under $(BUILD)/deb, as Debian builds its nginx
-# modules (dh --with nginx); the version is the commit's time and hash, or
-# the VERSION file's in a tree without git
+# modules (dh --with nginx); the version is the VERSION file's if there is
+# one, else 0.<the commit's time, UTC>+g<its hash>
 
 ifndef DEB_VERSION
 DEB_VERSION := $(shell cat $(TOP)/VERSION 2>/dev/null || cd $(TOP) \
