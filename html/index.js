@@ -1,7 +1,8 @@
-// index.html: endpoint URLs of this origin.
+// index.html: the endpoint URLs the pages use (config.js, or the query
+// parameters server, whip, whep, ws, status), and links that keep them.
 
-const origin = location.origin;
-const ws = origin.replace(/^http/, 'ws');
+import { endpoints } from './endpoints.js';
+import { showEndpoints } from './ui.js';
 
 const set = (id, text) => {
     const el = document.getElementById(id);
@@ -10,14 +11,14 @@ const set = (id, text) => {
     }
 };
 
-if (/^https?:/.test(origin)) {
-    set('whip-url', `${origin}/whip/<stream>`);
-    set('whep-url', `${origin}/whep/<stream>`);
-    set('ws-url', `${ws}/ws`);
-    set('status-url', `${origin}/webrtc/status?stream=<stream>`);
-    set('obs-url', `${origin}/whip/test`);
+set('whip-url', `${endpoints.whip}<stream>`);
+set('whep-url', `${endpoints.whep}<stream>`);
+set('ws-url', endpoints.ws);
+set('status-url', `${endpoints.status}?stream=<stream>`);
+set('obs-url', `${endpoints.whip}test`);
 
-    for (const el of document.querySelectorAll('#embed .origin')) {
-        el.textContent = origin;
-    }
+for (const el of document.querySelectorAll('#embed .whep')) {
+    el.textContent = endpoints.whep;
 }
+
+showEndpoints(endpoints);

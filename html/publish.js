@@ -1,9 +1,13 @@
 // publish.html: camera and microphone to a WHIP or WebSocket publisher.
+// The signaling URLs: config.js, or ?server=, ?whip=, ?ws=, ?status=
+// (endpoints.js).
 
 import { Publisher, fetchStreamStatus } from './webrtc.js';
+import { endpoints } from './endpoints.js';
 import {
     $, setStatus, setNotice, insecureContextHtml, describeError,
     describeMediaError, renderStats, fmt, STREAM_RE, escapeHtml,
+    showEndpoints,
 } from './ui.js';
 
 const RETRY_MAX = 5000;         /* ms, reconnect backoff cap */
@@ -26,6 +30,7 @@ let refused = [];               /* kinds the server refused: 'video', ... */
 window.__state = 'idle';
 window.__stats = { bitrate: null, fps: null, width: null, height: null, rtt: null, viewers: null };
 window.__refused = refused;     /* for tests */
+window.__session = null;        /* {id, url} of the current session */
 
 
 function settings() {
@@ -41,6 +46,7 @@ function settings() {
 function updateWatchLink() {
     const { stream, transport } = settings();
     const u = new URL('watch.html', location.href);
+    u.search = endpoints.params.toString();     /* the same server */
     u.searchParams.set('stream', stream || 'test');
     if (transport === 'websocket') {
         u.searchParams.set('transport', 'websocket');
@@ -201,7 +207,7 @@ async function connect() {
 
     const p = new Publisher({
         transport: s.transport,
-        url: s.transport === 'websocket' ? '/ws' : '/whip/',
+        url: s.transport === 'websocket' ? endpoints.ws : endpoints.whip,
         stream: s.stream,
         token: s.token || undefined,
         videoCodec: s.codec,
@@ -314,7 +320,9 @@ function onEvent(p, ev) {
         return;
     }
 
-    if (ev.type === 'viewers') {
+    if (ev.type === 'session') {
+        window.__session = { id: ev.id, url: ev.url };
+    } else if (ev.type === 'viewers') {
         viewers = ev.count;
     } else if (ev.type === 'refused') {
         /* the session goes on with the rest */
@@ -393,11 +401,13 @@ function pollStatus(p, stream) {
 
     const poll = async () => {
         try {
-            const s = await fetchStreamStatus(stream);
+            const s = await fetchStreamStatus(stream, { url: endpoints.status });
             viewers = s ? s.viewers : 0;
         } catch (e) {
-            if (e.status === 404) {
-                viewers = null;     /* no webrtc_status location */
+            if (e.code === 'endpoint' || e.code === 'origin'
+                || e.status === 403 || e.status === 404)
+            {
+                viewers = null;     /* no status location, or not for us */
                 return;
             }
         }
@@ -439,6 +449,8 @@ async function stop() {
 
 function init() {
     const q = new URLSearchParams(location.search);
+
+    showEndpoints(endpoints);
 
     if (q.get('stream')) {
         $('stream').value = q.get('stream');

@@ -64,11 +64,24 @@ export function describeError(e, stream) {
 function errorText(e, stream) {
     const name = `“${stream}”`;
     const st = e.status ? `${e.status} ${STATUS_HTTP[e.status] || ''}`.trim() : '';
+    const why = e.reason && e.reason !== st ? `${st}: ${e.reason}` : st;
 
     switch (e.code) {
     case 'network':
-        return 'Cannot reach the server: the network is down or nginx is not'
-               + ' running at this address.';
+        return 'Cannot reach the server'
+               + (e.url ? ` at ${e.url}` : '')
+               + ': the network is down or nginx is not running at this'
+               + ' address.';
+    case 'endpoint':
+        return `${e.reason} (${st || 'no such location'}): check the`
+               + ' signaling URLs of the page (config.js, or the query'
+               + ' parameters server, whip, whep, ws, status) and the'
+               + ' server\'s locations.';
+    case 'origin':
+        return `${e.reason}. The signaling server must name this page's`
+               + ' origin in its CORS headers (Access-Control-Allow-Origin)'
+               + ' and in webrtc_websocket_origins, or the page must use'
+               + ' another server (config.js).';
     case 'timeout':
         return 'The server did not answer in time.';
     case 'closed':
@@ -79,24 +92,55 @@ function errorText(e, stream) {
     case 'server':
         switch (e.status) {
         case 401:
-            return `Not authorized (${st}: ${e.reason}). This stream needs a`
+            return `Not authorized (${why}). This stream needs a`
                    + ' valid token.';
         case 403:
-            return `Access denied (${st}: ${e.reason}).`;
+            return `Access denied (${why}).`;
         case 404:
-            return `Stream ${name} was not found (${st}: ${e.reason}).`;
+            return `Stream ${name} was not found (${why}).`;
         case 409:
             return `Stream ${name} is already being published (${st}:`
                    + ` ${e.reason}). Pick another name or stop the other`
                    + ' publisher.';
         case 503:
-            return `The server is full (${st}: ${e.reason})`
+            return `The server is full (${why})`
                    + (e.retryAfter ? `, retry in ${e.retryAfter} s.` : '.');
         default:
-            return `The server refused: ${st}: ${e.reason}`;
+            return `The server refused: ${why}`;
         }
     default:
         return e.message || String(e);
+    }
+}
+
+/**
+ * Shows which signaling server the page uses when it is not the page's
+ * own origin (the page may have been given it in its URL), and what was
+ * wrong in config.js or the query parameters.
+ */
+export function showEndpoints(ep) {
+    const el = $('server');
+    if (el && ep.cross) {
+        el.hidden = false;
+        el.querySelector('code').textContent = ep.origin;
+    }
+    if (ep.problems.length && $('notice')) {
+        setNotice(ep.problems.map(escapeHtml).join('<br>'));
+    }
+
+    /* links to the other pages keep the server of the query */
+    if ([...ep.params].length) {
+        for (const a of document.querySelectorAll('a[href]')) {
+            const href = a.getAttribute('href');
+            if (!/^(\.\/|[\w-]+\.html)([?#]|$)/.test(href)) {
+                continue;
+            }
+            const u = new URL(href, location.href);
+            for (const [k, v] of ep.params) {
+                u.searchParams.set(k, v);
+            }
+            a.href = u.href;
+        }
     }
 }
 

@@ -1,10 +1,13 @@
 // watch.html?stream=NAME[&transport=websocket][&token=T]: a player that
-// reconnects by itself.
+// reconnects by itself; without a stream, a form and the live streams.
+// The signaling URLs: config.js, or ?server=, ?whep=, ?ws=, ?status=
+// (endpoints.js).
 
-import { Player, fetchStreamStatus } from './webrtc.js';
+import { Player, fetchStreamStatus, fetchStreams } from './webrtc.js';
+import { endpoints } from './endpoints.js';
 import {
     $, setStatus, setNotice, insecureContextHtml, describeError,
-    renderStats, fmt, STREAM_RE, escapeHtml,
+    renderStats, fmt, STREAM_RE, escapeHtml, showEndpoints,
 } from './ui.js';
 
 const WAIT_RETRY = 2000;        /* ms: stream not live yet (404) */
@@ -32,6 +35,7 @@ window.__state = 'idle';
 window.__stats = emptyStats();
 window.__events = [];           /* the client's events, for tests */
 window.__refused = refused;
+window.__session = null;        /* {id, url} of the current session */
 
 function emptyStats() {
     return {
@@ -64,7 +68,7 @@ function connect() {
 
     const p = new Player({
         transport,
-        url: transport === 'websocket' ? '/ws' : '/whep/',
+        url: transport === 'websocket' ? endpoints.ws : endpoints.whep,
         stream,
         token,
         onState: (s) => onState(p, s),
@@ -93,6 +97,12 @@ function connect() {
         if (e.code === 'server' && e.status === 404) {
             setStatus('waiting', `Stream ${stream} is not live yet — waiting…`);
             retryTimer = setTimeout(connect, WAIT_RETRY);
+            return;
+        }
+
+        if (e.code === 'endpoint' || e.code === 'origin') {
+            /* the page or the server needs a fix: trying again won't do */
+            setStatus('error', describeError(e, stream));
             return;
         }
 
@@ -176,6 +186,9 @@ function onEvent(p, ev) {
     }
 
     switch (ev.type) {
+    case 'session':
+        window.__session = { id: ev.id, url: ev.url };
+        break;
     case 'refused': {
         /* the session goes on with the rest: no video is not a stall */
         refused.push(ev.kind);
@@ -271,7 +284,8 @@ function onStats(p, st) {
  */
 
 async function checkStalled(p) {
-    const s = await fetchStreamStatus(stream).catch(() => null);
+    const s = await fetchStreamStatus(stream, { url: endpoints.status })
+        .catch(() => null);
     if (s && s.live && player === p && !publisherAway) {
         teardown('No video arrives although the stream is live.');
     }
@@ -311,9 +325,90 @@ function initControls() {
     });
 }
 
+/*
+ * No stream in the URL: a form to type one, and the live streams as links
+ * when the status location lists them. It may not be there or not be open
+ * to this page (demo.conf allows it from loopback only): then the form
+ * alone.
+ */
+
+function pick() {
+    const form = $('pick');
+    form.hidden = false;
+    setStatus('idle', 'Enter the name of the stream to watch.');
+
+    form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        const s = $('pick-stream').value.trim();
+        if (!STREAM_RE.test(s)) {
+            setStatus('error', 'The stream name must be 1 to 64 letters, digits or - _ . ~');
+            return;
+        }
+        location.assign(watchUrl(s, $('pick-transport').value));
+    });
+
+    listLive();
+}
+
+function watchUrl(name, how) {
+    const u = new URL(location.href);
+    u.searchParams.set('stream', name);
+    if (how === 'websocket') {
+        u.searchParams.set('transport', 'websocket');
+    } else {
+        u.searchParams.delete('transport');
+    }
+    return u.href;
+}
+
+async function listLive() {
+    const box = $('pick-live');
+    const text = box.querySelector('p');
+    const ul = box.querySelector('ul');
+    let list;
+
+    try {
+        list = (await fetchStreams({ url: endpoints.status }))
+            .filter((s) => s && s.live && STREAM_RE.test(s.name));
+
+    } catch (e) {
+        window.__pickList = { error: e.code, status: e.status };
+        box.hidden = false;
+        text.textContent = 'The list of live streams is not available: '
+            + `${describeError(e, '')} Type the name of the stream.`;
+        return;
+    }
+
+    window.__pickList = { streams: list.map((s) => s.name) };
+    box.hidden = false;
+
+    if (list.length === 0) {
+        text.textContent = 'No stream is live right now.';
+        return;
+    }
+
+    text.textContent = 'Live now:';
+    ul.replaceChildren(...list.map((s) => {
+        const li = document.createElement('li');
+        const a = document.createElement('a');
+        a.dataset.stream = s.name;
+        a.href = watchUrl(s.name, $('pick-transport').value);
+        a.textContent = `${s.name} (${s.viewers} watching)`;
+        li.append(a);
+        return li;
+    }));
+
+    $('pick-transport').addEventListener('change', () => {
+        for (const a of ul.querySelectorAll('a')) {
+            a.href = watchUrl(a.dataset.stream, $('pick-transport').value);
+        }
+    });
+}
+
 function init() {
     initControls();
     renderStats({}, {});
+    showEndpoints(endpoints);
 
     if (!window.isSecureContext) {
         setNotice(insecureContextHtml('Playback may work, but browsers'
@@ -328,23 +423,7 @@ function init() {
     }
 
     if (!stream) {
-        const pick = $('pick');
-        pick.hidden = false;
-        setStatus('idle', 'Enter the name of the stream to watch.');
-        pick.addEventListener('submit', (e) => {
-            e.preventDefault();
-            const s = $('pick-stream').value.trim();
-            if (!STREAM_RE.test(s)) {
-                setStatus('error', 'The stream name must be 1 to 64 letters, digits or - _ . ~');
-                return;
-            }
-            const u = new URL(location.href);
-            u.searchParams.set('stream', s);
-            if ($('pick-transport').value === 'websocket') {
-                u.searchParams.set('transport', 'websocket');
-            }
-            location.assign(u.href);
-        });
+        pick();
         return;
     }
 

@@ -87,19 +87,28 @@
  * timeToFirstFrame (ms, players), viewers (WebSocket publishers)}; numbers
  * the browser does not know yet are null.
  *
- * Errors are WebRTCError: {code, status, reason, retryAfter}. code is
+ * Errors are WebRTCError: {code, status, reason, retryAfter, url}. code is
  * 'server' (the server refused: status is the HTTP or WebSocket status,
- * reason its one-line text), 'network' (server unreachable), 'timeout',
- * 'closed' (the signaling socket closed), 'unsupported' (the browser
- * cannot, e.g. no such codec), 'protocol' (a malformed answer) or 'aborted'
- * (stop() during start()).
+ * reason its one-line text), 'endpoint' (no such location: the WHIP, WHEP,
+ * WebSocket or status URL answers 404 from nginx itself, or is not a
+ * WebSocket endpoint), 'origin' (the server refused this page's origin: no
+ * CORS headers for it, or the WebSocket origin check), 'network' (server
+ * unreachable), 'timeout', 'closed' (the signaling socket closed),
+ * 'unsupported' (the browser cannot, e.g. no such codec), 'protocol' (a
+ * malformed answer) or 'aborted' (stop() during start()). url is the URL
+ * the error is about. A browser tells a page neither why a fetch() failed
+ * nor the status of a refused WebSocket handshake: the client asks the URL
+ * again (a no-cors fetch, a plain GET of the WebSocket URL) to tell these
+ * apart.
  *
  * Also exported: WebRTCError, parseLinkHeader(value) (Link headers to
- * RTCIceServer[]), fetchStreamStatus(stream) (the server's webrtc_status).
+ * RTCIceServer[]), fetchStreamStatus(stream, {url}) (the server's
+ * webrtc_status), fetchStreams({url}) (every stream of it).
  *
  * A page on another origin than the server needs CORS headers on the
- * endpoints, including Access-Control-Expose-Headers: Location, ETag, Link
- * (see the README).
+ * endpoints, including Access-Control-Expose-Headers: Location, ETag, Link,
+ * and the page's origin in webrtc_websocket_origins (see the README and
+ * conf-examples/cross-origin.conf).
  *
  * WebSocket messages: the client sends {type: 'publish'|'play', stream, sdp,
  * token?}, {type: 'candidate', candidate, mid}, {type: 'end-of-candidates'},
@@ -133,7 +142,7 @@ export class WebRTCError extends Error {
      * @param {string} code    'server'|'network'|'timeout'|'closed'|
      *                         'unsupported'|'protocol'|'aborted'
      * @param {string} reason  human readable, the server's text for 'server'
-     * @param {object} [extra] {status, retryAfter, cause}
+     * @param {object} [extra] {status, retryAfter, cause, url}
      */
     constructor(code, reason, extra = {}) {
         const status = extra.status || 0;
@@ -144,6 +153,7 @@ export class WebRTCError extends Error {
         this.status = status;
         this.reason = reason;
         this.retryAfter = extra.retryAfter ?? null;
+        this.url = extra.url ?? null;
     }
 }
 
@@ -245,27 +255,42 @@ function splitOutside(s, sep) {
  *          uptime: number, packets_in: number, bytes_in: number,
  *          packets_lost: number, bitrate_in: number}|null>}
  *          null when the stream is not listed; rejects with a WebRTCError
- *          (status 404 when the endpoint is not configured)
+ *          (code 'endpoint', status 404, when there is no status location
+ *          at the URL; code 'server', status 403, when it is refused)
  */
 export async function fetchStreamStatus(stream, opts = {}) {
+    const list = await fetchStreams({ ...opts, stream });
+    return list.find((s) => s && s.name === stream) || null;
+}
+
+/**
+ * Every stream the status endpoint lists (GET url), as fetchStreamStatus()
+ * describes them.
+ *
+ * @param {object} [opts]  {url: '/webrtc/status', timeout: 5000}
+ * @returns {Promise<object[]>}  rejects with a WebRTCError
+ */
+export async function fetchStreams(opts = {}) {
     const url = new URL(opts.url || '/webrtc/status', document.baseURI);
-    url.searchParams.set('stream', stream);
+    if (opts.stream) {
+        url.searchParams.set('stream', opts.stream);
+    }
 
     const res = await request(url.href, { cache: 'no-store' },
                               opts.timeout || 5000);
     if (!res.ok) {
-        throw await httpError(res);
+        throw await httpError(res, 'status location');
     }
 
     let json;
     try {
         json = await res.json();
     } catch (e) {
-        throw new WebRTCError('protocol', 'the status is not JSON', { cause: e });
+        throw new WebRTCError('protocol', `the status at ${url.href} is not JSON`,
+                              { cause: e, url: url.href });
     }
 
-    const list = Array.isArray(json.streams) ? json.streams : [];
-    return list.find((s) => s && s.name === stream) || null;
+    return Array.isArray(json.streams) ? json.streams : [];
 }
 
 
@@ -285,10 +310,11 @@ async function request(url, init, timeout, abort) {
         if (ctl.signal.aborted) {
             throw ctl.signal.reason === 'timeout'
                 ? new WebRTCError('timeout',
-                                  `no answer from ${url} in ${timeout / 1000} s`)
+                                  `no answer from ${url} in ${timeout / 1000} s`,
+                                  { url })
                 : new WebRTCError('aborted', 'stopped');
         }
-        throw new WebRTCError('network', `cannot reach ${url}`, { cause: e });
+        throw await unreachable(url, e, timeout);
 
     } finally {
         clearTimeout(timer);
@@ -296,14 +322,122 @@ async function request(url, init, timeout, abort) {
     }
 }
 
+/*
+ * Why a fetch() failed: the browser says only "TypeError: Failed to
+ * fetch". For another origin, a no-cors HEAD of the same URL tells
+ * whether the server is there at all: if it answers, it is the CORS check
+ * that refused this page's origin (the server sends no
+ * Access-Control-Allow-Origin for it, or another one).
+ */
 
-async function httpError(res) {
+async function unreachable(url, cause, timeout) {
+    let u;
+    try {
+        u = new URL(url, document.baseURI);
+    } catch (_) {
+        return new WebRTCError('network', `cannot reach ${url}`, { cause, url });
+    }
+
+    if (/^https?:$/.test(u.protocol) && u.origin !== self.location?.origin) {
+        const ctl = new AbortController();
+        const timer = setTimeout(() => ctl.abort(), Math.min(timeout, 5000));
+        const there = await fetch(u.href, {
+            method: 'HEAD', mode: 'no-cors', cache: 'no-store',
+            credentials: 'omit',
+            signal: ctl.signal,
+        }).then(() => true, () => false);
+        clearTimeout(timer);
+
+        if (there) {
+            return new WebRTCError('origin',
+                `the signaling server ${u.origin} refused this page's origin`
+                + ` ${self.location.origin}: it sends no CORS headers for it`,
+                { cause, url });
+        }
+    }
+
+    return new WebRTCError('network', `cannot reach ${url}`, { cause, url });
+}
+
+/*
+ * A WebSocket that closed before it opened: the browser does not tell
+ * why. A HEAD of the same URL does: 404, there is no such location; the
+ * module's WebSocket location answers 405 (only GET opens a WebSocket),
+ * other servers 400 or 426; a refused CORS check means the server does
+ * not take this page's origin (cross-origin.conf sends the CORS headers
+ * on /ws too). HEAD, not GET: a 426 to a GET over HTTP/2 may carry an
+ * Upgrade header, which HTTP/2 forbids, and fail as a network error.
+ */
+
+async function wsRefused(url, timeout) {
+    const u = new URL(url);
+    u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+
+    let res;
+    try {
+        res = await request(u.href, {
+            method: 'HEAD', cache: 'no-store', credentials: 'omit',
+        }, Math.min(timeout, 5000));
+
+    } catch (e) {
+        if (e.code === 'origin') {
+            return new WebRTCError('origin',
+                `the signaling server ${u.origin} refused this page's origin`
+                + ` ${self.location.origin}: the WebSocket handshake failed`
+                + ' and its URL sends no CORS headers for it', { url });
+        }
+        if (e.code === 'timeout') {
+            return new WebRTCError('timeout', e.reason, { url });
+        }
+        return new WebRTCError('network', `cannot reach ${url}`, { url });
+    }
+
+    if (res.status === 404) {
+        return new WebRTCError('endpoint', `no WebSocket location at ${url}`,
+                               { status: 404, url });
+    }
+
+    if (res.status === 403) {
+        return new WebRTCError('origin',
+            `the signaling server ${u.origin} refused the WebSocket of this`
+            + ` page's origin ${self.location.origin}`, { status: 403, url });
+    }
+
+    if (res.status === 405 || res.status === 426 || res.status === 400) {
+        /* a WebSocket location: the handshake itself was refused */
+        return new WebRTCError('origin',
+            `the WebSocket handshake with ${url} failed: the server may not`
+            + ` take this page's origin ${self.location.origin}`
+            + ' (webrtc_websocket_origins)', { url });
+    }
+
+    return new WebRTCError('endpoint',
+        `${url} is not a WebSocket location (HEAD answers ${res.status})`,
+        { status: res.status, url });
+}
+
+
+/*
+ * The error of a response that is not ok; what: the kind of location
+ * asked ('WHIP location' ...), for a 404 that is not the module's (the
+ * module's reasons are text/plain, nginx's own error pages HTML; a status
+ * location never answers 404)
+ */
+
+async function httpError(res, what) {
     let text = '';
     try {
         text = await res.text();
     } catch (_) { /* no body */ }
 
-    if (/html/i.test(res.headers.get('Content-Type') || '')) {
+    const html = /html/i.test(res.headers.get('Content-Type') || '');
+
+    if (what && res.status === 404 && (html || what === 'status location')) {
+        return new WebRTCError('endpoint', `no ${what} at ${res.url}`,
+                               { status: 404, url: res.url });
+    }
+
+    if (html) {
         /* not this server's one-line reason: an error page */
         text = /<title>([^<]*)<\/title>/i.exec(text)?.[1] || '';
     }
@@ -315,6 +449,7 @@ async function httpError(res) {
     return new WebRTCError('server', text || res.statusText || 'error', {
         status: res.status,
         retryAfter: Number.isFinite(ra) ? ra : null,
+        url: res.url,
     });
 }
 
@@ -833,7 +968,8 @@ class Session {
         }, this.options.timeout, this._abort.signal);
 
         if (!res.ok) {
-            throw await httpError(res);
+            throw await httpError(res, this.role === 'publisher'
+                                       ? 'WHIP location' : 'WHEP location');
         }
 
         const loc = res.headers.get('Location');
@@ -953,11 +1089,18 @@ class Session {
                 clearInterval(this._ping);
                 this._ping = null;
 
+                if (!done && opened) {
+                    fail(new WebRTCError('closed',
+                                         `the server closed the connection (${e.code}${e.reason ? ' ' + e.reason : ''})`));
+                    return;
+                }
+
                 if (!done) {
-                    fail(opened
-                        ? new WebRTCError('closed',
-                                          `the server closed the connection (${e.code}${e.reason ? ' ' + e.reason : ''})`)
-                        : new WebRTCError('network', `cannot reach ${url}`));
+                    /* the handshake failed: ask why, within the timeout */
+                    wsRefused(url, opts.timeout).then(fail, () => {
+                        fail(new WebRTCError('network', `cannot reach ${url}`,
+                                             { url }));
+                    });
                     return;
                 }
 
