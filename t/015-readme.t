@@ -53,7 +53,7 @@ my @blocks;
 	for my $line (split /\n/, $readme) {
 		$n++;
 		if ($cur) {
-			if ($line =~ /^```\s*$/) {
+			if ($line =~ /^\s*```\s*$/) {
 				push @blocks, $cur;
 				$cur = undef;
 			} else {
@@ -61,13 +61,13 @@ my @blocks;
 			}
 			next;
 		}
-		if ($line =~ /^```(\w*)/) {
+		if ($line =~ /^\s*```(\w*)/) {
 			$cur = { lang => $1, marker => $marker, text => '',
 				line => $n };
 			next;
 		}
-		$marker = $1 if $line =~ /^<!--\s*(.*?)\s*-->\s*$/;
-		$marker = undef if $line =~ /\S/ && $line !~ /^<!--/;
+		$marker = $1 if $line =~ /^\s*<!--\s*(.*?)\s*-->\s*$/;
+		$marker = undef if $line =~ /\S/ && $line !~ /^\s*<!--/;
 	}
 }
 
