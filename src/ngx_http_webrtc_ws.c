@@ -232,6 +232,18 @@ ngx_http_webrtc_ws_handshake(ngx_http_request_t *r,
                                      "method not allowed, open a WebSocket");
     }
 
+    /*
+     * RFC 9113, 8.2.2: HTTP/2 has no Upgrade (a 426 would have to carry
+     * one, which clients reject as a protocol error); browsers open a
+     * WebSocket on an HTTP/1.1 connection of their own
+     */
+
+    if (r->http_version > NGX_HTTP_VERSION_11) {
+        return ngx_http_webrtc_error(r, NGX_HTTP_BAD_REQUEST,
+                                     "a WebSocket needs an HTTP/1.1 "
+                                     "connection");
+    }
+
     /* nginx 1.22 does not keep the Connection header in headers_in */
 
     h = ngx_http_webrtc_ws_header(r, "Upgrade");

@@ -24,7 +24,7 @@ use Time::HiRes qw/sleep time/;
 
 my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(137);
+my $t = Test::Nginx->new()->has(qw/http stream http_v2/)->plan(140);
 
 $t->write_file_expand('nginx.conf', <<'EOF')->run();
 %%TEST_GLOBALS%%
@@ -92,6 +92,17 @@ http {
 
         location = /webrtc/status {
             webrtc_status;
+        }
+    }
+
+    # HTTP/2 without TLS (prior knowledge), as curl speaks it
+    server {
+        listen 127.0.0.1:%%PORT_8081%% http2;
+
+        webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;
+
+        location = /ws {
+            webrtc_websocket;
         }
     }
 }
@@ -365,6 +376,14 @@ $c = handshake(no_upgrade => 1);
 is($c->{status}, 426, 'no Upgrade header: 426');
 like($c->{headers}{upgrade} // '', qr/^websocket$/i,
 	'426 names the protocol in Upgrade');
+
+# HTTP/2 cannot upgrade: a 426 would carry an Upgrade header, which
+# HTTP/2 forbids (curl and Chromium failed the stream with PROTOCOL_ERROR)
+
+my $h2 = `curl -s -m 5 --http2-prior-knowledge -D - -o /dev/null http://127.0.0.1:${\ port(8081)}/ws 2>&1`;
+is($? >> 8, 0, 'GET over HTTP/2: a valid HTTP/2 response');
+like($h2, qr!^HTTP/2 400!m, 'GET over HTTP/2: 400');
+unlike($h2, qr/^upgrade:/mi, 'GET over HTTP/2: no Upgrade header');
 
 $c = handshake(headers => [], version => 12);
 is($c->{status}, 426, 'version 12: 426');
