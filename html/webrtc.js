@@ -365,8 +365,9 @@ async function unreachable(url, cause, timeout) {
  * module's WebSocket location answers 405 (only GET opens a WebSocket),
  * other servers 400 or 426; a refused CORS check means the server does
  * not take this page's origin (cross-origin.conf sends the CORS headers
- * on /ws too). HEAD, not GET: a 426 to a GET over HTTP/2 may carry an
- * Upgrade header, which HTTP/2 forbids, and fail as a network error.
+ * on /ws too). HEAD, not GET: another server's 426 to a GET over HTTP/2
+ * may carry an Upgrade header, which HTTP/2 forbids, and fail as a network
+ * error (this module answers such a GET 400).
  */
 
 async function wsRefused(url, timeout) {
