@@ -1032,7 +1032,14 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
     shm = ccf->shm_zone->data;
 
-    pool = ngx_create_pool(2048, c->log);
+    /*
+     * not the connection's log: a peer outlives the connection it was
+     * nominated on (its path moves, or another session takes the
+     * address), and that log is in the connection's pool; the pool logs
+     * through the peer's own log, in the pool, as nginx allows
+     */
+
+    pool = ngx_create_pool(2048, ngx_cycle->log);
     if (pool == NULL) {
         return NGX_ERROR;
     }
@@ -1042,6 +1049,14 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
         ngx_destroy_pool(pool);
         return NGX_ERROR;
     }
+
+    peer->log = *ngx_cycle->log;
+    peer->log.connection = c->number;
+    peer->log.handler = NULL;
+    peer->log.data = NULL;
+    peer->log.action = NULL;
+
+    pool->log = &peer->log;
 
     peer->pool = pool;
 
@@ -1123,12 +1138,6 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
                sizeof(peer->fingerprints));
 
     ngx_shmtx_unlock(&shm->shpool->mutex);
-
-    peer->log = *ngx_cycle->log;
-    peer->log.connection = c->number;
-    peer->log.handler = NULL;
-    peer->log.data = NULL;
-    peer->log.action = NULL;
 
     ngx_stream_webrtc_set_path(peer, c);
 
