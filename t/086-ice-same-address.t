@@ -31,17 +31,15 @@ my $t = Test::Nginx->new()->has(qw/http stream/)->plan(11);
 
 my $module = Test::Nginx::module_path();
 
-# nginx runs with freed memory filled with a pattern (glibc's perturb,
-# with its per-thread cache off, which would skip it), so that a pointer
-# into a closed connection's pool reads garbage, not what happened to stay
-# there.  A peer's pool logged through the log of the connection it was
-# nominated on; freeing the peer after that connection had closed (here:
-# its address taken over, and the new session deleted) read the freed
-# log, which Debian's nginx (built --with-debug) follows in
-# ngx_destroy_pool(): the worker crashed, as in the soaks of 14:10 and
-# 15:41 (a core of the second showed it).
-local $ENV{GLIBC_TUNABLES} = 'glibc.malloc.tcache_count=0';
-local $ENV{MALLOC_PERTURB_} = 165;
+# The harness runs nginx with freed memory filled with a pattern (glibc's
+# perturb, Test::Nginx::sanitizer_env), so that a pointer into a closed
+# connection's pool reads garbage, not what happened to stay there.  A
+# peer's pool logged through the log of the connection it was nominated
+# on; freeing the peer after that connection had closed (here: its
+# address taken over, and the new session deleted) read the freed log,
+# which Debian's nginx (built --with-debug) follows in ngx_destroy_pool():
+# the worker crashed, as in the soaks of 14:10 and 15:41 (a core of the
+# second showed it).
 
 $t->write_file_expand('nginx.conf', <<"EOF")->run();
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;

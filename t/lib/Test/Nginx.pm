@@ -381,10 +381,16 @@ sub _spawn {
 # master: nginx clears their environment after the runtime has read it.
 # Leaks are not reported: nginx frees its pools at exit, not every malloc
 # of its libraries.  An error aborts, so that error.log also has "exited
-# on signal 6".  An empty list without TEST_NGINX_PRELOAD.
+# on signal 6".  Without TEST_NGINX_PRELOAD, glibc's own check: freed
+# memory is filled with a pattern (MALLOC_PERTURB_; its per-thread cache,
+# which skips that, off), so that a pointer into freed memory reads
+# garbage at once instead of what happened to stay there (a peer's pool
+# logging through a closed connection's log crashed workers only after
+# minutes of a soak, t/086).
 sub sanitizer_env {
 	my ($dir) = @_;
-	return () unless preload();
+	return (GLIBC_TUNABLES => 'glibc.malloc.tcache_count=0',
+		MALLOC_PERTURB_ => 165) unless preload();
 	my $out = "$dir/sanitizer";
 	mkdir $out;
 	chmod 01777, $out;
