@@ -278,19 +278,16 @@ static const srtp_auth_type_t  ngx_webrtc_srtp_hmac_type = {
  * RFC 5764, 4.2: the material is client_write_key | server_write_key |
  * client_write_salt | server_write_salt.  The keys of our side of the
  * DTLS handshake (client or server) encrypt what we send, the other
- * side's decrypt what arrives.  Any SSRC is accepted both ways; what we
- * send may repeat a sequence number (retransmissions answering NACKs).
+ * side's decrypt what arrives.  Each key comes out as libsrtp2 takes it:
+ * the master key, then the master salt.
  */
 
-srtp_err_status_t
-ngx_webrtc_srtp_sessions(srtp_t *in, srtp_t *out, int gcm,
-    const u_char *material, int client)
+void
+ngx_webrtc_srtp_keys(const u_char *material, int gcm, int client,
+    u_char *in_key, u_char *out_key)
 {
-    size_t              klen, slen;
-    const u_char       *ck, *sk, *cs, *ss;
-    srtp_policy_t       pin, pout;
-    srtp_err_status_t   err;
-    u_char              in_key[32], out_key[32];
+    size_t         klen, slen;
+    const u_char  *ck, *sk, *cs, *ss;
 
     klen = 16;
     slen = gcm ? 12 : 14;
@@ -304,30 +301,51 @@ ngx_webrtc_srtp_sessions(srtp_t *in, srtp_t *out, int gcm,
     memcpy(in_key + klen, client ? ss : cs, slen);
     memcpy(out_key, client ? ck : sk, klen);
     memcpy(out_key + klen, client ? cs : ss, slen);
+}
 
-    memset(&pin, 0, sizeof(srtp_policy_t));
-    memset(&pout, 0, sizeof(srtp_policy_t));
+
+/*
+ * The policy of one direction: any SSRC is accepted, inbound or
+ * outbound; what we send may repeat a sequence number (retransmissions
+ * answering NACKs).  The key is used, not copied, by srtp_create() and
+ * srtp_add_stream().
+ */
+
+void
+ngx_webrtc_srtp_policy(srtp_policy_t *policy, int gcm, int inbound,
+    const u_char *key)
+{
+    memset(policy, 0, sizeof(srtp_policy_t));
 
     if (gcm) {
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pin.rtp);
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pin.rtcp);
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy->rtp);
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy->rtcp);
 
     } else {
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pin.rtp);
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pin.rtcp);
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy->rtp);
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy->rtcp);
     }
 
-    pout.rtp = pin.rtp;
-    pout.rtcp = pin.rtcp;
+    policy->ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+    policy->key = (u_char *) key;
+    policy->window_size = 1024;
+    policy->allow_repeat_tx = !inbound;
+}
 
-    pin.ssrc.type = ssrc_any_inbound;
-    pin.key = in_key;
-    pin.window_size = 1024;
 
-    pout.ssrc.type = ssrc_any_outbound;
-    pout.key = out_key;
-    pout.window_size = 1024;
-    pout.allow_repeat_tx = 1;
+srtp_err_status_t
+ngx_webrtc_srtp_sessions(srtp_t *in, srtp_t *out, int gcm,
+    const u_char *material, int client)
+{
+    srtp_policy_t       pin, pout;
+    srtp_err_status_t   err;
+    u_char              in_key[NGX_WEBRTC_SRTP_KEY_LEN];
+    u_char              out_key[NGX_WEBRTC_SRTP_KEY_LEN];
+
+    ngx_webrtc_srtp_keys(material, gcm, client, in_key, out_key);
+
+    ngx_webrtc_srtp_policy(&pin, gcm, 1, in_key);
+    ngx_webrtc_srtp_policy(&pout, gcm, 0, out_key);
 
     *in = NULL;
     *out = NULL;
