@@ -15,7 +15,8 @@ use Test::More ();
 use Time::HiRes qw/sleep time/;
 
 our @EXPORT_OK = qw/tool spawn_tool publisher_up finish run_tool summary
-	decode slurp/;
+	decode slurp created_ids ended_ids session_found status_json
+	status_sum/;
 
 sub tool { "$FindBin::Bin/../tools/webrtc-load" }
 
@@ -113,6 +114,60 @@ sub summary {
 sub decode {
 	my ($line) = @_;
 	return eval { JSON::PP::decode_json($line) };
+}
+
+# the ids of the sessions of $stream the error log says were created, in
+# order; of one role ('viewer', 'publisher') if given
+sub created_ids {
+	my ($t, $stream, $role) = @_;
+	my $r = defined $role ? quotemeta $role : '\\w+';
+	return map { /webrtc $r session (\w+) of stream "\Q$stream\E" created/ }
+		$t->log_lines(qr/ session \w+ of stream "\Q$stream\E" created/);
+}
+
+# id => the first error log line that ends the session: closed in the
+# media plane, deleted by signaling, timed out in the zone
+sub ended_ids {
+	my ($t) = @_;
+	my %ended;
+
+	my $re = ' session \w+ (?:closed: '
+		. '|of stream "[^"]*" (?:deleted|timed out))';
+
+	for ($t->log_lines(qr/$re/)) {
+		my ($id) = / session (\w+) (?:closed|of stream)/ or next;
+		$ended{$id} //= $_;
+	}
+
+	return \%ended;
+}
+
+# whether the zone still has session $id at $url (.../whep/STREAM/ID): a
+# PATCH with an If-Match that cannot match changes nothing and is 412 for
+# a session that exists, 404 for one that does not; the status code
+sub session_found {
+	my ($url) = @_;
+	my $r = Test::Nginx::http_req(PATCH => $url, timeout => 3, headers => {
+			'Content-Type' => 'application/trickle-ice-sdpfrag',
+			'If-Match' => '"0"' },
+		body => "a=ice-ufrag:probe\r\n"
+			. "a=ice-pwd:probeprobeprobeprobe00\r\n");
+	return $r->{status} // 0;
+}
+
+# the status location's JSON ({} if none)
+sub status_json {
+	my ($uri) = @_;
+	my $r = Test::Nginx::http_req(GET => $uri // '/status', timeout => 3);
+	return decode($r->{body} // '') // {};
+}
+
+# a counter of the status summed over the workers
+sub status_sum {
+	my ($st, $key) = @_;
+	my $n = 0;
+	$n += $_->{$key} // 0 for @{$st->{workers} // []};
+	return $n;
 }
 
 sub slurp {
