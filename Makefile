@@ -98,17 +98,26 @@ $(MODULE): $(BUILD)/Makefile $(SOURCES)
 	    $(MODULE)
 
 
+# the pure codecs made of more than one file: the SDP codec
+
+SDP_SRCS   := $(TOP)/src/ngx_webrtc_sdp.c $(TOP)/src/ngx_webrtc_sdp_attr.c \
+              $(TOP)/src/ngx_webrtc_sdp_codec.c \
+              $(TOP)/src/ngx_webrtc_sdp_negotiate.c \
+              $(TOP)/src/ngx_webrtc_sdp_answer.c
+SDP_DEPS   := $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/src/ngx_webrtc_sdp_private.h \
+              $(TOP)/src/ngx_webrtc_track.h
+
+
 # C unit tests of the pure codecs
 
 UNIT_TESTS := $(BUILD)/unit/sdp_test $(BUILD)/unit/rtp_test \
               $(BUILD)/unit/ws_test $(BUILD)/unit/srtp_test
 
-$(BUILD)/unit/sdp_test: $(TOP)/t/unit/sdp_test.c $(TOP)/src/ngx_webrtc_sdp.c \
-                        $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/t/unit/unit.h \
-                        $(TOP)/t/unit/sdp_answer.h
+$(BUILD)/unit/sdp_test: $(TOP)/t/unit/sdp_test.c $(SDP_SRCS) $(SDP_DEPS) \
+                        $(TOP)/t/unit/unit.h $(TOP)/t/unit/sdp_answer.h
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
-	    $(TOP)/t/unit/sdp_test.c $(TOP)/src/ngx_webrtc_sdp.c
+	    $(TOP)/t/unit/sdp_test.c $(SDP_SRCS)
 
 $(BUILD)/unit/rtp_test: $(TOP)/t/unit/rtp_test.c $(TOP)/src/ngx_webrtc_rtp.c \
                         $(TOP)/src/ngx_webrtc_rtp.h $(TOP)/t/unit/unit.h
@@ -171,8 +180,10 @@ $(BUILD)/fuzz/%_fuzz: $(TOP)/t/fuzz/%_fuzz.c $(TOP)/t/fuzz/fuzz.h \
                       $(TOP)/t/unit/sdp_answer.h
 	@mkdir -p $(BUILD)/fuzz
 	clang $(FUZZ_CFLAGS) -I$(TOP)/src -I$(TOP)/t/fuzz -I$(TOP)/t/unit \
-	    -o $@ $< \
-	    $(TOP)/src/ngx_webrtc_$*.c
+	    -o $@ $< $(filter $(TOP)/src/%.c,$^)
+
+# the other files of the codecs made of more than one
+$(BUILD)/fuzz/sdp_fuzz: $(SDP_SRCS) $(SDP_DEPS)
 
 # runs target $(1) with libFuzzer's options $(2), what it finds going to
 # the directory $(3), then to its seeds and dictionary
@@ -209,10 +220,10 @@ fuzz: $(FUZZERS)
 # the load generator (standalone C, the pure codecs of src/ compiled in)
 
 TOOL        := $(TOP)/tools/webrtc-load
-TOOL_SRCS   := $(wildcard $(TOP)/tools/*.c) $(TOP)/src/ngx_webrtc_sdp.c \
+TOOL_SRCS   := $(wildcard $(TOP)/tools/*.c) $(SDP_SRCS) \
                $(TOP)/src/ngx_webrtc_rtp.c $(TOP)/src/ngx_webrtc_srtp.c
 TOOL_DEPS   := $(TOOL_SRCS) $(wildcard $(TOP)/tools/*.h) \
-               $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/src/ngx_webrtc_rtp.h \
+               $(SDP_DEPS) $(TOP)/src/ngx_webrtc_rtp.h \
                $(TOP)/src/ngx_webrtc_srtp.h
 TOOL_CFLAGS := -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
 TOOL_LIBS   := -lssl -lcrypto -lsrtp2 -lnice
