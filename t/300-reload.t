@@ -1,16 +1,17 @@
 #!/usr/bin/perl
 
 # Live sessions across reloads (issue 16, doc/registry-design.md 11).  A
-# webrtc-load publisher and 40 viewers stream through 2 workers while
-# nginx reloads 5 times, about 3 s apart: the configuration unchanged, a
-# location added, worker_processes 2 -> 3, 3 -> 2, unchanged.  After each
-# reload the zone still has every one of the 41 sessions (a PATCH that
-# cannot match is 412, not 404), the status counts the publisher and the
-# 40 viewers, and the error log has no line that ends one of them; at the
-# end webrtc-load saw no stall (no gap over 1 s), every consent check of
-# the viewers and of the publisher answered, no failure, no SRTP
-# decryption error and no SRTP index used twice with other bytes, and its
-# viewers could DELETE their sessions.
+# webrtc-load publisher and 40 viewers stream through 2 workers while nginx
+# reloads 5 times, about 3 s apart: the configuration unchanged, a location
+# added, worker_processes 2 -> 3, 3 -> 2, unchanged.  A few seconds after
+# each reload (new sessions of another stream meanwhile) the zone still has
+# every one of the 41 sessions (a PATCH that cannot match is 412, not 404),
+# the status counts the publisher and the 40 viewers, the viewers receive
+# media, and the error log has no line that ends one of them; at the end
+# webrtc-load saw no stall (no gap over 1 s), every consent check of the
+# viewers and of the publisher answered, no failure, no SRTP decryption
+# error and no SRTP index used twice with other bytes, and its viewers could
+# DELETE their sessions.
 #
 # Today every reload ends every session (README "Reload and shutdown"):
 # those checks are TODO.  What holds today is checked as usual: each
@@ -28,13 +29,13 @@ use Test::More;
 use Test::Nginx qw/port http_req/;
 use Test::Nginx::Load qw/tool spawn_tool publisher_up finish run_tool
 	summary slurp created_ids ended_ids session_found status_json
-	status_sum/;
+	status_sum last_tick/;
 use Time::HiRes qw/sleep time/;
 
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x tool();
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(40);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(45);
 
 my $module = Test::Nginx::module_path();
 my $added = '';
@@ -123,6 +124,20 @@ for my $step (@steps) {
 			"reload $n: the added location answers");
 	}
 
+	# new sessions, a few seconds: then what became of the old ones
+
+	my @out = run_tool($d, 12, undef, '--whip', "$base/whip/probe$n",
+		'--whep', "$base/whep/probe$n", '--viewers', '2',
+		'--duration', '2', '--http-timeout', '3', '--json');
+	my $sum = summary(@out);
+
+	ok(($sum->{connected} // 0) == 2 && ($sum->{failed} // 1) == 0
+		&& ($sum->{min_rtp_per_viewer} // 0) > 20
+		&& ($sum->{deleted} // 0) == 2,
+		"reload $n: new sessions work, "
+		. ($sum->{min_rtp_per_viewer} // 0) . ' packets each at least')
+		or diag(join '', @out);
+
 	TODO: {
 	local $TODO = $todo;
 
@@ -142,6 +157,13 @@ for my $step (@steps) {
 	is(scalar @lost, 0, "reload $n: the zone finds the 41 sessions")
 		or diag(scalar @lost . ' not found');
 
+	my $tick = last_tick($d, 'audience');
+
+	ok(($tick->{connected} // 0) == 40 && ($tick->{rtp_pps} // 0) > 1000,
+		"reload $n: the 40 viewers receive media, "
+		. ($tick->{rtp_pps} // 0) . ' RTP packets a second')
+		or diag('connected ', $tick->{connected} // '?');
+
 	my $ended = ended_ids($t);
 	my @ended = grep { $ended->{$_} } sort keys %url;
 
@@ -149,20 +171,6 @@ for my $step (@steps) {
 		or diag($ended->{$ended[0]});
 
 	}
-
-	# new sessions
-
-	my @out = run_tool($d, 12, undef, '--whip', "$base/whip/probe$n",
-		'--whep', "$base/whep/probe$n", '--viewers', '2',
-		'--duration', '2', '--http-timeout', '3', '--json');
-	my $sum = summary(@out);
-
-	ok(($sum->{connected} // 0) == 2 && ($sum->{failed} // 1) == 0
-		&& ($sum->{min_rtp_per_viewer} // 0) > 20
-		&& ($sum->{deleted} // 0) == 2,
-		"reload $n: new sessions work, "
-		. ($sum->{min_rtp_per_viewer} // 0) . ' packets each at least')
-		or diag(join '', @out);
 }
 
 ###########################################################################

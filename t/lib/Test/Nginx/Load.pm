@@ -16,7 +16,7 @@ use Time::HiRes qw/sleep time/;
 
 our @EXPORT_OK = qw/tool spawn_tool publisher_up finish run_tool summary
 	decode slurp created_ids ended_ids session_found status_json
-	status_sum/;
+	status_sum last_tick/;
 
 sub tool { "$FindBin::Bin/../tools/webrtc-load" }
 
@@ -114,6 +114,14 @@ sub summary {
 sub decode {
 	my ($line) = @_;
 	return eval { JSON::PP::decode_json($line) };
+}
+
+# the last per-second report of the tool spawned as $name ({} if none)
+sub last_tick {
+	my ($dir, $name) = @_;
+	my ($line) = grep { /"type":"tick"/ }
+		reverse split /\n/, slurp("$dir/$name.json");
+	return decode($line // '') // {};
 }
 
 # the ids of the sessions of $stream the error log says were created, in
