@@ -98,7 +98,8 @@ $(MODULE): $(BUILD)/Makefile $(SOURCES)
 	    $(MODULE)
 
 
-# the pure codecs made of more than one file: the SDP codec
+# the pure codecs made of more than one file: the SDP codec, and the
+# WebSocket framing with the JSON of the signaling messages
 
 SDP_SRCS   := $(TOP)/src/ngx_webrtc_sdp.c $(TOP)/src/ngx_webrtc_sdp_attr.c \
               $(TOP)/src/ngx_webrtc_sdp_codec.c \
@@ -106,6 +107,8 @@ SDP_SRCS   := $(TOP)/src/ngx_webrtc_sdp.c $(TOP)/src/ngx_webrtc_sdp_attr.c \
               $(TOP)/src/ngx_webrtc_sdp_answer.c
 SDP_DEPS   := $(TOP)/src/ngx_webrtc_sdp.h $(TOP)/src/ngx_webrtc_sdp_private.h \
               $(TOP)/src/ngx_webrtc_track.h
+WS_SRCS    := $(TOP)/src/ngx_webrtc_ws.c $(TOP)/src/ngx_webrtc_json.c
+WS_DEPS    := $(TOP)/src/ngx_webrtc_ws.h $(TOP)/src/ngx_webrtc_json.h
 
 
 # C unit tests of the pure codecs
@@ -125,11 +128,11 @@ $(BUILD)/unit/rtp_test: $(TOP)/t/unit/rtp_test.c $(TOP)/src/ngx_webrtc_rtp.c \
 	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
 	    $(TOP)/t/unit/rtp_test.c $(TOP)/src/ngx_webrtc_rtp.c
 
-$(BUILD)/unit/ws_test: $(TOP)/t/unit/ws_test.c $(TOP)/src/ngx_webrtc_ws.c \
-                       $(TOP)/src/ngx_webrtc_ws.h $(TOP)/t/unit/unit.h
+$(BUILD)/unit/ws_test: $(TOP)/t/unit/ws_test.c $(WS_SRCS) $(WS_DEPS) \
+                       $(TOP)/t/unit/unit.h
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
-	    $(TOP)/t/unit/ws_test.c $(TOP)/src/ngx_webrtc_ws.c
+	    $(TOP)/t/unit/ws_test.c $(WS_SRCS)
 
 $(BUILD)/unit/srtp_test: $(TOP)/t/unit/srtp_test.c $(TOP)/src/ngx_webrtc_srtp.c \
                          $(TOP)/src/ngx_webrtc_srtp.h $(TOP)/src/ngx_webrtc_rtp.c \
@@ -184,6 +187,7 @@ $(BUILD)/fuzz/%_fuzz: $(TOP)/t/fuzz/%_fuzz.c $(TOP)/t/fuzz/fuzz.h \
 
 # the other files of the codecs made of more than one
 $(BUILD)/fuzz/sdp_fuzz: $(SDP_SRCS) $(SDP_DEPS)
+$(BUILD)/fuzz/ws_fuzz: $(WS_SRCS) $(WS_DEPS)
 
 # runs target $(1) with libFuzzer's options $(2), what it finds going to
 # the directory $(3), then to its seeds and dictionary

@@ -9,14 +9,17 @@
 
 
 /*
- * Pure WebSocket (RFC 6455) framing for a server, UTF-8 validation, and
- * the small JSON subset the signaling messages use.  libc only.
+ * Pure WebSocket (RFC 6455) framing for a server and UTF-8 validation;
+ * the JSON of the signaling messages is in ngx_webrtc_json.h, included
+ * here for the callers.  libc only.
  */
 
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "ngx_webrtc_json.h"
 
 
 #define NGX_WEBRTC_WS_CONT          0x0
@@ -39,8 +42,6 @@
 #define NGX_WEBRTC_WS_OK            0
 #define NGX_WEBRTC_WS_ERROR         -1
 
-#define NGX_WEBRTC_JSON_MAX_FIELDS  16
-
 
 typedef struct {
     unsigned                    fin:1;
@@ -62,35 +63,11 @@ typedef struct {
 } ngx_webrtc_ws_t;
 
 
-typedef struct {
-    size_t                      len;
-    u_char                     *data;
-} ngx_webrtc_json_str_t;
-
-
-typedef struct {
-    ngx_webrtc_json_str_t       name;
-    ngx_webrtc_json_str_t       value;          /* unescaped, strings only */
-    unsigned                    string:1;
-} ngx_webrtc_json_field_t;
-
-
-typedef struct {
-    unsigned                    nfields;
-    ngx_webrtc_json_field_t     fields[NGX_WEBRTC_JSON_MAX_FIELDS];
-} ngx_webrtc_json_t;
-
-
 int ngx_webrtc_ws_parse_frame(ngx_webrtc_ws_t *ws, u_char *p, size_t len,
     ngx_webrtc_ws_frame_t *f);
 size_t ngx_webrtc_ws_frame_header(u_char *buf, unsigned opcode,
     uint64_t len);
 int ngx_webrtc_utf8_valid(const u_char *p, size_t len);
-
-int ngx_webrtc_json_parse(ngx_webrtc_json_t *json, u_char *p, size_t len);
-ngx_webrtc_json_str_t *ngx_webrtc_json_get(ngx_webrtc_json_t *json,
-    const char *name);
-size_t ngx_webrtc_json_escape(u_char *dst, const u_char *src, size_t len);
 
 
 #endif /* _NGX_WEBRTC_WS_H_INCLUDED_ */
