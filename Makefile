@@ -114,7 +114,8 @@ WS_DEPS    := $(TOP)/src/ngx_webrtc_ws.h $(TOP)/src/ngx_webrtc_json.h
 # C unit tests of the pure codecs
 
 UNIT_TESTS := $(BUILD)/unit/sdp_test $(BUILD)/unit/rtp_test \
-              $(BUILD)/unit/ws_test $(BUILD)/unit/srtp_test
+              $(BUILD)/unit/ws_test $(BUILD)/unit/srtp_test \
+              $(BUILD)/unit/resume_test
 
 $(BUILD)/unit/sdp_test: $(TOP)/t/unit/sdp_test.c $(SDP_SRCS) $(SDP_DEPS) \
                         $(TOP)/t/unit/unit.h $(TOP)/t/unit/sdp_answer.h
@@ -142,6 +143,16 @@ $(BUILD)/unit/srtp_test: $(TOP)/t/unit/srtp_test.c $(TOP)/src/ngx_webrtc_srtp.c 
 	    $(TOP)/t/unit/srtp_test.c $(TOP)/src/ngx_webrtc_srtp.c \
 	    $(TOP)/src/ngx_webrtc_rtp.c -lsrtp2 -lcrypto \
 	    -Wl,--wrap=EVP_CIPHER_CTX_new,--wrap=EVP_MAC_CTX_new
+
+$(BUILD)/unit/resume_test: $(TOP)/t/unit/resume_test.c \
+                           $(TOP)/src/ngx_webrtc_resume.c \
+                           $(TOP)/src/ngx_webrtc_resume.h \
+                           $(TOP)/src/ngx_webrtc_srtp.c \
+                           $(TOP)/src/ngx_webrtc_srtp.h $(TOP)/t/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -I$(TOP)/src -I$(TOP)/t/unit -o $@ \
+	    $(TOP)/t/unit/resume_test.c $(TOP)/src/ngx_webrtc_resume.c \
+	    $(TOP)/src/ngx_webrtc_srtp.c -lsrtp2 -lcrypto -pthread
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
