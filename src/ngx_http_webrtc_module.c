@@ -44,15 +44,10 @@ static ngx_int_t ngx_http_webrtc_patch(ngx_http_request_t *r,
     ngx_http_webrtc_ctx_t *ctx, ngx_str_t *body);
 static ngx_int_t ngx_http_webrtc_delete(ngx_http_request_t *r,
     ngx_http_webrtc_ctx_t *ctx);
-static ngx_webrtc_session_t *ngx_http_webrtc_find(ngx_http_request_t *r,
-    ngx_webrtc_shm_ctx_t *shm, ngx_http_webrtc_ctx_t *ctx);
-static void ngx_http_webrtc_set_peer(ngx_webrtc_session_t *s,
-    ngx_webrtc_sdp_t *sdp);
 static void ngx_http_webrtc_client_addr(ngx_http_request_t *r,
     ngx_str_t *addr);
 static ngx_int_t ngx_http_webrtc_token_hash(ngx_http_request_t *r,
-    ngx_pool_t *pool, ngx_webrtc_shm_ctx_t *shm, ngx_uint_t role,
-    u_char *hash);
+    ngx_uint_t role, u_char *hash);
 static ngx_int_t ngx_http_webrtc_auth(ngx_http_request_t *r,
     ngx_http_webrtc_loc_conf_t *wlcf);
 static ngx_int_t ngx_http_webrtc_content_type(ngx_http_request_t *r,
@@ -595,23 +590,23 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     u_char                      *answer_buf;
     size_t                       len;
     uint32_t                     ssrc;
-    ngx_str_t                    addr;
-    ngx_uint_t                   i, has_token;
+    ngx_str_t                    addr, id;
+    ngx_uint_t                   i, tries, has_token;
     ngx_webrtc_sdp_t            *sdp;
-    ngx_webrtc_stream_t         *st;
-    ngx_webrtc_session_t        *s;
+    ngx_webrtc_owner_t           owner;
     ngx_webrtc_answer_t         *answer;
-    ngx_webrtc_shm_ctx_t        *shm;
     ngx_webrtc_core_conf_t      *ccf;
+    ngx_webrtc_stream_info_t     info;
+    ngx_webrtc_session_req_t     req;
+    ngx_webrtc_session_info_t    si;
     ngx_http_webrtc_loc_conf_t  *wlcf;
-    u_char                       pwd[NGX_WEBRTC_PWD_LEN];
     u_char                       token[NGX_WEBRTC_CLIENT_KEY_LEN];
 
     ngx_memzero(out, sizeof(ngx_http_webrtc_offer_t));
+    ngx_memzero(&req, sizeof(ngx_webrtc_session_req_t));
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
 
     sdp = ngx_palloc(pool, sizeof(ngx_webrtc_sdp_t));
     answer = ngx_pcalloc(pool, sizeof(ngx_webrtc_answer_t));
@@ -644,7 +639,7 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
 
     /* the token that authorized the offer, by its hash (NGX_DECLINED: none) */
 
-    rc = ngx_http_webrtc_token_hash(r, pool, shm, role, token);
+    rc = ngx_http_webrtc_token_hash(r, role, token);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -652,157 +647,109 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
 
     has_token = (rc == NGX_OK);
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    st = ngx_webrtc_stream_lookup(shm, stream);
-
-    if (role == NGX_WEBRTC_ROLE_PUBLISHER) {
-
-        if (st && st->publisher) {
-            ngx_shmtx_unlock(&shm->shpool->mutex);
-            out->status = NGX_HTTP_CONFLICT;
-            return ngx_http_webrtc_reason(out,
-                                          "stream \"%V\" is already published",
-                                          stream);
-        }
-
-        /* viewers waiting for this stream keep their codec if possible */
-
-        rc = ngx_webrtc_sdp_negotiate_publish(sdp, &wlcf->prefs,
-                                              (st && st->nviewers)
-                                              ? st->tracks : NULL,
-                                              answer);
-
-    } else {
-
-        if (st == NULL || (st->tracks[0].kind == 0 && st->tracks[1].kind == 0))
-        {
-            ngx_shmtx_unlock(&shm->shpool->mutex);
-            out->status = NGX_HTTP_NOT_FOUND;
-            return ngx_http_webrtc_reason(out,
-                                          "stream \"%V\" is not published",
-                                          stream);
-        }
-
-        /* the capacity an operator measured, not the zone's */
-
-        if (wlcf->max_viewers && st->nviewers >= wlcf->max_viewers) {
-            ngx_shmtx_unlock(&shm->shpool->mutex);
-
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "webrtc stream \"%V\" has %ui viewers, "
-                          "\"webrtc_max_viewers\" %ui",
-                          stream, st->nviewers, wlcf->max_viewers);
-
-            out->status = NGX_HTTP_SERVICE_UNAVAILABLE;
-            return ngx_http_webrtc_reason(out,
-                                          "stream \"%V\" has the most "
-                                          "viewers allowed, retry later",
-                                          stream);
-        }
-
-        rc = ngx_webrtc_sdp_negotiate_play(sdp, st->tracks, answer);
-    }
-
-    if (rc != NGX_WEBRTC_SDP_OK) {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
-        out->status = NGX_HTTP_WEBRTC_UNPROCESSABLE;
-        return ngx_http_webrtc_reason(out, "bad offer: %s", answer->error);
-    }
-
-    if (st == NULL) {
-        st = ngx_webrtc_stream_create(shm, stream);
-        if (st == NULL) {
-            goto full;
-        }
-    }
-
-    s = ngx_webrtc_session_create(shm, st, role, ccf->consent_timeout);
-    if (s == NULL) {
-        ngx_webrtc_stream_release(shm, st);
-        goto full;
-    }
-
-    /* what one client address holds, whatever its requests' rate */
-
     ngx_http_webrtc_client_addr(r, &addr);
 
-    rc = ngx_webrtc_session_client(shm, s, addr.data, addr.len,
-                                   wlcf->max_client_sessions);
+    req.stream = stream;
+    req.role = role;
+    req.timeout = ccf->consent_timeout;
+    req.remote_ufrag = sdp->ice.ufrag;
+    req.remote_pwd = sdp->ice.pwd;
+    req.nfingerprints = sdp->ice.nfingerprints;
+    req.fingerprints = sdp->ice.fingerprints;
+    req.client = addr.data;
+    req.client_len = addr.len;
+    req.token = has_token ? token : NULL;
+    req.max_viewers = wlcf->max_viewers;
+    req.max_client = wlcf->max_client_sessions;
+    req.max_token = wlcf->max_token_sessions;
 
-    if (rc != NGX_OK) {
-        /* the stream goes with it if the session was its only one */
-        ngx_webrtc_session_close(shm, s);
+    /*
+     * negotiated against a copy of the stream, without the lock; a
+     * publisher that came or went meanwhile makes it again
+     */
 
-        if (rc == NGX_ERROR) {
-            goto full;
-        }
+    for (tries = 0; /* void */; tries++) {
 
-        ngx_shmtx_unlock(&shm->shpool->mutex);
+        (void) ngx_webrtc_registry_stream_info(stream, &info);
 
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "webrtc: client has %ui sessions, "
-                      "\"webrtc_max_client_sessions\" %ui",
-                      wlcf->max_client_sessions, wlcf->max_client_sessions);
+        ngx_memzero(answer, sizeof(ngx_webrtc_answer_t));
 
-        out->status = NGX_HTTP_TOO_MANY_REQUESTS;
-        return ngx_http_webrtc_reason(out, "too many sessions from this "
-                                      "address, retry later");
-    }
+        if (role == NGX_WEBRTC_ROLE_PUBLISHER) {
 
-    /* and what one token holds, whatever the addresses it is used from */
-
-    if (has_token) {
-        rc = ngx_webrtc_session_token(shm, s, token, wlcf->max_token_sessions);
-
-        if (rc != NGX_OK) {
-            ngx_webrtc_session_close(shm, s);
-
-            if (rc == NGX_ERROR) {
-                goto full;
+            if (info.published) {
+                goto refused;
             }
 
-            ngx_shmtx_unlock(&shm->shpool->mutex);
+            /* viewers waiting for this stream keep their codec if possible */
 
+            rc = ngx_webrtc_sdp_negotiate_publish(sdp, &wlcf->prefs,
+                                                  info.nviewers
+                                                  ? info.tracks : NULL,
+                                                  answer);
+
+        } else {
+
+            if (info.tracks[0].kind == 0 && info.tracks[1].kind == 0) {
+                goto refused;
+            }
+
+            rc = ngx_webrtc_sdp_negotiate_play(sdp, info.tracks, answer);
+        }
+
+        if (rc != NGX_WEBRTC_SDP_OK) {
+            out->status = NGX_HTTP_WEBRTC_UNPROCESSABLE;
+            return ngx_http_webrtc_reason(out, "bad offer: %s",
+                                          answer->error);
+        }
+
+        if (role == NGX_WEBRTC_ROLE_VIEWER) {
+            for (i = 0; i < 2; i++) {
+                do {
+                    if (RAND_bytes((u_char *) &ssrc, sizeof(ssrc)) != 1) {
+                        ssrc = (uint32_t) ngx_random();
+                    }
+                } while (ssrc == 0);
+
+                answer->tracks[i].ssrc = ssrc;
+            }
+        }
+
+        req.version = info.version;
+        req.with_viewers = (info.nviewers != 0);
+        req.tracks = answer->tracks;
+
+        rc = ngx_webrtc_registry_session_create(&req, &si);
+
+        if (rc != NGX_AGAIN) {
+            break;
+        }
+
+        if (tries == NGX_HTTP_WEBRTC_NEGOTIATE_TRIES) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "webrtc: token has %ui sessions, "
-                          "\"webrtc_max_token_sessions\" %ui",
-                          wlcf->max_token_sessions, wlcf->max_token_sessions);
+                          "webrtc stream \"%V\" changed while negotiating",
+                          stream);
 
-            out->status = NGX_HTTP_TOO_MANY_REQUESTS;
-            return ngx_http_webrtc_reason(out, "too many sessions with this "
-                                          "token, retry later");
+            out->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+            return ngx_http_webrtc_reason(out, "stream \"%V\" is changing, "
+                                          "retry", stream);
         }
     }
 
-    if (role == NGX_WEBRTC_ROLE_VIEWER) {
-        for (i = 0; i < 2; i++) {
-            do {
-                if (RAND_bytes((u_char *) &ssrc, sizeof(ssrc)) != 1) {
-                    ssrc = (uint32_t) ngx_random();
-                }
-            } while (ssrc == 0);
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "webrtc zone is full, increase \"webrtc_zone_size\"");
 
-            answer->tracks[i].ssrc = ssrc;
-        }
+        out->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        return ngx_http_webrtc_reason(out, "server is full, retry later");
     }
 
-    ngx_http_webrtc_set_peer(s, sdp);
-    ngx_memcpy(s->tracks, answer->tracks, sizeof(s->tracks));
-
-    if (role == NGX_WEBRTC_ROLE_PUBLISHER) {
-        ngx_memcpy(st->tracks, answer->tracks, sizeof(st->tracks));
-
-        /* what its SPS says is learnt from its media */
-        st->h264_label = st->tracks[1].profile_level_id;
-        st->h264_sps = 0;
+    if (rc == NGX_DECLINED) {
+        info.published = (req.refused == NGX_WEBRTC_REFUSED_PUBLISHED);
+        goto refused;
     }
 
-    ngx_memcpy(out->id, s->id, NGX_WEBRTC_ID_LEN);
-    ngx_memcpy(out->ufrag, s->ufrag, NGX_WEBRTC_UFRAG_LEN);
-    ngx_memcpy(pwd, s->pwd, NGX_WEBRTC_PWD_LEN);
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+    ngx_memcpy(out->id, si.id, NGX_WEBRTC_ID_LEN);
+    ngx_memcpy(out->ufrag, si.ufrag, NGX_WEBRTC_UFRAG_LEN);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "webrtc %s session %*s of stream \"%V\" created",
@@ -813,7 +760,7 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
 
     answer->ufrag.data = out->ufrag;
     answer->ufrag.len = NGX_WEBRTC_UFRAG_LEN;
-    answer->pwd.data = pwd;
+    answer->pwd.data = si.pwd;
     answer->pwd.len = NGX_WEBRTC_PWD_LEN;
     answer->fingerprint.data = ccf->fingerprint.data;
     answer->fingerprint.len = ccf->fingerprint.len;
@@ -834,14 +781,10 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
 
         /* no session without its answer: the stream is free again */
 
-        ngx_shmtx_lock(&shm->shpool->mutex);
+        id.data = out->id;
+        id.len = NGX_WEBRTC_ID_LEN;
 
-        s = ngx_webrtc_session_lookup(shm, out->id, NGX_WEBRTC_ID_LEN);
-        if (s) {
-            ngx_webrtc_session_close(shm, s);
-        }
-
-        ngx_shmtx_unlock(&shm->shpool->mutex);
+        (void) ngx_webrtc_registry_session_end(&id, 0, NULL, &owner);
 
         return NGX_ERROR;
     }
@@ -851,16 +794,63 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
 
     return NGX_OK;
 
-full:
+refused:
 
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+    if (role == NGX_WEBRTC_ROLE_PUBLISHER && info.published) {
+        out->status = NGX_HTTP_CONFLICT;
+        return ngx_http_webrtc_reason(out,
+                                      "stream \"%V\" is already published",
+                                      stream);
+    }
 
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "webrtc zone is full, increase \"webrtc_zone_size\"");
+    switch (req.refused) {
 
-    out->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+    case NGX_WEBRTC_REFUSED_VIEWERS:
 
-    return ngx_http_webrtc_reason(out, "server is full, retry later");
+        /* the capacity an operator measured, not the zone's */
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webrtc stream \"%V\" has %ui viewers, "
+                      "\"webrtc_max_viewers\" %ui",
+                      stream, req.count, wlcf->max_viewers);
+
+        out->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        return ngx_http_webrtc_reason(out,
+                                      "stream \"%V\" has the most "
+                                      "viewers allowed, retry later",
+                                      stream);
+
+    case NGX_WEBRTC_REFUSED_CLIENT:
+
+        /* what one client address holds, whatever its requests' rate */
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webrtc: client has %ui sessions, "
+                      "\"webrtc_max_client_sessions\" %ui",
+                      req.count, wlcf->max_client_sessions);
+
+        out->status = NGX_HTTP_TOO_MANY_REQUESTS;
+        return ngx_http_webrtc_reason(out, "too many sessions from this "
+                                      "address, retry later");
+
+    case NGX_WEBRTC_REFUSED_TOKEN:
+
+        /* and what one token holds, whatever the addresses it is used from */
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webrtc: token has %ui sessions, "
+                      "\"webrtc_max_token_sessions\" %ui",
+                      req.count, wlcf->max_token_sessions);
+
+        out->status = NGX_HTTP_TOO_MANY_REQUESTS;
+        return ngx_http_webrtc_reason(out, "too many sessions with this "
+                                      "token, retry later");
+
+    default: /* NGX_WEBRTC_REFUSED_NOT_PUBLISHED, or none yet */
+        out->status = NGX_HTTP_NOT_FOUND;
+        return ngx_http_webrtc_reason(out, "stream \"%V\" is not published",
+                                      stream);
+    }
 }
 
 
@@ -901,22 +891,19 @@ ngx_http_webrtc_client_addr(ngx_http_request_t *r, ngx_str_t *addr)
 
 
 /*
- * The bearer token of the role, which the request showed to get here, as
- * HMAC-SHA-256 with the zone's random key over the role and the token,
- * cut to NGX_WEBRTC_CLIENT_KEY_LEN bytes: the zone counts a token's
- * sessions without holding it.  NGX_DECLINED: the role needs no token.
+ * The bearer token of the role, which the request showed to get here, by
+ * its keyed hash (ngx_webrtc_registry_token_hash()): the zone counts a
+ * token's sessions without holding it.  NGX_DECLINED: the role needs no
+ * token.
  */
 
 static ngx_int_t
-ngx_http_webrtc_token_hash(ngx_http_request_t *r, ngx_pool_t *pool,
-    ngx_webrtc_shm_ctx_t *shm, ngx_uint_t role, u_char *hash)
+ngx_http_webrtc_token_hash(ngx_http_request_t *r, ngx_uint_t role,
+    u_char *hash)
 {
-    u_char                      *p;
     ngx_str_t                    token;
-    unsigned int                 len;
     ngx_http_complex_value_t    *cv;
     ngx_http_webrtc_loc_conf_t  *wlcf;
-    u_char                       md[EVP_MAX_MD_SIZE];
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
 
@@ -930,25 +917,8 @@ ngx_http_webrtc_token_hash(ngx_http_request_t *r, ngx_pool_t *pool,
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(pool, 1 + token.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    p[0] = (u_char) role;
-    ngx_memcpy(p + 1, token.data, token.len);
-
-    if (HMAC(EVP_sha256(), shm->sh->token_key, sizeof(shm->sh->token_key),
-             p, 1 + token.len, md, &len)
-        == NULL)
-    {
-        ngx_ssl_error(NGX_LOG_ALERT, r->connection->log, 0, "HMAC() failed");
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(hash, md, NGX_WEBRTC_CLIENT_KEY_LEN);
-
-    return NGX_OK;
+    return ngx_webrtc_registry_token_hash(role, &token, hash,
+                                          r->connection->log);
 }
 
 
@@ -968,27 +938,6 @@ ngx_http_webrtc_reason(ngx_http_webrtc_offer_t *out, const char *fmt, ...)
 }
 
 
-static void
-ngx_http_webrtc_set_peer(ngx_webrtc_session_t *s, ngx_webrtc_sdp_t *sdp)
-{
-    ngx_webrtc_sdp_transport_t  *t;
-
-    t = &sdp->ice;
-
-    s->remote_ufrag_len = t->ufrag.len;
-    ngx_memcpy(s->remote_ufrag, t->ufrag.data, t->ufrag.len);
-    s->remote_pwd_len = t->pwd.len;
-    ngx_memcpy(s->remote_pwd, t->pwd.data, t->pwd.len);
-
-    if (sdp->fragment) {
-        return;
-    }
-
-    s->nfingerprints = t->nfingerprints;
-    ngx_memcpy(s->fingerprints, t->fingerprints, sizeof(s->fingerprints));
-}
-
-
 /*
  * RFC 9725, 4.3: trickle candidates (204) and, with "If-Match: *",
  * an ICE restart answered with the server's new credentials (200)
@@ -1002,21 +951,11 @@ ngx_http_webrtc_patch(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
     size_t                       len;
     u_char                      *buf;
     ngx_str_t                   *if_match;
-    ngx_uint_t                   restart;
+    ngx_uint_t                   restart, same;
     ngx_webrtc_sdp_t            *sdp;
-    ngx_webrtc_session_t        *s;
     ngx_webrtc_answer_t         *answer;
-    ngx_webrtc_shm_ctx_t        *shm;
-    ngx_webrtc_core_conf_t      *ccf;
+    ngx_webrtc_session_info_t    si;
     ngx_http_webrtc_loc_conf_t  *wlcf;
-    u_char                       ufrag[NGX_WEBRTC_UFRAG_LEN];
-    u_char                       pwd[NGX_WEBRTC_PWD_LEN];
-    u_char                       mid[NGX_WEBRTC_SDP_MID_LEN];
-    size_t                       mid_len;
-
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
 
     if_match = r->headers_in.if_match ? &r->headers_in.if_match->value : NULL;
     /* RFC 9110 has a bare *, the WHIP and WHEP examples a quoted one */
@@ -1042,72 +981,60 @@ ngx_http_webrtc_patch(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
                                      "bad sdpfrag: %s", sdp->error);
     }
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
 
-    s = ngx_http_webrtc_find(r, shm, ctx);
-
-    if (s == NULL) {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
+    if (ngx_webrtc_registry_session_find(&ctx->id, wlcf->role, &ctx->stream,
+                                         &si)
+        != NGX_OK)
+    {
         return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND,
                                      "no such session");
     }
 
     if (if_match && !restart
         && (if_match->len != NGX_WEBRTC_UFRAG_LEN + 2
-            || ngx_strncmp(if_match->data + 1, s->ufrag,
+            || ngx_strncmp(if_match->data + 1, si.ufrag,
                            NGX_WEBRTC_UFRAG_LEN) != 0))
     {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
         return ngx_http_webrtc_error(r, NGX_HTTP_PRECONDITION_FAILED,
                                      "If-Match does not match the "
                                      "session's ETag");
     }
 
+    same = (sdp->ice.ufrag.len == si.remote_ufrag_len
+            && ngx_strncmp(sdp->ice.ufrag.data, si.remote_ufrag,
+                           si.remote_ufrag_len) == 0);
+
     if (!restart) {
         /* RFC 8840, 4.4: candidates of another ICE generation */
 
-        if (sdp->ice.ufrag.len != s->remote_ufrag_len
-            || ngx_strncmp(sdp->ice.ufrag.data, s->remote_ufrag,
-                           s->remote_ufrag_len) != 0)
-        {
-            ngx_shmtx_unlock(&shm->shpool->mutex);
+        if (!same) {
             return ngx_http_webrtc_error(r, NGX_HTTP_WEBRTC_UNPROCESSABLE,
                                          "sdpfrag ice-ufrag does not match "
                                          "the session");
         }
-
-        ngx_shmtx_unlock(&shm->shpool->mutex);
 
         /* ICE lite: the full agent's checks bring its addresses */
 
         return ngx_http_webrtc_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL, 0);
     }
 
-    if (sdp->ice.ufrag.len == s->remote_ufrag_len
-        && ngx_strncmp(sdp->ice.ufrag.data, s->remote_ufrag,
-                       s->remote_ufrag_len) == 0)
-    {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
+    if (same) {
         return ngx_http_webrtc_error(r, NGX_HTTP_BAD_REQUEST,
                                      "ICE restart needs a new ice-ufrag");
     }
 
-    if (ngx_webrtc_session_new_ufrag(shm, s) != NGX_OK) {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_webrtc_registry_ice_restart(&ctx->id, wlcf->role, &ctx->stream,
+                                         &sdp->ice.ufrag, &sdp->ice.pwd, &si);
+
+    if (rc == NGX_ABORT) {
+        return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND,
+                                     "no such session");
     }
 
-    ngx_http_webrtc_set_peer(s, sdp);
-    s->restarts++;
-
-    ngx_memcpy(ufrag, s->ufrag, NGX_WEBRTC_UFRAG_LEN);
-    ngx_memcpy(pwd, s->pwd, NGX_WEBRTC_PWD_LEN);
-
-    mid_len = s->tracks[0].kind ? s->tracks[0].mid_len : s->tracks[1].mid_len;
-    ngx_memcpy(mid, s->tracks[0].kind ? s->tracks[0].mid : s->tracks[1].mid,
-               mid_len);
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "webrtc session %V ICE restart", &ctx->id);
@@ -1119,20 +1046,20 @@ ngx_http_webrtc_patch(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    answer->ufrag.data = ufrag;
+    answer->ufrag.data = si.ufrag;
     answer->ufrag.len = NGX_WEBRTC_UFRAG_LEN;
-    answer->pwd.data = pwd;
+    answer->pwd.data = si.pwd;
     answer->pwd.len = NGX_WEBRTC_PWD_LEN;
     answer->candidates = wlcf->candidates->elts;
     answer->ncandidates = wlcf->candidates->nelts;
 
     len = ngx_webrtc_sdp_write_fragment(buf, NGX_HTTP_WEBRTC_ANSWER_SIZE,
-                                        answer, mid, mid_len);
+                                        answer, si.mid, si.mid_len);
     if (len == 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_webrtc_etag(r, ufrag) != NGX_OK) {
+    if (ngx_http_webrtc_etag(r, si.ufrag) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1144,34 +1071,21 @@ ngx_http_webrtc_patch(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
 static ngx_int_t
 ngx_http_webrtc_delete(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx)
 {
-    ngx_int_t                slot;
-    ngx_pid_t                pid;
-    ngx_webrtc_session_t    *s;
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
+    ngx_webrtc_owner_t           owner;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
 
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    s = ngx_http_webrtc_find(r, shm, ctx);
-
-    if (s == NULL) {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
+    if (ngx_webrtc_registry_session_end(&ctx->id, wlcf->role, &ctx->stream,
+                                        &owner)
+        != NGX_OK)
+    {
         return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND,
                                      "no such session");
     }
 
-    slot = s->owner_slot;
-    pid = s->owner_pid;
-
-    ngx_webrtc_session_close(shm, s);
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
-
     /* the worker serving its media closes it at once */
-    ngx_webrtc_relay_close(slot, pid, ctx->id.data,
+    ngx_webrtc_relay_close(owner.slot, owner.pid, owner.id,
                            NGX_WEBRTC_CLOSE_DELETED);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -1179,32 +1093,6 @@ ngx_http_webrtc_delete(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx)
                   &ctx->id, &ctx->stream);
 
     return ngx_http_webrtc_send(r, NGX_HTTP_OK, NULL, NULL, 0);
-}
-
-
-/* the session of this URL, of this location's kind; the zone is locked */
-
-static ngx_webrtc_session_t *
-ngx_http_webrtc_find(ngx_http_request_t *r, ngx_webrtc_shm_ctx_t *shm,
-    ngx_http_webrtc_ctx_t *ctx)
-{
-    ngx_webrtc_session_t        *s;
-    ngx_http_webrtc_loc_conf_t  *wlcf;
-
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
-
-    s = ngx_webrtc_session_lookup(shm, ctx->id.data, ctx->id.len);
-
-    if (s == NULL
-        || s->role != wlcf->role
-        || s->stream->node.str.len != ctx->stream.len
-        || ngx_strncmp(s->stream->name, ctx->stream.data, ctx->stream.len)
-           != 0)
-    {
-        return NULL;
-    }
-
-    return s;
 }
 
 
@@ -1581,12 +1469,10 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
     u_char                     *p, *end, *buf;
     size_t                      size;
     ngx_str_t                   name;
-    ngx_uint_t                  first, i, k, nworkers, profile;
+    ngx_uint_t                  first, i, k, profile;
     ngx_core_conf_t            *cf;
-    ngx_rbtree_node_t          *node, *root, *sentinel;
-    ngx_webrtc_stream_t        *st;
-    ngx_webrtc_shm_ctx_t       *shm;
-    ngx_webrtc_core_conf_t     *ccf;
+    ngx_webrtc_snapshot_t       snap;
+    ngx_webrtc_stream_stat_t   *st;
     ngx_webrtc_worker_stats_t  *ws;
     ngx_atomic_uint_t           delay[NGX_WEBRTC_DELAY_BUCKETS + 1];
 
@@ -1614,17 +1500,17 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
                                      "bad stream name");
     }
 
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
-
     cf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
                                           ngx_core_module);
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
     /* the workers of this configuration; a reload with fewer leaves slots */
 
-    nworkers = ngx_min(shm->sh->nworkers, (ngx_uint_t) cf->worker_processes);
+    if (ngx_webrtc_registry_snapshot(r->pool, &name,
+                                     (ngx_uint_t) cf->worker_processes, &snap)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     size = sizeof("{\"streams\":[],\"workers\":[],\"forwarding\":{"
                   "\"packets\":,\"delay_us\":{\"p50\":,\"p90\":,\"p99\":,"
@@ -1632,7 +1518,7 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
            + 5 * NGX_INT64_LEN
            + NGX_WEBRTC_DELAY_BUCKETS * (NGX_INT_T_LEN + 1)
            + (NGX_WEBRTC_DELAY_BUCKETS + 1) * (NGX_ATOMIC_T_LEN + 1)
-           + shm->sh->nstreams
+           + snap.nstreams
              * (sizeof("{\"name\":\"\",\"live\":false,\"viewers\":,"
                        "\"uptime\":,\"packets_in\":,\"bytes_in\":,"
                        "\"packets_lost\":,\"bitrate_in\":,"
@@ -1642,7 +1528,7 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
                 + NGX_WEBRTC_STREAM_LEN + NGX_INT_T_LEN + NGX_TIME_T_LEN
                 + 4 * NGX_INT64_LEN
                 + 2 * sizeof("predictive high 4:4:4"))
-           + nworkers
+           + snap.nworkers
              * (sizeof("{\"worker\":,\"pid\":,\"publishers\":,\"viewers\":,"
                        "\"packets_in\":,\"bytes_in\":,\"packets_out\":,"
                        "\"bytes_out\":,\"dropped_out\":,"
@@ -1651,69 +1537,50 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
 
     buf = ngx_pnalloc(r->pool, size);
     if (buf == NULL) {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     p = ngx_cpymem(buf, "{\"streams\":[", sizeof("{\"streams\":[") - 1);
     end = buf + size;
-    first = 1;
 
-    root = shm->sh->streams.root;
-    sentinel = shm->sh->streams.sentinel;
+    for (i = 0; i < snap.nstreams; i++) {
+        st = &snap.streams[i];
 
-    if (root != sentinel) {
-        for (node = ngx_rbtree_min(root, sentinel);
-             node;
-             node = ngx_rbtree_next(&shm->sh->streams, node))
-        {
-            st = (ngx_webrtc_stream_t *) node;
+        p = ngx_slprintf(p, end, "%s{\"name\":\"%V\",\"live\":%s,"
+                         "\"viewers\":%ui,\"uptime\":%T,"
+                         "\"packets_in\":%uL,\"bytes_in\":%uL,"
+                         "\"packets_lost\":%uL,\"bitrate_in\":%uL",
+                         i ? "," : "", &st->name,
+                         st->live ? "true" : "false",
+                         st->nviewers, ngx_time() - st->created,
+                         st->packets_in, st->bytes_in, st->packets_lost,
+                         st->bitrate_in);
 
-            if (name.len && (name.len != st->node.str.len
-                             || ngx_strncmp(name.data, st->name, name.len)
-                                != 0))
-            {
-                continue;
-            }
+        /* H.264: what the publisher's SPS says, and what its offer did */
 
-            p = ngx_slprintf(p, end, "%s{\"name\":\"%V\",\"live\":%s,"
-                             "\"viewers\":%ui,\"uptime\":%T,"
-                             "\"packets_in\":%uL,\"bytes_in\":%uL,"
-                             "\"packets_lost\":%uL,\"bitrate_in\":%uL",
-                             first ? "" : ",", &st->node.str,
-                             st->publisher ? "true" : "false",
-                             st->nviewers, ngx_time() - st->created,
-                             st->packets_in, st->bytes_in, st->packets_lost,
-                             st->publisher ? st->bitrate_in : (uint64_t) 0);
-            first = 0;
+        if (st->h264) {
+            if (st->h264_sps) {
+                profile = ngx_webrtc_h264_profile(st->h264_sps);
 
-            /* H.264: what the publisher's SPS says, and what its offer did */
-
-            if (st->tracks[1].codec == NGX_WEBRTC_CODEC_H264) {
-                if (st->h264_sps) {
-                    profile = ngx_webrtc_h264_profile(st->h264_sps);
-
-                    p = ngx_slprintf(p, end,
-                                     ",\"h264_profile_level_id\":\"%06xD\","
-                                     "\"h264_profile\":\"%s\"",
-                                     st->h264_sps,
-                                     ngx_webrtc_h264_profile_name(profile));
-
-                } else {
-                    p = ngx_slprintf(p, end,
-                                     ",\"h264_profile_level_id\":null");
-                }
-
-                profile = ngx_webrtc_h264_profile(st->h264_label);
-
-                p = ngx_slprintf(p, end, ",\"h264_label\":\"%06xD\","
-                                 "\"h264_label_profile\":\"%s\"",
-                                 st->h264_label,
+                p = ngx_slprintf(p, end,
+                                 ",\"h264_profile_level_id\":\"%06xD\","
+                                 "\"h264_profile\":\"%s\"",
+                                 st->h264_sps,
                                  ngx_webrtc_h264_profile_name(profile));
+
+            } else {
+                p = ngx_slprintf(p, end, ",\"h264_profile_level_id\":null");
             }
 
-            p = ngx_slprintf(p, end, "}");
+            profile = ngx_webrtc_h264_profile(st->h264_label);
+
+            p = ngx_slprintf(p, end, ",\"h264_label\":\"%06xD\","
+                             "\"h264_label_profile\":\"%s\"",
+                             st->h264_label,
+                             ngx_webrtc_h264_profile_name(profile));
         }
+
+        p = ngx_slprintf(p, end, "}");
     }
 
     p = ngx_slprintf(p, end, "],\"workers\":[");
@@ -1722,8 +1589,8 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
 
     first = 1;
 
-    for (i = 0; i < nworkers; i++) {
-        ws = &shm->sh->workers[i];
+    for (i = 0; i < snap.nworkers; i++) {
+        ws = &snap.workers[i];
 
         if (ws->pid == 0) {
             /* not started: master_process off, or no stream server */
@@ -1753,8 +1620,6 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
             delay[k] += ws->delay[k];
         }
     }
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
 
     p = ngx_http_webrtc_status_delay(p, end, delay);
 

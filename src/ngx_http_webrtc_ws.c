@@ -1240,9 +1240,7 @@ static void
 ngx_http_webrtc_ws_tick(ngx_event_t *ev)
 {
     ngx_int_t                  live, viewers;
-    ngx_webrtc_stream_t       *st;
-    ngx_webrtc_shm_ctx_t      *shm;
-    ngx_webrtc_core_conf_t    *ccf;
+    ngx_webrtc_stream_info_t   info;
     ngx_http_webrtc_ws_ctx_t  *ctx;
 
     ctx = ev->data;
@@ -1276,16 +1274,10 @@ ngx_http_webrtc_ws_tick(ngx_event_t *ev)
     }
 
     if (ctx->session) {
-        ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-        shm = ccf->shm_zone->data;
+        (void) ngx_webrtc_registry_stream_info(&ctx->stream, &info);
 
-        ngx_shmtx_lock(&shm->shpool->mutex);
-
-        st = ngx_webrtc_stream_lookup(shm, &ctx->stream);
-        live = (st && st->publisher) ? 1 : 0;
-        viewers = st ? (ngx_int_t) st->nviewers : 0;
-
-        ngx_shmtx_unlock(&shm->shpool->mutex);
+        live = info.published;
+        viewers = (ngx_int_t) info.nviewers;
 
         if (ctx->role == NGX_WEBRTC_ROLE_VIEWER && live != ctx->live) {
             ctx->live = live;

@@ -29,6 +29,7 @@
 
 #define NGX_STREAM_WEBRTC_SWEEP_INTERVAL  1000
 #define NGX_STREAM_WEBRTC_SWEEP_MAX       64
+#define NGX_STREAM_WEBRTC_SWEEP_BATCH     256
 
 /* an address that is not a session's media path, without a check */
 #define NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT 5000
@@ -83,10 +84,7 @@ static void ngx_stream_webrtc_set_remote_path(ngx_webrtc_peer_t *peer,
 static void ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path,
     ngx_connection_t *c);
 static ngx_int_t ngx_stream_webrtc_consent_left(ngx_stream_webrtc_ctx_t *ctx);
-static ngx_int_t ngx_stream_webrtc_count(ngx_stream_webrtc_ctx_t *ctx,
-    ngx_webrtc_session_t *s);
-static void ngx_stream_webrtc_uncount(ngx_stream_webrtc_ctx_t *ctx,
-    ngx_webrtc_shm_ctx_t *shm);
+static void ngx_stream_webrtc_uncount(ngx_stream_webrtc_ctx_t *ctx);
 static void ngx_stream_webrtc_cleanup(void *data);
 static void ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer,
     ngx_uint_t established);
@@ -362,23 +360,23 @@ ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
 static void
 ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
 {
-    size_t                    outlen;
-    ngx_int_t                 rc;
-    ngx_connection_t         *c;
-    ngx_webrtc_session_t     *s;
-    ngx_webrtc_shm_ctx_t     *shm;
-    ngx_webrtc_core_conf_t   *ccf;
-    ngx_webrtc_ice_result_t   res;
-    u_char                    out[512];
+    size_t                         outlen;
+    ngx_int_t                      rc;
+    ngx_connection_t              *c;
+    ngx_pool_cleanup_t            *cln;
+    ngx_webrtc_check_t             chk;
+    ngx_webrtc_core_conf_t        *ccf;
+    ngx_webrtc_ice_result_t        res;
+    ngx_stream_webrtc_srv_conf_t  *wscf;
+    u_char                         out[512];
 
     c = ctx->session->connection;
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
 
     outlen = sizeof(out);
 
-    rc = ngx_webrtc_ice_process(shm, c->log, p, len, c->sockaddr,
-                                c->socklen, out, &outlen, &res);
+    rc = ngx_webrtc_ice_process(c->log, p, len, c->sockaddr, c->socklen, out,
+                                &outlen, &res);
 
     if (rc == NGX_ABORT && outlen) {
         ngx_stream_webrtc_send(c, out, outlen);
@@ -408,8 +406,6 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
         return;
     }
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
     if (ctx->valid && ngx_memcmp(ctx->id, res.id, NGX_WEBRTC_ID_LEN) != 0) {
 
         /* another session from the same address: the old one leaves it */
@@ -423,60 +419,38 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
         ctx->forward = -1;
         ctx->candidate = 0;
 
-        ngx_stream_webrtc_uncount(ctx, shm);
+        ngx_stream_webrtc_uncount(ctx);
     }
 
     ctx->valid = 1;
     ngx_memcpy(ctx->id, res.id, NGX_WEBRTC_ID_LEN);
 
-    /* consent freshness, RFC 7675 */
+    /* the address is uncounted when its connection goes */
 
-    s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
-
-    if (s && s->owner_pid && s->owner_pid != ngx_pid
-        && kill(s->owner_pid, 0) == -1)
-    {
-        /* the worker with its DTLS state exited: the client reconnects */
-
-        ngx_webrtc_session_close(shm, s);
-        s = NULL;
-
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "webrtc session %*s closed: its worker exited",
-                      (size_t) NGX_WEBRTC_ID_LEN, ctx->id);
-    }
-
-    /*
-     * a session kept half-open by checks alone: one that has not finished
-     * DTLS within webrtc_handshake_timeout of its offer is closed
-     */
-
-    if (s && !s->established
-        && ngx_time() - s->created >= ccf->handshake_timeout)
-    {
-        if (s->expires > ngx_time()) {
-            ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                          "webrtc session %*s: no DTLS handshake within "
-                          "%T s, closing",
-                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id,
-                          ccf->handshake_timeout);
-
-            ngx_webrtc_session_expire(shm, s, ngx_time());
+    if (!ctx->cleanup) {
+        cln = ngx_pool_cleanup_add(c->pool, 0);
+        if (cln == NULL) {
+            return;
         }
 
-        ngx_shmtx_unlock(&shm->shpool->mutex);
-
-        ctx->forward = -1;
-
-        if (!c->read->timer_set) {
-            ngx_add_timer(c->read, NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT);
-        }
-
-        return;
+        cln->handler = ngx_stream_webrtc_cleanup;
+        cln->data = ctx;
+        ctx->cleanup = 1;
     }
 
-    if (s && ngx_stream_webrtc_count(ctx, s) != NGX_OK) {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
+    wscf = ngx_stream_get_module_srv_conf(ctx->session,
+                                          ngx_stream_webrtc_module);
+
+    chk.counted = ctx->counted;
+    chk.max_addresses = wscf->max_addresses;
+    chk.consent = ngx_time() + ccf->consent_timeout;    /* RFC 7675 */
+    chk.handshake_timeout = ccf->handshake_timeout;
+
+    rc = ngx_webrtc_registry_check(ctx->id, &chk);
+
+    ctx->counted = chk.counted;
+
+    if (rc == NGX_DECLINED) {
 
         /* unanswered: the peer does not take the address for a path */
 
@@ -484,8 +458,7 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
             ngx_log_error(NGX_LOG_INFO, c->log, 0,
                           "webrtc session %*s: more than %ui addresses, "
                           "check ignored",
-                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id,
-                          s->naddrs);
+                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id, chk.naddrs);
         }
 
         ctx->valid = 0;
@@ -493,14 +466,24 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
         return;
     }
 
-    if (s) {
-        ngx_webrtc_session_touch(shm, s, ngx_time() + ccf->consent_timeout);
-    }
+    if (rc != NGX_OK) {
 
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+        if (chk.owner_exited) {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "webrtc session %*s closed: its worker exited",
+                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id);
+        }
 
-    if (s == NULL) {
-        /* ended since the check was validated */
+        if (chk.expired) {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "webrtc session %*s: no DTLS handshake within "
+                          "%T s, closing",
+                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id,
+                          ccf->handshake_timeout);
+        }
+
+        /* ended since the check was validated, or ending */
+
         ctx->forward = -1;
 
         if (!c->read->timer_set) {
@@ -531,70 +514,16 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
 }
 
 
-/*
- * Counts the address in its session's, under the zone's lock: one
- * session holds at most webrtc_max_addresses nginx UDP connections, so
- * valid checks from many ports (the session's own credentials suffice)
- * cannot take all of worker_connections
- */
-
-static ngx_int_t
-ngx_stream_webrtc_count(ngx_stream_webrtc_ctx_t *ctx, ngx_webrtc_session_t *s)
-{
-    ngx_connection_t              *c;
-    ngx_pool_cleanup_t            *cln;
-    ngx_stream_webrtc_srv_conf_t  *wscf;
-
-    if (ctx->counted) {
-        return NGX_OK;
-    }
-
-    wscf = ngx_stream_get_module_srv_conf(ctx->session,
-                                          ngx_stream_webrtc_module);
-
-    if (s->naddrs >= wscf->max_addresses) {
-        return NGX_DECLINED;
-    }
-
-    if (!ctx->cleanup) {
-        c = ctx->session->connection;
-
-        cln = ngx_pool_cleanup_add(c->pool, 0);
-        if (cln == NULL) {
-            return NGX_ERROR;
-        }
-
-        cln->handler = ngx_stream_webrtc_cleanup;
-        cln->data = ctx;
-        ctx->cleanup = 1;
-    }
-
-    s->naddrs++;
-    ctx->counted = 1;
-
-    return NGX_OK;
-}
-
-
-/* with the zone's lock held */
-
 static void
-ngx_stream_webrtc_uncount(ngx_stream_webrtc_ctx_t *ctx,
-    ngx_webrtc_shm_ctx_t *shm)
+ngx_stream_webrtc_uncount(ngx_stream_webrtc_ctx_t *ctx)
 {
-    ngx_webrtc_session_t  *s;
-
     if (!ctx->counted) {
         return;
     }
 
     ctx->counted = 0;
 
-    s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
-
-    if (s && s->naddrs) {
-        s->naddrs--;
-    }
+    ngx_webrtc_registry_uncount(ctx->id);
 }
 
 
@@ -603,19 +532,7 @@ ngx_stream_webrtc_cleanup(void *data)
 {
     ngx_stream_webrtc_ctx_t *ctx = data;
 
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
-
-    if (!ctx->counted) {
-        return;
-    }
-
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
-
-    ngx_shmtx_lock(&shm->shpool->mutex);
-    ngx_stream_webrtc_uncount(ctx, shm);
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+    ngx_stream_webrtc_uncount(ctx);
 }
 
 
@@ -733,26 +650,13 @@ ngx_webrtc_peer_forwarded(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
 static void
 ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer, ngx_uint_t established)
 {
-    ngx_webrtc_session_t    *s;
-    ngx_webrtc_shm_ctx_t    *shm;
     ngx_webrtc_core_conf_t  *ccf;
 
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    s = ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN);
-
-    if (s) {
-        ngx_webrtc_session_touch(shm, s, ngx_time() + ccf->consent_timeout);
-
-        if (established) {
-            s->established = 1;
-        }
-    }
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+    (void) ngx_webrtc_registry_touch(peer->id,
+                                     ngx_time() + ccf->consent_timeout,
+                                     established);
 }
 
 
@@ -947,14 +851,11 @@ static ngx_int_t
 ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
 {
     uint32_t                  ssrc;
-    ngx_pid_t                 pid;
-    ngx_uint_t                established;
+    ngx_int_t                 rc;
     ngx_pool_t               *pool;
     ngx_connection_t         *c;
     ngx_webrtc_peer_t        *peer;
-    ngx_webrtc_session_t     *s;
-    ngx_webrtc_shm_ctx_t     *shm;
-    ngx_webrtc_core_conf_t   *ccf;
+    ngx_webrtc_claim_t        claim;
     ngx_webrtc_path_t         path;
     ngx_stream_webrtc_ctx_t  *octx;
 
@@ -1029,9 +930,6 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
         return NGX_OK;
     }
 
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
-
     /*
      * not the connection's log: a peer outlives the connection it was
      * nominated on (its path moves, or another session takes the
@@ -1060,60 +958,50 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
 
     peer->pool = pool;
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
+    rc = ngx_webrtc_registry_claim(ctx->id, &claim);
 
-    s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
-
-    if (s == NULL) {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
+    if (rc == NGX_ABORT) {
         ngx_destroy_pool(pool);
         return NGX_DECLINED;
     }
 
-    if (s->owner_pid && s->owner_pid != ngx_pid) {
+    if (rc == NGX_BUSY) {
+        ngx_destroy_pool(pool);
 
-        if (!check && kill(s->owner_pid, 0) == 0) {
+        if (!check) {
             /* as above: DTLS does not move a path another worker has */
-            ngx_shmtx_unlock(&shm->shpool->mutex);
-            ngx_destroy_pool(pool);
             return NGX_DECLINED;
         }
 
-        if (kill(s->owner_pid, 0) == 0) {
-            ctx->forward = s->owner_slot;
-            established = s->established;
-            pid = s->owner_pid;
-            ngx_shmtx_unlock(&shm->shpool->mutex);
-            ngx_destroy_pool(pool);
+        ctx->forward = claim.owner.slot;
 
-            /*
-             * the worker with the session's DTLS and SRTP state sends to
-             * this address from its own socket (once SRTP from it
-             * authenticates, if the session has keys); what arrives here
-             * is passed to it
-             */
+        /*
+         * the worker with the session's DTLS and SRTP state sends to
+         * this address from its own socket (once SRTP from it
+         * authenticates, if the session has keys); what arrives here
+         * is passed to it
+         */
 
-            ngx_stream_webrtc_path_from(&path, c);
-            ngx_webrtc_relay_path(ctx->forward, ctx->id, &path);
+        ngx_stream_webrtc_path_from(&path, c);
+        ngx_webrtc_relay_path(ctx->forward, ctx->id, &path);
 
-            ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                          established
-                          ? "webrtc session %*s: nominated an address of "
-                            "worker %P's session"
-                          : "webrtc session %*s: media path moved to an "
-                            "address of worker %P's session",
-                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id, pid);
-            return NGX_DECLINED;
-        }
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      claim.established
+                      ? "webrtc session %*s: nominated an address of "
+                        "worker %P's session"
+                      : "webrtc session %*s: media path moved to an "
+                        "address of worker %P's session",
+                      (size_t) NGX_WEBRTC_ID_LEN, ctx->id, claim.owner.pid);
+        return NGX_DECLINED;
+    }
+
+    if (rc == NGX_DONE) {
+        ngx_destroy_pool(pool);
 
         /*
          * its worker exited with the DTLS state: the session is closed,
          * its checks fail, and the client reconnects
          */
-
-        ngx_webrtc_session_close(shm, s);
-        ngx_shmtx_unlock(&shm->shpool->mutex);
-        ngx_destroy_pool(pool);
 
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "webrtc session %*s closed: its worker exited",
@@ -1125,19 +1013,16 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
         return NGX_DECLINED;
     }
 
-    s->owner_pid = ngx_pid;
-    s->owner_slot = ngx_worker;
-
-    ngx_memcpy(peer->id, s->id, NGX_WEBRTC_ID_LEN);
-    peer->role = s->role;
-    peer->stream = s->stream;
-    peer->stream_gen = s->stream->gen;
-    ngx_memcpy(peer->tracks, s->tracks, sizeof(peer->tracks));
-    peer->nfingerprints = s->nfingerprints;
-    ngx_memcpy(peer->fingerprints, s->fingerprints,
+    ngx_memcpy(peer->id, ctx->id, NGX_WEBRTC_ID_LEN);
+    peer->role = claim.role;
+    peer->stream = claim.stream;
+    peer->stream_gen = claim.stream_gen;
+    peer->stream_name_len = claim.stream_name_len;
+    ngx_memcpy(peer->stream_name, claim.stream_name, claim.stream_name_len);
+    ngx_memcpy(peer->tracks, claim.tracks, sizeof(peer->tracks));
+    peer->nfingerprints = claim.nfingerprints;
+    ngx_memcpy(peer->fingerprints, claim.fingerprints,
                sizeof(peer->fingerprints));
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
 
     ngx_stream_webrtc_set_path(peer, c);
 
@@ -1437,20 +1322,11 @@ ngx_stream_webrtc_set_remote_path(ngx_webrtc_peer_t *peer,
 static ngx_int_t
 ngx_stream_webrtc_consent_left(ngx_stream_webrtc_ctx_t *ctx)
 {
-    time_t                   left;
-    ngx_webrtc_session_t    *s;
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
+    time_t  deadline, left;
 
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
+    (void) ngx_webrtc_registry_consent(ctx->id, &deadline);
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    s = ngx_webrtc_session_lookup(shm, ctx->id, NGX_WEBRTC_ID_LEN);
-    left = s ? s->expires - ngx_time() : 0;
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+    left = deadline - ngx_time();
 
     if (left <= 0) {
         return NGX_DECLINED;
@@ -1485,9 +1361,6 @@ ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 void
 ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason)
 {
-    ngx_webrtc_session_t     *s;
-    ngx_webrtc_shm_ctx_t     *shm;
-    ngx_webrtc_core_conf_t   *ccf;
     ngx_stream_webrtc_ctx_t  *ctx;
 
     if (peer->closed) {
@@ -1510,18 +1383,7 @@ ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason)
     ngx_webrtc_dtls_free(peer);
     ngx_webrtc_srtp_free(peer);
 
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
-
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    s = ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN);
-
-    if (s && s->owner_pid == ngx_pid) {
-        ngx_webrtc_session_close(shm, s);
-    }
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+    (void) ngx_webrtc_registry_close(peer->id);
 
     if (peer->connection) {
         ctx = ngx_stream_get_module_ctx(
@@ -1611,12 +1473,13 @@ ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx)
 static void
 ngx_stream_webrtc_sweep_handler(ngx_event_t *ev)
 {
-    ngx_uint_t                i, n;
-    ngx_str_node_t           *sn;
-    ngx_rbtree_node_t        *node, *root, *sentinel;
-    ngx_webrtc_peer_t        *peer, *stale[NGX_STREAM_WEBRTC_SWEEP_MAX];
-    ngx_webrtc_shm_ctx_t     *shm;
-    ngx_webrtc_core_conf_t   *ccf;
+    u_char              *ids[NGX_STREAM_WEBRTC_SWEEP_BATCH];
+    u_char               exist[NGX_STREAM_WEBRTC_SWEEP_BATCH];
+    ngx_uint_t           i, k, n;
+    ngx_str_node_t      *sn;
+    ngx_rbtree_node_t   *node, *root, *sentinel;
+    ngx_webrtc_peer_t   *peer, *stale[NGX_STREAM_WEBRTC_SWEEP_MAX];
+    ngx_webrtc_peer_t   *batch[NGX_STREAM_WEBRTC_SWEEP_BATCH];
 
     if (ngx_exiting) {
         return;
@@ -1631,37 +1494,44 @@ ngx_stream_webrtc_sweep_handler(ngx_event_t *ev)
         return;
     }
 
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
-
     n = 0;
+    node = ngx_rbtree_min(root, sentinel);
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
+    while (node) {
 
-    for (node = ngx_rbtree_min(root, sentinel);
-         node;
-         node = ngx_rbtree_next(&ngx_webrtc_peers, node))
-    {
-        sn = (ngx_str_node_t *) node;
-        peer = (ngx_webrtc_peer_t *)
-                   ((u_char *) sn - offsetof(ngx_webrtc_peer_t, node));
+        /* looked up in the zone in batches, under one lock each */
 
-        if (ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN)) {
-            peer->zone_missing = 0;
-            continue;
+        for (k = 0;
+             node && k < NGX_STREAM_WEBRTC_SWEEP_BATCH;
+             node = ngx_rbtree_next(&ngx_webrtc_peers, node))
+        {
+            sn = (ngx_str_node_t *) node;
+            batch[k] = (ngx_webrtc_peer_t *)
+                           ((u_char *) sn - offsetof(ngx_webrtc_peer_t, node));
+            ids[k] = batch[k]->id;
+            k++;
         }
 
-        if (!peer->zone_missing) {
-            peer->zone_missing = 1;
-            continue;
-        }
+        ngx_webrtc_registry_exist(ids, k, exist);
 
-        if (n < NGX_STREAM_WEBRTC_SWEEP_MAX) {
-            stale[n++] = peer;
+        for (i = 0; i < k; i++) {
+            peer = batch[i];
+
+            if (exist[i]) {
+                peer->zone_missing = 0;
+                continue;
+            }
+
+            if (!peer->zone_missing) {
+                peer->zone_missing = 1;
+                continue;
+            }
+
+            if (n < NGX_STREAM_WEBRTC_SWEEP_MAX) {
+                stale[n++] = peer;
+            }
         }
     }
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
 
     /* the rest, if any, at the next sweep */
 

@@ -187,7 +187,6 @@ ngx_webrtc_core_init_conf(ngx_cycle_t *cycle, void *conf)
 ngx_int_t
 ngx_webrtc_core_use(ngx_conf_t *cf)
 {
-    ngx_webrtc_shm_ctx_t    *ctx;
     ngx_webrtc_core_conf_t  *ccf;
 
     ccf = ngx_webrtc_core_conf(cf->cycle);
@@ -196,23 +195,11 @@ ngx_webrtc_core_use(ngx_conf_t *cf)
         return NGX_OK;
     }
 
-    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_webrtc_shm_ctx_t));
-    if (ctx == NULL) {
-        return NGX_ERROR;
-    }
-
     /* the size is set by ngx_webrtc_core_init_conf() */
 
-    ccf->shm_zone = ngx_shared_memory_add(cf, &ngx_webrtc_zone_name, 0,
-                                          &ngx_webrtc_core_module);
-    if (ccf->shm_zone == NULL) {
-        return NGX_ERROR;
-    }
-
-    ccf->shm_zone->init = ngx_webrtc_shm_init_zone;
-    ccf->shm_zone->data = ctx;
-
-    return NGX_OK;
+    return ngx_webrtc_registry_add_zone(cf, &ngx_webrtc_zone_name,
+                                        &ngx_webrtc_core_module,
+                                        &ccf->shm_zone);
 }
 
 
@@ -464,17 +451,10 @@ ngx_webrtc_core_init_process(ngx_cycle_t *cycle)
 static void
 ngx_webrtc_core_expire_handler(ngx_event_t *ev)
 {
-    ngx_uint_t               i, n;
-    ngx_webrtc_shm_ctx_t    *ctx;
-    ngx_webrtc_owner_t       owners[NGX_WEBRTC_EXPIRE_OWNERS];
-    ngx_webrtc_core_conf_t  *ccf;
+    ngx_uint_t          i, n;
+    ngx_webrtc_owner_t  owners[NGX_WEBRTC_EXPIRE_OWNERS];
 
-    ccf = ev->data;
-    ctx = ccf->shm_zone->data;
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-    (void) ngx_webrtc_shm_expire(ctx, ngx_time(), ev->log, owners, &n);
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    (void) ngx_webrtc_registry_expire(ngx_time(), ev->log, owners, &n);
 
     /* a worker still serving a session the zone no longer has stops */
 

@@ -20,7 +20,6 @@
 
 
 typedef struct {
-    ngx_webrtc_shm_ctx_t         *shm;
     ngx_webrtc_ice_result_t      *result;
     u_char                        pwd[NGX_WEBRTC_PWD_LEN];
 } ngx_webrtc_ice_validate_ctx_t;
@@ -52,9 +51,9 @@ static const uint16_t  ngx_webrtc_ice_attrs[] = {
  */
 
 ngx_int_t
-ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
-    u_char *in, size_t len, struct sockaddr *sa, socklen_t socklen,
-    u_char *out, size_t *outlen, ngx_webrtc_ice_result_t *result)
+ngx_webrtc_ice_process(ngx_log_t *log, u_char *in, size_t len,
+    struct sockaddr *sa, socklen_t socklen, u_char *out, size_t *outlen,
+    ngx_webrtc_ice_result_t *result)
 {
     bool                           control;
     uint64_t                       tie;
@@ -87,7 +86,6 @@ ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
                     STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS
                     | STUN_AGENT_USAGE_USE_FINGERPRINT);
 
-    vctx.shm = shm;
     vctx.result = result;
 
     /* RFC 8445, 7.3: MESSAGE-INTEGRITY and FINGERPRINT before anything */
@@ -97,7 +95,7 @@ ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
 
     if (valid != STUN_VALIDATION_SUCCESS) {
 
-        result->session = NULL;
+        result->found = 0;
 
         /* the caller logs it, at info once per address */
 
@@ -112,7 +110,7 @@ ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
 
     if (stun_message_get_class(&req) != STUN_REQUEST
         || stun_message_get_method(&req) != STUN_BINDING
-        || result->session == NULL)
+        || !result->found)
     {
         ngx_log_debug0(NGX_LOG_DEBUG_STREAM, log, 0,
                        "webrtc: STUN message is not a Binding request");
@@ -158,8 +156,8 @@ ngx_webrtc_ice_process(ngx_webrtc_shm_ctx_t *shm, ngx_log_t *log,
 
 /*
  * USERNAME is "<our ufrag>:<their ufrag>" (RFC 8445, 7.2.2); the password
- * is ours.  The session is looked up under the zone lock and its identity
- * copied out, so that the caller can find it again safely.
+ * is ours.  The registry copies the session's id out, for the caller to
+ * find it again.
  */
 
 static bool
@@ -169,9 +167,8 @@ ngx_webrtc_ice_validater(StunAgent *agent, StunMessage *msg,
 {
     ngx_webrtc_ice_validate_ctx_t  *vctx = user_data;
 
-    u_char                *colon;
-    size_t                 local_len, remote_len;
-    ngx_webrtc_session_t  *s;
+    u_char  *colon;
+    size_t   local_len, remote_len;
 
     colon = ngx_strlchr(username, username + username_len, ':');
     if (colon == NULL) {
@@ -181,23 +178,15 @@ ngx_webrtc_ice_validater(StunAgent *agent, StunMessage *msg,
     local_len = colon - username;
     remote_len = username + username_len - colon - 1;
 
-    ngx_shmtx_lock(&vctx->shm->shpool->mutex);
-
-    s = ngx_webrtc_session_lookup_ufrag(vctx->shm, username, local_len);
-
-    if (s == NULL
-        || s->remote_ufrag_len != remote_len
-        || ngx_memcmp(s->remote_ufrag, colon + 1, remote_len) != 0)
+    if (ngx_webrtc_registry_ice_lookup(username, local_len, colon + 1,
+                                       remote_len, vctx->pwd,
+                                       vctx->result->id)
+        != NGX_OK)
     {
-        ngx_shmtx_unlock(&vctx->shm->shpool->mutex);
         return false;
     }
 
-    ngx_memcpy(vctx->pwd, s->pwd, NGX_WEBRTC_PWD_LEN);
-    ngx_memcpy(vctx->result->id, s->id, NGX_WEBRTC_ID_LEN);
-    vctx->result->session = s;
-
-    ngx_shmtx_unlock(&vctx->shm->shpool->mutex);
+    vctx->result->found = 1;
 
     *password = vctx->pwd;
     *password_len = NGX_WEBRTC_PWD_LEN;

@@ -109,9 +109,10 @@ struct ngx_webrtc_peer_s {
     unsigned                    has_path:1;
     unsigned                    has_candidate:1;
     ngx_str_node_t              node;           /* in the worker's peers */
-    ngx_webrtc_session_t       *session;        /* in the zone */
-    ngx_webrtc_stream_t        *stream;         /* in the zone */
+    ngx_webrtc_stream_t        *stream;         /* the registry's */
     uint32_t                    stream_gen;
+    size_t                      stream_name_len;
+    u_char                      stream_name[NGX_WEBRTC_STREAM_LEN];
     ngx_webrtc_local_stream_t  *local;
     ngx_queue_t                 queue;          /* in local->viewers */
 

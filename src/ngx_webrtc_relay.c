@@ -239,20 +239,16 @@ ngx_webrtc_relay_init_process(ngx_cycle_t *cycle)
     ngx_event_t             *rev;
     ngx_connection_t        *c;
     ngx_webrtc_relay_t      *relay;
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
 
     ngx_rbtree_init(&ngx_webrtc_local_streams, &ngx_webrtc_local_sentinel,
                     ngx_webrtc_local_insert_value);
 
-    ccf = ngx_webrtc_core_conf(cycle);
-    shm = ccf->shm_zone->data;
+    ngx_webrtc_stats = ngx_webrtc_registry_worker_stats(ngx_worker);
 
-    if (ngx_worker < shm->sh->nworkers) {
+    if (ngx_webrtc_stats) {
 
         /* the counters go on across reloads, the peers are this worker's */
 
-        ngx_webrtc_stats = &shm->sh->workers[ngx_worker];
         ngx_webrtc_stats->pid = ngx_pid;
         ngx_webrtc_stats->publishers = 0;
         ngx_webrtc_stats->viewers = 0;
@@ -348,8 +344,6 @@ ngx_webrtc_local_find(ngx_webrtc_stream_t *stream)
 ngx_int_t
 ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
 {
-    ngx_webrtc_shm_ctx_t       *shm;
-    ngx_webrtc_core_conf_t     *ccf;
     ngx_webrtc_local_stream_t  *ls;
     ngx_webrtc_worker_stats_t  *ws;
 
@@ -372,9 +366,8 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
         ls->gen = peer->stream_gen;
         ls->node.key = (ngx_rbtree_key_t) (uintptr_t) peer->stream;
 
-        /* the stream is alive: its peer's session was just found */
-        ls->name_len = peer->stream->node.str.len;
-        ngx_memcpy(ls->name, peer->stream->name, ls->name_len);
+        ls->name_len = peer->stream_name_len;
+        ngx_memcpy(ls->name, peer->stream_name, ls->name_len);
         ngx_queue_init(&ls->viewers);
 
         ls->pli_timer.handler = ngx_webrtc_relay_keyframe_handler;
@@ -414,17 +407,8 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
     ngx_queue_insert_tail(&ls->viewers, &peer->queue);
 
     if (ls->nviewers++ == 0 && ngx_webrtc_relay) {
-        ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-        shm = ccf->shm_zone->data;
-
-        ngx_shmtx_lock(&shm->shpool->mutex);
-
-        if (ngx_webrtc_session_lookup(shm, peer->id, NGX_WEBRTC_ID_LEN)) {
-            /* the session is alive, so is its stream */
-            peer->stream->workers |= (ngx_atomic_uint_t) 1 << ngx_worker;
-        }
-
-        ngx_shmtx_unlock(&shm->shpool->mutex);
+        (void) ngx_webrtc_registry_stream_worker(peer->stream,
+                                                 peer->stream_gen, 1);
     }
 
     return NGX_OK;
@@ -434,10 +418,6 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
 void
 ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
 {
-    ngx_str_t                   name;
-    ngx_webrtc_stream_t        *st;
-    ngx_webrtc_shm_ctx_t       *shm;
-    ngx_webrtc_core_conf_t     *ccf;
     ngx_webrtc_local_stream_t  *ls;
     ngx_webrtc_worker_stats_t  *ws;
 
@@ -474,23 +454,8 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
         ngx_queue_remove(&peer->queue);
 
         if (--ls->nviewers == 0 && ngx_webrtc_relay) {
-            ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-            shm = ccf->shm_zone->data;
-
-            ngx_shmtx_lock(&shm->shpool->mutex);
-
-            /* the stream by its name: its viewer's session may be gone */
-
-            name.data = ls->name;
-            name.len = ls->name_len;
-
-            st = ngx_webrtc_stream_lookup(shm, &name);
-
-            if (st == peer->stream && st->gen == peer->stream_gen) {
-                st->workers &= ~((ngx_atomic_uint_t) 1 << ngx_worker);
-            }
-
-            ngx_shmtx_unlock(&shm->shpool->mutex);
+            (void) ngx_webrtc_registry_stream_worker(peer->stream,
+                                                     peer->stream_gen, 0);
         }
     }
 
@@ -633,12 +598,9 @@ ngx_webrtc_relay_layer(ngx_webrtc_peer_t *pub, u_char *p,
 static void
 ngx_webrtc_relay_h264(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
 {
-    uint32_t                 plid;
-    ngx_uint_t               label, profile;
-    ngx_webrtc_stream_t     *st;
-    ngx_webrtc_track_t      *tr;
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
+    uint32_t             plid;
+    ngx_uint_t           label, profile;
+    ngx_webrtc_track_t  *tr;
 
     plid = ngx_webrtc_h264_sps(p, len);
 
@@ -674,36 +636,20 @@ ngx_webrtc_relay_h264(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
                       plid, ngx_webrtc_h264_profile_name(profile));
     }
 
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
+    /*
+     * a profile not known is no reason to refuse every viewer: they are
+     * negotiated against the label then
+     */
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
+    if (profile == label || profile == NGX_WEBRTC_H264_UNKNOWN) {
+        (void) ngx_webrtc_registry_stream_h264(pub->stream, pub->stream_gen,
+                                               pub->id, plid,
+                                               tr->profile_level_id, label);
 
-    /* the zone's chunk is still the stream, and this its publisher */
-
-    st = pub->stream;
-
-    if (st->gen == pub->stream_gen && st->publisher
-        && ngx_memcmp(st->publisher->id, pub->id, NGX_WEBRTC_ID_LEN) == 0)
-    {
-        st->h264_sps = plid;
-
-        /*
-         * a profile not known is no reason to refuse every viewer: they
-         * are negotiated against the label then
-         */
-
-        if (profile == label || profile == NGX_WEBRTC_H264_UNKNOWN) {
-            st->tracks[1].profile_level_id = tr->profile_level_id;
-            st->tracks[1].h264_profile = (uint8_t) label;
-
-        } else {
-            st->tracks[1].profile_level_id = plid;
-            st->tracks[1].h264_profile = (uint8_t) profile;
-        }
+    } else {
+        (void) ngx_webrtc_registry_stream_h264(pub->stream, pub->stream_gen,
+                                               pub->id, plid, plid, profile);
     }
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
 }
 
 
@@ -718,7 +664,8 @@ ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
         return;
     }
 
-    mask = pub->stream->workers & ~((ngx_atomic_uint_t) 1 << ngx_worker);
+    mask = ngx_webrtc_registry_stream_mask(pub->stream, pub->stream_gen)
+           & ~((ngx_atomic_uint_t) 1 << ngx_worker);
 
     for (i = 0; mask && i < ngx_webrtc_relay->n; i++) {
         if (mask & ((ngx_atomic_uint_t) 1 << i)) {
@@ -807,7 +754,7 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
     ngx_uint_t           e;
     ngx_msec_t           elapsed;
     ngx_webrtc_out_t    *out;
-    ngx_webrtc_track_t  *tr, *src;
+    ngx_webrtc_track_t  *tr, *src, tracks[2];
 
     tr = &v->tracks[kind];
 
@@ -844,7 +791,15 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
 
         /* the publisher's extension ids to the viewer's */
 
-        src = &v->stream->tracks[kind];
+        if (ngx_webrtc_registry_stream_tracks(v->stream, v->stream_gen,
+                                              tracks)
+            != NGX_OK)
+        {
+            /* the stream is gone: its viewers are closing */
+            tracks[kind] = *tr;
+        }
+
+        src = &tracks[kind];
         ngx_memzero(out->ext_map, sizeof(out->ext_map));
 
         /*
@@ -1513,34 +1468,20 @@ ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
 {
     ngx_int_t                   slot;
     ngx_pid_t                   pid;
-    ngx_webrtc_stream_t        *stream;
-    ngx_webrtc_shm_ctx_t       *shm;
-    ngx_webrtc_session_t       *s;
-    ngx_webrtc_core_conf_t     *ccf;
+    ngx_webrtc_owner_t          owner;
 
     if (ngx_webrtc_relay == NULL) {
         return;
     }
 
-    stream = ls->stream;
-
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
-
-    slot = -1;
-    pid = 0;
-
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    /* the zone's chunk is still the stream */
-    s = (stream->gen == ls->gen) ? stream->publisher : NULL;
-
-    if (s) {
-        slot = s->owner_slot;
-        pid = s->owner_pid;
+    if (ngx_webrtc_registry_stream_publisher(ls->stream, ls->gen, &owner)
+        != NGX_OK)
+    {
+        return;
     }
 
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+    slot = owner.slot;
+    pid = owner.pid;
 
     if (pid == 0 || pid == ngx_pid || slot < 0
         || (ngx_uint_t) slot >= ngx_webrtc_relay->n)
@@ -1552,7 +1493,7 @@ ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
         (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
     }
 
-    ngx_webrtc_relay_send(slot, type, 0, stream, ls->gen, NULL, p, len,
+    ngx_webrtc_relay_send(slot, type, 0, ls->stream, ls->gen, NULL, p, len,
                           NULL, 0);
 }
 
@@ -1613,12 +1554,8 @@ ngx_webrtc_relay_count_stream(ngx_webrtc_peer_t *pub,
     int32_t                  lost;
     uint32_t                 expected;
     uint64_t                 added;
-    ngx_str_t                name;
     ngx_uint_t               k;
     ngx_msec_t               elapsed;
-    ngx_webrtc_stream_t     *st;
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
 
     if (ls == NULL) {
         return;
@@ -1646,33 +1583,18 @@ ngx_webrtc_relay_count_stream(ngx_webrtc_peer_t *pub,
         }
     }
 
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
+    elapsed = ngx_current_msec - pub->counted_time;
 
-    name.data = ls->name;
-    name.len = ls->name_len;
-
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    st = ngx_webrtc_stream_lookup(shm, &name);
-
-    if (st == pub->stream && st->gen == pub->stream_gen) {
-        elapsed = ngx_current_msec - pub->counted_time;
-
-        st->packets_in += pub->packets_in - pub->packets_counted;
-        st->bytes_in += pub->bytes_in - pub->bytes_counted;
-        st->packets_lost += added;
-
-        if (last) {
-            st->bitrate_in = 0;
-
-        } else if (elapsed) {
-            st->bitrate_in = (pub->bytes_in - pub->bytes_counted) * 8 * 1000
-                             / elapsed;
-        }
-    }
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
+    ngx_webrtc_registry_stream_count(pub->stream, pub->stream_gen,
+                                     pub->packets_in - pub->packets_counted,
+                                     pub->bytes_in - pub->bytes_counted,
+                                     added,
+                                     last ? 0
+                                     : elapsed ? (pub->bytes_in
+                                                  - pub->bytes_counted)
+                                                 * 8 * 1000 / elapsed
+                                     : 0,
+                                     last || elapsed);
 
     pub->packets_counted = pub->packets_in;
     pub->bytes_counted = pub->bytes_in;
@@ -1791,36 +1713,17 @@ ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer)
 void
 ngx_webrtc_relay_close_session(u_char *id, ngx_uint_t reason)
 {
-    ngx_int_t                slot;
-    ngx_pid_t                pid;
-    ngx_webrtc_session_t    *s;
-    ngx_webrtc_shm_ctx_t    *shm;
-    ngx_webrtc_core_conf_t  *ccf;
+    ngx_str_t           name;
+    ngx_webrtc_owner_t  owner;
 
-    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
-    shm = ccf->shm_zone->data;
+    name.data = id;
+    name.len = NGX_WEBRTC_ID_LEN;
 
-    ngx_shmtx_lock(&shm->shpool->mutex);
-
-    s = ngx_webrtc_session_lookup(shm, id, NGX_WEBRTC_ID_LEN);
-
-    if (s == NULL) {
-        ngx_shmtx_unlock(&shm->shpool->mutex);
-        return;
+    if (ngx_webrtc_registry_session_end(&name, 0, NULL, &owner) == NGX_OK) {
+        ngx_webrtc_relay_close(owner.slot, owner.pid, id, reason);
     }
-
-    slot = s->owner_slot;
-    pid = s->owner_pid;
-
-    ngx_webrtc_session_close(shm, s);
-
-    ngx_shmtx_unlock(&shm->shpool->mutex);
-
-    ngx_webrtc_relay_close(slot, pid, id, reason);
 }
 
-
-/* closes a session's media wherever it is served; the zone is unlocked */
 
 void
 ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id,

@@ -1,0 +1,690 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "ngx_webrtc_registry_private.h"
+
+
+static ngx_int_t ngx_webrtc_registry_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+
+
+/*
+ * The registry shared by all workers: streams by name, sessions by id
+ * (signaling on any worker) and by local ICE ufrag (datagrams on any
+ * worker).  Only this file knows the records; each exported function
+ * locks the slab pool's mutex, which nginx unlocks if its holder dies,
+ * does a lookup and a few stores or copies, and unlocks.  The static
+ * functions below them are called with the lock held.
+ */
+
+
+/* the upper bounds of the forwarding delay buckets, in microseconds */
+
+const ngx_uint_t  ngx_webrtc_delay_bounds[NGX_WEBRTC_DELAY_BUCKETS] = {
+    10, 15, 20, 30, 50, 70,
+    100, 150, 200, 300, 500, 700,
+    1000, 1500, 2000, 3000, 5000, 7000,
+    10000, 15000, 20000, 30000, 50000, 70000,
+    100000, 150000, 200000, 300000, 500000, 700000,
+    1000000
+};
+
+
+ngx_int_t
+ngx_webrtc_registry_add_zone(ngx_conf_t *cf, ngx_str_t *name, void *tag,
+    ngx_shm_zone_t **zone)
+{
+    ngx_shm_zone_t             *shm_zone;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_webrtc_registry_ctx_t));
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the size is set when the configuration is complete */
+
+    shm_zone = ngx_shared_memory_add(cf, name, 0, tag);
+    if (shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    shm_zone->init = ngx_webrtc_registry_init_zone;
+    shm_zone->data = ctx;
+
+    *zone = shm_zone;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_webrtc_registry_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_webrtc_registry_ctx_t  *octx = data;
+
+    size_t                      len;
+    ngx_webrtc_registry_sh_t   *sh;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        /* reload: sessions and streams survive */
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+        return NGX_OK;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+        return NGX_OK;
+    }
+
+    sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_webrtc_registry_sh_t));
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->sh = sh;
+    ctx->shpool->data = sh;
+
+    ngx_rbtree_init(&sh->sessions, &sh->sessions_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&sh->ufrags, &sh->ufrags_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&sh->streams, &sh->streams_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&sh->clients, &sh->clients_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&sh->tokens, &sh->tokens_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_queue_init(&sh->expire);
+
+    if (RAND_bytes(sh->token_key, sizeof(sh->token_key)) != 1) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "RAND_bytes() failed");
+        return NGX_ERROR;
+    }
+
+    /* a slot for every worker there may be, reloads included */
+
+    sh->workers = ngx_slab_calloc(ctx->shpool, NGX_WEBRTC_MAX_WORKERS
+                                  * sizeof(ngx_webrtc_worker_stats_t));
+    if (sh->workers == NULL) {
+        return NGX_ERROR;
+    }
+
+    sh->nworkers = NGX_WEBRTC_MAX_WORKERS;
+
+    len = sizeof(" in webrtc zone \"\"") + shm_zone->shm.name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx, " in webrtc zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* running out of zone memory is answered with 503, not logged */
+    ctx->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/* the zone of the running configuration */
+
+ngx_webrtc_registry_ctx_t *
+ngx_webrtc_registry_get(void)
+{
+    ngx_webrtc_core_conf_t  *ccf;
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+
+    return ccf->shm_zone->data;
+}
+
+
+/*
+ * This worker's statistics slot, atomics it adds to lock-free (and, for a
+ * while after a reload, the old worker of the slot too); NULL if none
+ */
+
+ngx_webrtc_worker_stats_t *
+ngx_webrtc_registry_worker_stats(ngx_uint_t slot)
+{
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    if (slot >= ctx->sh->nworkers) {
+        return NULL;
+    }
+
+    return &ctx->sh->workers[slot];
+}
+
+
+/*
+ * The bearer token of a role as HMAC-SHA-256 with the zone's random key
+ * over the role and the token, cut to NGX_WEBRTC_CLIENT_KEY_LEN bytes:
+ * the zone counts a token's sessions without holding it
+ */
+
+ngx_int_t
+ngx_webrtc_registry_token_hash(ngx_uint_t role, ngx_str_t *token,
+    u_char *hash, ngx_log_t *log)
+{
+    u_char                     *p;
+    unsigned int                len;
+    ngx_webrtc_registry_ctx_t  *ctx;
+    u_char                      md[EVP_MAX_MD_SIZE];
+
+    ctx = ngx_webrtc_registry_get();
+
+    p = ngx_alloc(1 + token->len, log);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    p[0] = (u_char) role;
+    ngx_memcpy(p + 1, token->data, token->len);
+
+    /* the key is written once, with the zone: no lock */
+
+    if (HMAC(EVP_sha256(), ctx->sh->token_key, sizeof(ctx->sh->token_key),
+             p, 1 + token->len, md, &len)
+        == NULL)
+    {
+        ngx_free(p);
+        ngx_ssl_error(NGX_LOG_ALERT, log, 0, "HMAC() failed");
+        return NGX_ERROR;
+    }
+
+    ngx_free(p);
+
+    ngx_memcpy(hash, md, NGX_WEBRTC_CLIENT_KEY_LEN);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Closes sessions whose ICE never completed or whose consent expired;
+ * a session a live worker serves is closed by that worker, or 10 seconds
+ * later here, and then its worker is named in owners to be told (when
+ * NGX_WEBRTC_EXPIRE_OWNERS are, the rest waits for the next sweep)
+ */
+
+ngx_uint_t
+ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
+    ngx_webrtc_owner_t *owners, ngx_uint_t *nowners)
+{
+    ngx_uint_t                  n;
+    ngx_queue_t                *q, *next;
+    ngx_webrtc_owner_t         *o;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    n = 0;
+    *nowners = 0;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    for (q = ngx_queue_head(&ctx->sh->expire);
+         q != ngx_queue_sentinel(&ctx->sh->expire);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        s = ngx_queue_data(q, ngx_webrtc_session_t, expire);
+
+        if (s->expires > now) {
+            /* the queue is ordered: refreshed sessions move to its tail */
+            break;
+        }
+
+        if (s->owner_pid && now - s->expires < 10
+            && ngx_webrtc_registry_owner_live(s) == NGX_OK)
+        {
+            continue;
+        }
+
+        if (s->owner_pid && *nowners == NGX_WEBRTC_EXPIRE_OWNERS) {
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "webrtc %s session %*s of stream \"%V\" timed out",
+                      s->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                           : "viewer",
+                      (size_t) NGX_WEBRTC_ID_LEN, s->id,
+                      &s->stream->node.str);
+
+        if (s->owner_pid) {
+            o = &owners[(*nowners)++];
+            o->pid = s->owner_pid;
+            o->slot = s->owner_slot;
+            ngx_memcpy(o->id, s->id, NGX_WEBRTC_ID_LEN);
+        }
+
+        ngx_webrtc_registry_session_close(ctx, s);
+        n++;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return n;
+}
+
+
+/*
+ * Whether the worker serving a session is there.  A worker of this
+ * configuration or an older one; kill() fails for one that exited and
+ * was reaped
+ */
+
+ngx_int_t
+ngx_webrtc_registry_owner_live(ngx_webrtc_session_t *s)
+{
+    if (s->owner_pid == ngx_pid) {
+        return NGX_OK;
+    }
+
+    if (kill(s->owner_pid, 0) == -1 && ngx_errno == NGX_ESRCH) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_str_node_t *
+ngx_webrtc_registry_lookup(ngx_rbtree_t *tree, u_char *key, size_t len)
+{
+    ngx_str_t  name;
+
+    name.data = key;
+    name.len = len;
+
+    return ngx_str_rbtree_lookup(tree, &name, ngx_crc32_short(key, len));
+}
+
+
+ngx_webrtc_stream_t *
+ngx_webrtc_registry_stream(ngx_webrtc_registry_ctx_t *ctx, ngx_str_t *name)
+{
+    ngx_str_node_t  *sn;
+
+    sn = ngx_webrtc_registry_lookup(&ctx->sh->streams, name->data, name->len);
+
+    if (sn == NULL) {
+        return NULL;
+    }
+
+    return (ngx_webrtc_stream_t *)
+               ((u_char *) sn - offsetof(ngx_webrtc_stream_t, node));
+}
+
+
+ngx_webrtc_stream_t *
+ngx_webrtc_registry_stream_create(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_str_t *name)
+{
+    ngx_webrtc_stream_t  *st;
+
+    if (name->len > NGX_WEBRTC_STREAM_LEN) {
+        return NULL;
+    }
+
+    st = ctx->sh->free_streams;
+
+    if (st) {
+        ctx->sh->free_streams = st->next_free;
+        ngx_memzero(st, sizeof(ngx_webrtc_stream_t));
+
+    } else {
+        st = ngx_slab_calloc_locked(ctx->shpool, sizeof(ngx_webrtc_stream_t));
+        if (st == NULL) {
+            return NULL;
+        }
+    }
+
+    ngx_memcpy(st->name, name->data, name->len);
+
+    st->node.str.data = st->name;
+    st->node.str.len = name->len;
+    st->node.node.key = ngx_crc32_short(name->data, name->len);
+    st->created = ngx_time();
+
+    if (++ctx->sh->stream_gen == 0) {
+        ctx->sh->stream_gen = 1;
+    }
+
+    /* versions too are unique: an offer of a stream made again is again */
+
+    st->gen = ctx->sh->stream_gen;
+    st->version = st->gen;
+
+    ngx_queue_init(&st->viewers);
+
+    ngx_rbtree_insert(&ctx->sh->streams, &st->node.node);
+    ctx->sh->nstreams++;
+
+    return st;
+}
+
+
+/*
+ * Frees a stream nobody publishes or watches any more: onto the free
+ * list, never back to the slab, so its record stays a stream's
+ */
+
+void
+ngx_webrtc_registry_stream_release(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_webrtc_stream_t *st)
+{
+    if (st->publisher || st->nviewers) {
+        return;
+    }
+
+    ngx_rbtree_delete(&ctx->sh->streams, &st->node.node);
+    ctx->sh->nstreams--;
+
+    st->gen = 0;
+    st->workers = 0;
+    st->next_free = ctx->sh->free_streams;
+    ctx->sh->free_streams = st;
+}
+
+
+ngx_webrtc_session_t *
+ngx_webrtc_registry_session_new(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_webrtc_stream_t *st, ngx_uint_t role, time_t timeout)
+{
+    ngx_webrtc_session_t  *s;
+
+    s = ngx_slab_calloc_locked(ctx->shpool, sizeof(ngx_webrtc_session_t));
+    if (s == NULL) {
+        return NULL;
+    }
+
+    do {
+        if (ngx_webrtc_random(s->id, NGX_WEBRTC_ID_LEN, "0123456789abcdef")
+            != NGX_OK)
+        {
+            ngx_slab_free_locked(ctx->shpool, s);
+            return NULL;
+        }
+
+    } while (ngx_webrtc_registry_lookup(&ctx->sh->sessions, s->id,
+                                        NGX_WEBRTC_ID_LEN));
+
+    if (ngx_webrtc_registry_new_ufrag(ctx, s) != NGX_OK) {
+        ngx_slab_free_locked(ctx->shpool, s);
+        return NULL;
+    }
+
+    s->id_node.str.data = s->id;
+    s->id_node.str.len = NGX_WEBRTC_ID_LEN;
+    s->id_node.node.key = ngx_crc32_short(s->id, NGX_WEBRTC_ID_LEN);
+    ngx_rbtree_insert(&ctx->sh->sessions, &s->id_node.node);
+
+    s->role = role;
+    s->stream = st;
+    s->created = ngx_time();
+    s->expires = s->created + timeout;
+
+    ngx_queue_insert_tail(&ctx->sh->expire, &s->expire);
+
+    if (role == NGX_WEBRTC_ROLE_PUBLISHER) {
+        st->publisher = s;
+        ngx_queue_init(&s->queue);
+
+    } else {
+        ngx_queue_insert_tail(&st->viewers, &s->queue);
+        st->nviewers++;
+    }
+
+    ctx->sh->nsessions++;
+
+    return s;
+}
+
+
+/*
+ * a fresh local ICE ufrag and password: at session creation and on ICE
+ * restart (RFC 8445, 9), re-keying the ufrag index
+ */
+
+ngx_int_t
+ngx_webrtc_registry_new_ufrag(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_webrtc_session_t *s)
+{
+    u_char  ufrag[NGX_WEBRTC_UFRAG_LEN];
+
+    static const char  ice_chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    do {
+        if (ngx_webrtc_random(ufrag, NGX_WEBRTC_UFRAG_LEN, ice_chars)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } while (ngx_webrtc_registry_lookup(&ctx->sh->ufrags, ufrag,
+                                        NGX_WEBRTC_UFRAG_LEN));
+
+    if (ngx_webrtc_random(s->pwd, NGX_WEBRTC_PWD_LEN, ice_chars) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (s->ufrag_node.str.data) {
+        ngx_rbtree_delete(&ctx->sh->ufrags, &s->ufrag_node.node);
+    }
+
+    ngx_memcpy(s->ufrag, ufrag, NGX_WEBRTC_UFRAG_LEN);
+
+    s->ufrag_node.str.data = s->ufrag;
+    s->ufrag_node.str.len = NGX_WEBRTC_UFRAG_LEN;
+    s->ufrag_node.node.key = ngx_crc32_short(s->ufrag, NGX_WEBRTC_UFRAG_LEN);
+    ngx_rbtree_insert(&ctx->sh->ufrags, &s->ufrag_node.node);
+
+    return NGX_OK;
+}
+
+
+ngx_webrtc_session_t *
+ngx_webrtc_registry_session(ngx_webrtc_registry_ctx_t *ctx, u_char *id)
+{
+    ngx_str_node_t  *sn;
+
+    sn = ngx_webrtc_registry_lookup(&ctx->sh->sessions, id, NGX_WEBRTC_ID_LEN);
+
+    if (sn == NULL) {
+        return NULL;
+    }
+
+    return (ngx_webrtc_session_t *)
+               ((u_char *) sn - offsetof(ngx_webrtc_session_t, id_node));
+}
+
+
+/* the session of a URL: of this role and stream */
+
+ngx_webrtc_session_t *
+ngx_webrtc_registry_session_of(ngx_webrtc_registry_ctx_t *ctx, ngx_str_t *id,
+    ngx_uint_t role, ngx_str_t *stream)
+{
+    ngx_webrtc_session_t  *s;
+
+    if (id->len != NGX_WEBRTC_ID_LEN) {
+        return NULL;
+    }
+
+    s = ngx_webrtc_registry_session(ctx, id->data);
+
+    if (s == NULL
+        || s->role != role
+        || s->stream->node.str.len != stream->len
+        || ngx_strncmp(s->stream->name, stream->data, stream->len) != 0)
+    {
+        return NULL;
+    }
+
+    return s;
+}
+
+
+void
+ngx_webrtc_registry_session_close(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_webrtc_session_t *s)
+{
+    ngx_webrtc_stream_t  *st;
+
+    st = s->stream;
+
+    if (s->role == NGX_WEBRTC_ROLE_PUBLISHER) {
+        if (st->publisher == s) {
+            st->publisher = NULL;
+        }
+
+    } else {
+        ngx_queue_remove(&s->queue);
+        st->nviewers--;
+    }
+
+    ngx_rbtree_delete(&ctx->sh->sessions, &s->id_node.node);
+    ngx_rbtree_delete(&ctx->sh->ufrags, &s->ufrag_node.node);
+    ngx_queue_remove(&s->expire);
+    ctx->sh->nsessions--;
+
+    if (s->client) {
+        ngx_webrtc_registry_uncount_key(ctx, &ctx->sh->clients, s->client);
+    }
+
+    if (s->token) {
+        ngx_webrtc_registry_uncount_key(ctx, &ctx->sh->tokens, s->token);
+    }
+
+    ngx_slab_free_locked(ctx->shpool, s);
+
+    ngx_webrtc_registry_stream_release(ctx, st);
+}
+
+
+/* consent refreshed: the expiry queue stays ordered */
+
+void
+ngx_webrtc_registry_session_touch(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_webrtc_session_t *s, time_t expires)
+{
+    s->expires = expires;
+
+    ngx_queue_remove(&s->expire);
+    ngx_queue_insert_tail(&ctx->sh->expire, &s->expire);
+}
+
+
+void
+ngx_webrtc_registry_session_info(ngx_webrtc_session_t *s,
+    ngx_webrtc_session_info_t *out)
+{
+    ngx_webrtc_track_t  *tr;
+
+    out->role = s->role;
+    ngx_memcpy(out->id, s->id, NGX_WEBRTC_ID_LEN);
+    ngx_memcpy(out->ufrag, s->ufrag, NGX_WEBRTC_UFRAG_LEN);
+    ngx_memcpy(out->pwd, s->pwd, NGX_WEBRTC_PWD_LEN);
+
+    out->remote_ufrag_len = s->remote_ufrag_len;
+    ngx_memcpy(out->remote_ufrag, s->remote_ufrag, s->remote_ufrag_len);
+
+    tr = s->tracks[0].kind ? &s->tracks[0] : &s->tracks[1];
+    out->mid_len = tr->mid_len;
+    ngx_memcpy(out->mid, tr->mid, tr->mid_len);
+}
+
+
+void
+ngx_webrtc_registry_set_remote(ngx_webrtc_session_t *s,
+    ngx_webrtc_sdp_str_t *ufrag, ngx_webrtc_sdp_str_t *pwd)
+{
+    s->remote_ufrag_len = ngx_min(ufrag->len, NGX_WEBRTC_SDP_ICE_MAX);
+    s->remote_pwd_len = ngx_min(pwd->len, NGX_WEBRTC_SDP_ICE_MAX);
+
+    if (s->remote_ufrag_len) {
+        ngx_memcpy(s->remote_ufrag, ufrag->data, s->remote_ufrag_len);
+    }
+
+    if (s->remote_pwd_len) {
+        ngx_memcpy(s->remote_pwd, pwd->data, s->remote_pwd_len);
+    }
+}
+
+
+/* one more session of the key in the tree, *clp its entry */
+
+ngx_int_t
+ngx_webrtc_registry_count(ngx_webrtc_registry_ctx_t *ctx, ngx_rbtree_t *tree,
+    u_char *key, size_t len, ngx_uint_t max, ngx_webrtc_client_t **clp,
+    ngx_uint_t *count)
+{
+    ngx_str_node_t       *sn;
+    ngx_webrtc_client_t  *cl;
+
+    sn = ngx_webrtc_registry_lookup(tree, key, len);
+
+    if (sn) {
+        cl = (ngx_webrtc_client_t *) sn;
+
+        if (max && cl->sessions >= max) {
+            *count = cl->sessions;
+            return NGX_DECLINED;
+        }
+
+    } else {
+        cl = ngx_slab_calloc_locked(ctx->shpool, sizeof(ngx_webrtc_client_t));
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(cl->addr, key, len);
+        cl->node.str.data = cl->addr;
+        cl->node.str.len = len;
+        cl->node.node.key = ngx_crc32_short(cl->addr, len);
+        ngx_rbtree_insert(tree, &cl->node.node);
+    }
+
+    cl->sessions++;
+    *clp = cl;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_webrtc_registry_uncount_key(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_rbtree_t *tree, ngx_webrtc_client_t *cl)
+{
+    if (--cl->sessions == 0) {
+        ngx_rbtree_delete(tree, &cl->node.node);
+        ngx_slab_free_locked(ctx->shpool, cl);
+    }
+}

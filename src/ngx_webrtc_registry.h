@@ -1,0 +1,220 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#ifndef _NGX_WEBRTC_REGISTRY_H_INCLUDED_
+#define _NGX_WEBRTC_REGISTRY_H_INCLUDED_
+
+
+/*
+ * The registry: streams and sessions in the shared memory zone, seen by
+ * every worker.  Its records are opaque outside ngx_webrtc_registry.c;
+ * every function takes the zone's lock itself and answers with copies.
+ * A stream is named by its record and generation: a record that was
+ * freed keeps being a stream record (it is reused only for another
+ * stream), and its generation tells it apart.
+ *
+ * Return codes, the same in every function:
+ *
+ *   NGX_OK        done
+ *   NGX_DECLINED  refused by a limit or a precondition (the reason is in
+ *                 the out struct)
+ *   NGX_BUSY      a live worker serves the session: the owner is in out
+ *   NGX_AGAIN     the stream changed since the caller read it
+ *   NGX_ABORT     gone: no such session, or a stale stream
+ *   NGX_DONE      as the function says
+ *   NGX_ERROR     the zone is full, or an internal error
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_webrtc_sdp.h"
+
+
+typedef struct ngx_webrtc_stream_s   ngx_webrtc_stream_t;   /* opaque */
+
+
+/* the worker serving a session's media */
+
+typedef struct {
+    ngx_pid_t                     pid;          /* 0: none */
+    ngx_int_t                     slot;
+    u_char                        id[NGX_WEBRTC_ID_LEN];
+} ngx_webrtc_owner_t;
+
+
+/* why a new session was refused, with NGX_DECLINED */
+
+typedef enum {
+    NGX_WEBRTC_REFUSED_PUBLISHED = 1,   /* 409: the stream has a publisher */
+    NGX_WEBRTC_REFUSED_NOT_PUBLISHED,   /* 404: nothing to watch */
+    NGX_WEBRTC_REFUSED_VIEWERS,         /* 503: webrtc_max_viewers */
+    NGX_WEBRTC_REFUSED_CLIENT,          /* 429: webrtc_max_client_sessions */
+    NGX_WEBRTC_REFUSED_TOKEN            /* 429: webrtc_max_token_sessions */
+} ngx_webrtc_refused_e;
+
+
+typedef struct {
+    ngx_uint_t                    exists;
+    ngx_uint_t                    published;
+    ngx_uint_t                    nviewers;
+    uint32_t                      version;      /* of tracks; 0: no stream */
+    ngx_webrtc_track_t            tracks[2];
+} ngx_webrtc_stream_info_t;
+
+
+typedef struct {
+    ngx_str_t                    *stream;
+    ngx_uint_t                    role;
+    time_t                        timeout;      /* ICE and DTLS to finish */
+
+    /* what was negotiated, against ngx_webrtc_stream_info_t */
+    uint32_t                      version;
+    ngx_uint_t                    with_viewers; /* a publisher's, on tracks */
+    ngx_webrtc_track_t           *tracks;       /* [2], the answer's */
+
+    /* the client's ICE credentials, DTLS fingerprints */
+    ngx_webrtc_sdp_str_t          remote_ufrag;
+    ngx_webrtc_sdp_str_t          remote_pwd;
+    ngx_uint_t                    nfingerprints;
+    ngx_webrtc_fingerprint_t     *fingerprints;
+
+    /* limits: 0 is none */
+    u_char                       *client;       /* address bytes */
+    size_t                        client_len;
+    u_char                       *token;        /* keyed hash, or NULL */
+    ngx_uint_t                    max_viewers;
+    ngx_uint_t                    max_client;
+    ngx_uint_t                    max_token;
+
+    /* out, with NGX_DECLINED */
+    ngx_webrtc_refused_e          refused;
+    ngx_uint_t                    count;        /* viewers, sessions */
+} ngx_webrtc_session_req_t;
+
+
+typedef struct {
+    ngx_uint_t                    role;
+    u_char                        id[NGX_WEBRTC_ID_LEN];
+    u_char                        ufrag[NGX_WEBRTC_UFRAG_LEN];
+    u_char                        pwd[NGX_WEBRTC_PWD_LEN];
+    size_t                        remote_ufrag_len;
+    u_char                        remote_ufrag[NGX_WEBRTC_SDP_ICE_MAX];
+    size_t                        mid_len;      /* the first track's */
+    u_char                        mid[NGX_WEBRTC_SDP_MID_LEN];
+} ngx_webrtc_session_info_t;
+
+
+/* a connectivity check of a session's, by ngx_webrtc_registry_check() */
+
+typedef struct {
+    ngx_uint_t                    counted;      /* in: the address is */
+    ngx_uint_t                    max_addresses;
+    time_t                        consent;      /* the new deadline */
+    time_t                        handshake_timeout;
+
+    /* out */
+    ngx_uint_t                    naddrs;
+    ngx_uint_t                    expired;      /* made to expire now */
+    ngx_uint_t                    owner_exited; /* and closed for it */
+} ngx_webrtc_check_t;
+
+
+/* what a worker takes over with a session's media, a copy */
+
+typedef struct {
+    ngx_uint_t                    role;
+    ngx_webrtc_stream_t          *stream;
+    uint32_t                      stream_gen;
+    size_t                        stream_name_len;
+    u_char                        stream_name[NGX_WEBRTC_STREAM_LEN];
+    ngx_uint_t                    established;
+    ngx_webrtc_owner_t            owner;        /* with NGX_BUSY */
+    ngx_webrtc_track_t            tracks[2];
+    ngx_uint_t                    nfingerprints;
+    ngx_webrtc_fingerprint_t      fingerprints[NGX_WEBRTC_SDP_MAX_FINGERPRINTS];
+} ngx_webrtc_claim_t;
+
+
+/* the status location's copy of the zone */
+
+typedef struct {
+    ngx_str_t                     name;
+    ngx_uint_t                    live;
+    ngx_uint_t                    nviewers;
+    time_t                        created;
+    uint64_t                      packets_in;
+    uint64_t                      bytes_in;
+    uint64_t                      packets_lost;
+    uint64_t                      bitrate_in;
+    ngx_uint_t                    h264;         /* video is H.264 */
+    uint32_t                      h264_sps;
+    uint32_t                      h264_label;
+} ngx_webrtc_stream_stat_t;
+
+
+typedef struct {
+    ngx_webrtc_stream_stat_t     *streams;
+    ngx_uint_t                    nstreams;
+    ngx_webrtc_worker_stats_t    *workers;      /* copies */
+    ngx_uint_t                    nworkers;
+} ngx_webrtc_snapshot_t;
+
+
+ngx_int_t ngx_webrtc_registry_add_zone(ngx_conf_t *cf, ngx_str_t *name,
+    void *tag, ngx_shm_zone_t **zone);
+ngx_webrtc_worker_stats_t *ngx_webrtc_registry_worker_stats(ngx_uint_t slot);
+
+/* signaling */
+ngx_int_t ngx_webrtc_registry_token_hash(ngx_uint_t role, ngx_str_t *token,
+    u_char *hash, ngx_log_t *log);
+ngx_int_t ngx_webrtc_registry_stream_info(ngx_str_t *name,
+    ngx_webrtc_stream_info_t *info);
+ngx_int_t ngx_webrtc_registry_session_create(ngx_webrtc_session_req_t *req,
+    ngx_webrtc_session_info_t *out);
+ngx_int_t ngx_webrtc_registry_session_find(ngx_str_t *id, ngx_uint_t role,
+    ngx_str_t *stream, ngx_webrtc_session_info_t *out);
+ngx_int_t ngx_webrtc_registry_ice_restart(ngx_str_t *id, ngx_uint_t role,
+    ngx_str_t *stream, ngx_webrtc_sdp_str_t *ufrag, ngx_webrtc_sdp_str_t *pwd,
+    ngx_webrtc_session_info_t *out);
+ngx_int_t ngx_webrtc_registry_session_end(ngx_str_t *id, ngx_uint_t role,
+    ngx_str_t *stream, ngx_webrtc_owner_t *owner);
+ngx_int_t ngx_webrtc_registry_snapshot(ngx_pool_t *pool, ngx_str_t *name,
+    ngx_uint_t nworkers, ngx_webrtc_snapshot_t *snap);
+ngx_uint_t ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
+    ngx_webrtc_owner_t *owners, ngx_uint_t *nowners);
+
+/* media */
+ngx_int_t ngx_webrtc_registry_ice_lookup(u_char *ufrag, size_t len,
+    u_char *remote, size_t remote_len, u_char *pwd, u_char *id);
+ngx_int_t ngx_webrtc_registry_check(u_char *id, ngx_webrtc_check_t *chk);
+void ngx_webrtc_registry_uncount(u_char *id);
+ngx_int_t ngx_webrtc_registry_touch(u_char *id, time_t consent,
+    ngx_uint_t established);
+ngx_int_t ngx_webrtc_registry_consent(u_char *id, time_t *deadline);
+ngx_int_t ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out);
+ngx_int_t ngx_webrtc_registry_close(u_char *id);
+void ngx_webrtc_registry_exist(u_char **ids, ngx_uint_t n, u_char *exist);
+
+/* streams */
+ngx_int_t ngx_webrtc_registry_stream_worker(ngx_webrtc_stream_t *st,
+    uint32_t gen, ngx_uint_t add);
+ngx_atomic_uint_t ngx_webrtc_registry_stream_mask(ngx_webrtc_stream_t *st,
+    uint32_t gen);
+ngx_int_t ngx_webrtc_registry_stream_tracks(ngx_webrtc_stream_t *st,
+    uint32_t gen, ngx_webrtc_track_t *tracks);
+ngx_int_t ngx_webrtc_registry_stream_publisher(ngx_webrtc_stream_t *st,
+    uint32_t gen, ngx_webrtc_owner_t *owner);
+ngx_int_t ngx_webrtc_registry_stream_h264(ngx_webrtc_stream_t *st,
+    uint32_t gen, u_char *publisher, uint32_t sps, uint32_t plid,
+    ngx_uint_t profile);
+void ngx_webrtc_registry_stream_count(ngx_webrtc_stream_t *st, uint32_t gen,
+    uint64_t packets, uint64_t bytes, uint64_t lost, uint64_t bitrate,
+    ngx_uint_t set_bitrate);
+
+
+#endif /* _NGX_WEBRTC_REGISTRY_H_INCLUDED_ */
