@@ -49,6 +49,12 @@ typedef struct {
 } ngx_http_webrtc_loc_conf_t;
 
 
+typedef struct {
+    ngx_str_t                   stream;
+    ngx_str_t                   id;
+} ngx_http_webrtc_ctx_t;
+
+
 #define NGX_HTTP_WEBRTC_ORIGIN_LEN  (sizeof("https://") - 1 + 256)
 
 
@@ -72,6 +78,10 @@ typedef struct {
 ngx_int_t ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     ngx_uint_t role, ngx_str_t *stream, ngx_str_t *body,
     ngx_http_webrtc_offer_t *out);
+ngx_int_t ngx_http_webrtc_patch(ngx_http_request_t *r,
+    ngx_http_webrtc_ctx_t *ctx, ngx_str_t *body);
+ngx_int_t ngx_http_webrtc_delete(ngx_http_request_t *r,
+    ngx_http_webrtc_ctx_t *ctx);
 ngx_int_t ngx_http_webrtc_stream_name_valid(ngx_str_t *name);
 ngx_int_t ngx_http_webrtc_origin_parse(ngx_str_t *o,
     ngx_http_webrtc_origin_t *out);
@@ -83,11 +93,28 @@ ngx_int_t ngx_http_webrtc_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *fmt, ...);
 ngx_int_t ngx_http_webrtc_header(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len);
+ngx_int_t ngx_http_webrtc_etag(ngx_http_request_t *r, u_char *ufrag);
 
 ngx_int_t ngx_http_webrtc_ws_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_webrtc_status_handler(ngx_http_request_t *r);
 
 
+void *ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf);
+char *ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+char *ngx_http_webrtc_bearer_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webrtc_origins(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webrtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webrtc_ice_server(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webrtc_codecs(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+extern const char  ngx_http_webrtc_frag_type[];
 extern ngx_module_t  ngx_http_webrtc_module;
 
 
