@@ -96,6 +96,8 @@ ngx_int_t ngx_http_webrtc_header(ngx_http_request_t *r, const char *name,
 ngx_int_t ngx_http_webrtc_etag(ngx_http_request_t *r, u_char *ufrag);
 
 ngx_int_t ngx_http_webrtc_ws_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_webrtc_ws_handshake(ngx_http_request_t *r,
+    ngx_http_webrtc_loc_conf_t *wlcf);
 ngx_int_t ngx_http_webrtc_status_handler(ngx_http_request_t *r);
 
 
