@@ -30,6 +30,8 @@
 #define NGX_STREAM_WEBRTC_SWEEP_INTERVAL  1000
 #define NGX_STREAM_WEBRTC_SWEEP_MAX       64
 #define NGX_STREAM_WEBRTC_SWEEP_BATCH     256
+#define NGX_STREAM_WEBRTC_ADOPT_INTERVAL  10
+#define NGX_STREAM_WEBRTC_ADOPT_PERIOD    10000
 
 /* an address that is not a session's media path, without a check */
 #define NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT 5000
@@ -57,6 +59,9 @@ typedef struct {
     unsigned                    unknown_logged:1;   /* no protocol */
     unsigned                    handling:1;
     unsigned                    close:1;
+    unsigned                    resolved:1;     /* looked up its path */
+    ngx_msec_t                  resolve_time;
+    ngx_msec_t                  resolve_wait;
 } ngx_stream_webrtc_ctx_t;
 
 
@@ -75,12 +80,8 @@ static void ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p,
 static uint64_t ngx_stream_webrtc_arrival(ngx_socket_t fd);
 static ngx_int_t ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx,
     ngx_uint_t check);
-static void ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer,
-    ngx_connection_t *c);
 static void ngx_stream_webrtc_move(ngx_webrtc_peer_t *peer,
     ngx_connection_t *c, ngx_webrtc_path_t *remote);
-static void ngx_stream_webrtc_set_remote_path(ngx_webrtc_peer_t *peer,
-    ngx_webrtc_path_t *path);
 static void ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path,
     ngx_connection_t *c);
 static ngx_int_t ngx_stream_webrtc_consent_left(ngx_stream_webrtc_ctx_t *ctx);
@@ -95,6 +96,8 @@ static ngx_uint_t ngx_stream_webrtc_log_unknown(ngx_log_t *log);
 static const char *ngx_stream_webrtc_srtp_cause(srtp_err_status_t err);
 
 static void ngx_stream_webrtc_sweep_handler(ngx_event_t *ev);
+static void ngx_stream_webrtc_adopt_handler(ngx_event_t *ev);
+static ngx_int_t ngx_stream_webrtc_resolve(ngx_stream_webrtc_ctx_t *ctx);
 
 static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
 static void *ngx_stream_webrtc_create_srv_conf(ngx_conf_t *cf);
@@ -158,8 +161,13 @@ ngx_module_t  ngx_stream_webrtc_module = {
 
 
 /* this worker's peers by session id */
-static ngx_rbtree_t       ngx_webrtc_peers;
+ngx_rbtree_t              ngx_webrtc_peers;
 static ngx_rbtree_node_t  ngx_webrtc_peers_sentinel;
+
+/* sessions handed over on reload, adopted at once for a while */
+static ngx_event_t        ngx_stream_webrtc_adopt;
+static ngx_connection_t   ngx_stream_webrtc_adopt_dumb;
+static ngx_msec_t         ngx_stream_webrtc_started;
 
 /* peers whose session left the zone without a close message reaching us */
 static ngx_event_t        ngx_stream_webrtc_sweep;
@@ -241,7 +249,19 @@ ngx_stream_webrtc_read_handler(ngx_event_t *rev)
     ctx = ngx_stream_get_module_ctx(s, ngx_stream_webrtc_module);
 
     if (c->close) {
-        /* graceful shutdown */
+
+        /*
+         * graceful shutdown: on a reload the sessions are handed over,
+         * the connections only leave them
+         */
+
+        ngx_webrtc_peer_exit();
+
+        if (ngx_webrtc_handing_off && ctx->peer) {
+            ctx->peer->connection = NULL;
+            ctx->peer = NULL;
+        }
+
         ngx_stream_webrtc_close(ctx);
         return;
     }
@@ -327,6 +347,12 @@ ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
         return;
     }
 
+    if (ctx->peer == NULL && ctx->forward < 0 && !ctx->candidate
+        && ((p[0] >= 20 && p[0] <= 63) || (p[0] >= 128 && p[0] <= 191)))
+    {
+        (void) ngx_stream_webrtc_resolve(ctx);
+    }
+
     if (p[0] >= 20 && p[0] <= 63) {
         ngx_stream_webrtc_dtls(ctx, p, len);
         return;
@@ -354,6 +380,109 @@ ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
                    ctx->session->connection->log, 0,
                    "webrtc: datagram with first byte %ui dropped",
                    (ngx_uint_t) p[0]);
+}
+
+
+/*
+ * DTLS or SRTP from an address this worker has no session for, a media
+ * path in the zone: a session this worker adopted or adopts now (handed
+ * over on reload), or another worker's of this configuration, which the
+ * datagrams are passed to.  Once in a while per address: a path moves
+ * only as ngx_stream_webrtc_move() says.
+ */
+
+static ngx_int_t
+ngx_stream_webrtc_resolve(ngx_stream_webrtc_ctx_t *ctx)
+{
+    ngx_int_t                rc;
+    ngx_connection_t        *c;
+    ngx_webrtc_peer_t       *peer;
+    ngx_webrtc_owner_t       owner;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    if (ctx->resolved
+        && ngx_current_msec - ctx->resolve_time < ctx->resolve_wait)
+    {
+        return NGX_DECLINED;
+    }
+
+    ctx->resolved = 1;
+    ctx->resolve_time = ngx_current_msec;
+    ctx->resolve_wait = 1000;
+
+    c = ctx->session->connection;
+
+    if (ngx_webrtc_registry_path_lookup(c->sockaddr, c->socklen, &owner)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    /*
+     * served by a worker of the configuration before, which hands it over
+     * in a moment: looked up again soon
+     */
+
+    ctx->resolve_wait = NGX_STREAM_WEBRTC_ADOPT_INTERVAL;
+
+    if (ctx->valid && ngx_memcmp(ctx->id, owner.id, NGX_WEBRTC_ID_LEN) != 0) {
+        return NGX_DECLINED;
+    }
+
+    peer = NULL;
+
+    if (owner.pid == ngx_pid) {
+        peer = ngx_webrtc_peer_by_id(owner.id);
+
+    } else if (owner.handoff) {
+        rc = ngx_webrtc_peer_adopt(owner.id, c, &peer);
+
+        if (rc == NGX_BUSY) {
+            /* another worker adopted it meanwhile: found again later */
+            ctx->resolved = 0;
+        }
+
+    } else if (owner.pid && owner.cycle == ngx_webrtc_registry_cycle()) {
+        ngx_memcpy(ctx->id, owner.id, NGX_WEBRTC_ID_LEN);
+        ctx->valid = 1;
+        ctx->forward = owner.slot;
+        goto timer;
+    }
+
+    if (peer == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(ctx->id, peer->id, NGX_WEBRTC_ID_LEN);
+    ctx->valid = 1;
+
+    if (peer->connection == NULL
+        && ngx_cmp_sockaddr(c->sockaddr, c->socklen,
+                            &peer->path.sockaddr.sockaddr, peer->path.socklen,
+                            1)
+           == NGX_OK)
+    {
+        /* its path, received here now */
+        ngx_webrtc_peer_set_path(peer, c);
+    }
+
+    if (peer->connection != c) {
+        return NGX_DECLINED;
+    }
+
+    ctx->peer = peer;
+
+timer:
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    ngx_add_timer(c->read, (ngx_msec_t) ccf->consent_timeout * 1000);
+
+    return NGX_OK;
 }
 
 
@@ -734,6 +863,7 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
     ngx_connection_t *move, ngx_webrtc_path_t *remote)
 {
     int                 n, rtcp;
+    uint16_t            seq;
     uint32_t            ssrc;
     ngx_uint_t          i, mask;
     srtp_err_status_t   err;
@@ -779,8 +909,14 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
 
     n = (int) len;
 
-    err = rtcp ? srtp_unprotect_rtcp(peer->srtp_in, p, &n)
-               : srtp_unprotect(peer->srtp_in, p, &n);
+    if (peer->nresume && !rtcp) {
+        /* adopted: the first packets of an SSRC received before */
+        err = ngx_webrtc_peer_unprotect_resumed(peer, p, &n, ssrc);
+
+    } else {
+        err = rtcp ? srtp_unprotect_rtcp(peer->srtp_in, p, &n)
+                   : srtp_unprotect(peer->srtp_in, p, &n);
+    }
 
     if (err != srtp_err_status_ok) {
 
@@ -809,6 +945,19 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
 
     if (i == peer->nin_ssrc) {
         peer->in_ssrc[peer->nin_ssrc++] = ssrc;
+    }
+
+    /* the highest sequence number of each SSRC, for a hand-over */
+
+    if (!rtcp) {
+        seq = ngx_webrtc_get16(p + 2);
+
+        if (!(peer->in_rtp & (1 << i))
+            || (int16_t) (seq - peer->in_high[i]) > 0)
+        {
+            peer->in_high[i] = seq;
+            peer->in_rtp |= 1 << i;
+        }
     }
 
     if (peer->ssl && !peer->dtls_kept) {
@@ -850,9 +999,7 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
 static ngx_int_t
 ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
 {
-    uint32_t                  ssrc;
     ngx_int_t                 rc;
-    ngx_pool_t               *pool;
     ngx_connection_t         *c;
     ngx_webrtc_peer_t        *peer;
     ngx_webrtc_claim_t        claim;
@@ -919,7 +1066,7 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
                 octx->peer = NULL;
             }
 
-            ngx_stream_webrtc_set_path(peer, c);
+            ngx_webrtc_peer_set_path(peer, c);
             ctx->peer = peer;
 
             ngx_log_error(NGX_LOG_INFO, c->log, 0,
@@ -930,46 +1077,37 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
         return NGX_OK;
     }
 
-    /*
-     * not the connection's log: a peer outlives the connection it was
-     * nominated on (its path moves, or another session takes the
-     * address), and that log is in the connection's pool; the pool logs
-     * through the peer's own log, in the pool, as nginx allows
-     */
-
-    pool = ngx_create_pool(2048, ngx_cycle->log);
-    if (pool == NULL) {
-        return NGX_ERROR;
-    }
-
-    peer = ngx_pcalloc(pool, sizeof(ngx_webrtc_peer_t));
-    if (peer == NULL) {
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
-    }
-
-    peer->log = *ngx_cycle->log;
-    peer->log.connection = c->number;
-    peer->log.handler = NULL;
-    peer->log.data = NULL;
-    peer->log.action = NULL;
-
-    pool->log = &peer->log;
-
-    peer->pool = pool;
-
     rc = ngx_webrtc_registry_claim(ctx->id, &claim);
 
     if (rc == NGX_ABORT) {
-        ngx_destroy_pool(pool);
         return NGX_DECLINED;
     }
 
+    if (rc == NGX_AGAIN) {
+
+        /* an exiting worker handed it over: taken with its keys */
+
+        if (ngx_webrtc_peer_adopt(ctx->id, c, &peer) != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+        ctx->peer = peer;
+
+        return NGX_OK;
+    }
+
     if (rc == NGX_BUSY) {
-        ngx_destroy_pool(pool);
 
         if (!check) {
             /* as above: DTLS does not move a path another worker has */
+            return NGX_DECLINED;
+        }
+
+        if (claim.owner.cycle != ngx_webrtc_registry_cycle()) {
+            /*
+             * a worker of the configuration before a reload, about to hand
+             * the session over: not reached by this one's channels
+             */
             return NGX_DECLINED;
         }
 
@@ -996,7 +1134,6 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
     }
 
     if (rc == NGX_DONE) {
-        ngx_destroy_pool(pool);
 
         /*
          * its worker exited with the DTLS state: the session is closed,
@@ -1013,40 +1150,25 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
         return NGX_DECLINED;
     }
 
-    ngx_memcpy(peer->id, ctx->id, NGX_WEBRTC_ID_LEN);
-    peer->role = claim.role;
-    peer->stream = claim.stream;
-    peer->stream_gen = claim.stream_gen;
-    peer->stream_name_len = claim.stream_name_len;
-    ngx_memcpy(peer->stream_name, claim.stream_name, claim.stream_name_len);
-    ngx_memcpy(peer->tracks, claim.tracks, sizeof(peer->tracks));
-    peer->nfingerprints = claim.nfingerprints;
-    ngx_memcpy(peer->fingerprints, claim.fingerprints,
-               sizeof(peer->fingerprints));
+    peer = ngx_webrtc_peer_create(ctx->id, &claim, c);
 
-    ngx_stream_webrtc_set_path(peer, c);
+    if (peer == NULL) {
+        (void) ngx_webrtc_registry_close(ctx->id);
+        return NGX_ERROR;
+    }
 
-    do {
-        if (RAND_bytes((u_char *) &ssrc, sizeof(ssrc)) != 1) {
-            ssrc = (uint32_t) ngx_random();
-        }
-    } while (ssrc == 0);
-
-    peer->local_ssrc = ssrc;
-
-    peer->node.str.data = peer->id;
-    peer->node.str.len = NGX_WEBRTC_ID_LEN;
-    peer->node.node.key = ngx_crc32_short(peer->id, NGX_WEBRTC_ID_LEN);
+    ngx_webrtc_peer_set_path(peer, c);
 
     if (ngx_webrtc_dtls_create(peer) != NGX_OK
         || ngx_webrtc_relay_attach(peer) != NGX_OK)
     {
         ngx_webrtc_dtls_free(peer);
-        ngx_destroy_pool(pool);
+        ngx_destroy_pool(peer->pool);
+        (void) ngx_webrtc_registry_close(ctx->id);
         return NGX_ERROR;
     }
 
-    ngx_rbtree_insert(&ngx_webrtc_peers, &peer->node.node);
+    ngx_webrtc_peer_insert(peer);
 
     ctx->peer = peer;
 
@@ -1081,6 +1203,110 @@ ngx_webrtc_peer_by_id(u_char *id)
 
     return (ngx_webrtc_peer_t *)
                ((u_char *) sn - offsetof(ngx_webrtc_peer_t, node));
+}
+
+
+/*
+ * A peer of this worker for a session it claimed: the session's id,
+ * role, stream, tracks and fingerprints, a new RTCP sender SSRC
+ */
+
+ngx_webrtc_peer_t *
+ngx_webrtc_peer_create(u_char *id, ngx_webrtc_claim_t *claim,
+    ngx_connection_t *c)
+{
+    uint32_t            ssrc;
+    ngx_pool_t         *pool;
+    ngx_webrtc_peer_t  *peer;
+
+    /*
+     * not the connection's log: a peer outlives the connection it was
+     * nominated on (its path moves, or another session takes the
+     * address), and that log is in the connection's pool; the pool logs
+     * through the peer's own log, in the pool, as nginx allows
+     */
+
+    pool = ngx_create_pool(2048, ngx_cycle->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    peer = ngx_pcalloc(pool, sizeof(ngx_webrtc_peer_t));
+    if (peer == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    peer->log = *ngx_cycle->log;
+    peer->log.connection = c ? c->number : 0;
+    peer->log.handler = NULL;
+    peer->log.data = NULL;
+    peer->log.action = NULL;
+
+    pool->log = &peer->log;
+
+    peer->pool = pool;
+
+    ngx_memcpy(peer->id, id, NGX_WEBRTC_ID_LEN);
+    peer->role = claim->role;
+    peer->stream = claim->stream;
+    peer->stream_gen = claim->stream_gen;
+    peer->stream_name_len = claim->stream_name_len;
+    ngx_memcpy(peer->stream_name, claim->stream_name, claim->stream_name_len);
+    ngx_memcpy(peer->tracks, claim->tracks, sizeof(peer->tracks));
+    peer->nfingerprints = claim->nfingerprints;
+    ngx_memcpy(peer->fingerprints, claim->fingerprints,
+               sizeof(peer->fingerprints));
+
+    do {
+        if (RAND_bytes((u_char *) &ssrc, sizeof(ssrc)) != 1) {
+            ssrc = (uint32_t) ngx_random();
+        }
+    } while (ssrc == 0);
+
+    peer->local_ssrc = ssrc;
+
+    peer->node.str.data = peer->id;
+    peer->node.str.len = NGX_WEBRTC_ID_LEN;
+    peer->node.node.key = ngx_crc32_short(peer->id, NGX_WEBRTC_ID_LEN);
+
+    return peer;
+}
+
+
+void
+ngx_webrtc_peer_insert(ngx_webrtc_peer_t *peer)
+{
+    ngx_rbtree_insert(&ngx_webrtc_peers, &peer->node.node);
+}
+
+
+/*
+ * The local half of ngx_webrtc_peer_close(), for a peer handed over: its
+ * session stays in the zone, no close_notify is sent
+ */
+
+void
+ngx_webrtc_peer_free(ngx_webrtc_peer_t *peer)
+{
+    ngx_stream_webrtc_ctx_t  *ctx;
+
+    peer->closed = 1;
+
+    ngx_webrtc_relay_detach(peer);
+    ngx_rbtree_delete(&ngx_webrtc_peers, &peer->node.node);
+
+    ngx_webrtc_dtls_drop(peer);
+    ngx_webrtc_srtp_free(peer);
+
+    if (peer->connection) {
+        ctx = ngx_stream_get_module_ctx(
+                  (ngx_stream_session_t *) peer->connection->data,
+                                        ngx_stream_webrtc_module);
+        ctx->peer = NULL;
+    }
+
+    ngx_destroy_pool(peer->pool);
 }
 
 
@@ -1171,13 +1397,15 @@ ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p, size_t len)
 
 /* the nominated 5-tuple in this worker carries the media */
 
-static void
-ngx_stream_webrtc_set_path(ngx_webrtc_peer_t *peer, ngx_connection_t *c)
+void
+ngx_webrtc_peer_set_path(ngx_webrtc_peer_t *peer, ngx_connection_t *c)
 {
     peer->connection = c;
     ngx_stream_webrtc_path_from(&peer->path, c);
     peer->has_path = 1;
     peer->path_time = ngx_current_msec;
+
+    ngx_webrtc_registry_path_set(peer->id, c->sockaddr, c->socklen);
 }
 
 
@@ -1202,7 +1430,7 @@ ngx_stream_webrtc_move(ngx_webrtc_peer_t *peer, ngx_connection_t *c,
     }
 
     if (remote) {
-        ngx_stream_webrtc_set_remote_path(peer, remote);
+        (void) ngx_webrtc_peer_set_remote_path(peer, remote);
         peer->has_candidate = 0;
         return;
     }
@@ -1222,7 +1450,7 @@ ngx_stream_webrtc_move(ngx_webrtc_peer_t *peer, ngx_connection_t *c,
         octx->peer = NULL;
     }
 
-    ngx_stream_webrtc_set_path(peer, c);
+    ngx_webrtc_peer_set_path(peer, c);
     ctx->peer = peer;
 
     ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
@@ -1249,7 +1477,7 @@ ngx_webrtc_peer_remote_path(ngx_webrtc_peer_t *peer, ngx_webrtc_path_t *path)
         return;
     }
 
-    ngx_stream_webrtc_set_remote_path(peer, path);
+    (void) ngx_webrtc_peer_set_remote_path(peer, path);
 }
 
 
@@ -1258,43 +1486,32 @@ ngx_webrtc_peer_remote_path(ngx_webrtc_peer_t *peer, ngx_webrtc_path_t *path)
  * the same listen address, that worker passes us what arrives there
  */
 
-static void
-ngx_stream_webrtc_set_remote_path(ngx_webrtc_peer_t *peer,
+ngx_int_t
+ngx_webrtc_peer_set_remote_path(ngx_webrtc_peer_t *peer,
     ngx_webrtc_path_t *path)
 {
-    ngx_uint_t                i;
-    ngx_listening_t          *ls;
+    ngx_socket_t              fd;
     ngx_stream_webrtc_ctx_t  *octx;
 
-    ls = ngx_cycle->listening.elts;
+    fd = ngx_webrtc_peer_listen_fd(&path->listen.sockaddr,
+                                   path->listen_socklen);
 
-    for (i = 0; i < ngx_cycle->listening.nelts; i++) {
-        if (ls[i].type == SOCK_DGRAM && ls[i].fd != (ngx_socket_t) -1
-            && ngx_cmp_sockaddr(ls[i].sockaddr, ls[i].socklen,
-                                &path->listen.sockaddr, path->listen_socklen,
-                                1)
-               == NGX_OK)
-        {
-            break;
-        }
-    }
-
-    if (i == ngx_cycle->listening.nelts) {
+    if (fd == (ngx_socket_t) -1) {
         ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
                       "webrtc session %*s: no socket for its new path",
                       (size_t) NGX_WEBRTC_ID_LEN, peer->id);
-        return;
+        return NGX_DECLINED;
     }
 
     /* a repeat of the path it has */
 
     if (peer->has_path && peer->connection == NULL
-        && peer->path.fd == ls[i].fd
+        && peer->path.fd == fd
         && ngx_cmp_sockaddr(&peer->path.sockaddr.sockaddr, peer->path.socklen,
                             &path->sockaddr.sockaddr, path->socklen, 1)
            == NGX_OK)
     {
-        return;
+        return NGX_OK;
     }
 
     if (peer->connection) {
@@ -1306,14 +1523,45 @@ ngx_stream_webrtc_set_remote_path(ngx_webrtc_peer_t *peer,
     }
 
     peer->path = *path;
-    peer->path.fd = ls[i].fd;
+    peer->path.fd = fd;
     peer->has_path = 1;
     peer->path_time = ngx_current_msec;
 
-    ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
-                  "webrtc session %*s: media path moved to an address "
-                  "another worker receives",
-                  (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+    ngx_webrtc_registry_path_set(peer->id, &path->sockaddr.sockaddr,
+                                 path->socklen);
+
+    if (!peer->adopted || peer->packets_in + peer->packets_out) {
+        ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                      "webrtc session %*s: media path moved to an address "
+                      "another worker receives",
+                      (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+    }
+
+    return NGX_OK;
+}
+
+
+/* this worker's socket of a listen address: any worker may send from it */
+
+ngx_socket_t
+ngx_webrtc_peer_listen_fd(struct sockaddr *sockaddr, socklen_t socklen)
+{
+    ngx_uint_t        i;
+    ngx_listening_t  *ls;
+
+    ls = ngx_cycle->listening.elts;
+
+    for (i = 0; i < ngx_cycle->listening.nelts; i++) {
+        if (ls[i].type == SOCK_DGRAM && ls[i].fd != (ngx_socket_t) -1
+            && ngx_cmp_sockaddr(ls[i].sockaddr, ls[i].socklen,
+                                sockaddr, socklen, 1)
+               == NGX_OK)
+        {
+            return ls[i].fd;
+        }
+    }
+
+    return (ngx_socket_t) -1;
 }
 
 
@@ -1579,7 +1827,41 @@ ngx_stream_webrtc_init_process(ngx_cycle_t *cycle)
 
     ngx_add_timer(&ngx_stream_webrtc_sweep, NGX_STREAM_WEBRTC_SWEEP_INTERVAL);
 
+    /*
+     * a worker of a new configuration: sessions the exiting workers hand
+     * over are adopted as they come, every few milliseconds for a while
+     */
+
+    ngx_webrtc_registry_init_worker();
+
+    ngx_stream_webrtc_adopt_dumb.fd = (ngx_socket_t) -1;
+
+    ngx_stream_webrtc_adopt.data = &ngx_stream_webrtc_adopt_dumb;
+    ngx_stream_webrtc_adopt.handler = ngx_stream_webrtc_adopt_handler;
+    ngx_stream_webrtc_adopt.log = cycle->log;
+    ngx_stream_webrtc_adopt.cancelable = 1;
+
+    ngx_stream_webrtc_started = ngx_current_msec;
+
+    ngx_add_timer(&ngx_stream_webrtc_adopt, NGX_STREAM_WEBRTC_ADOPT_INTERVAL);
+
     return NGX_OK;
+}
+
+
+static void
+ngx_stream_webrtc_adopt_handler(ngx_event_t *ev)
+{
+    if (ngx_exiting) {
+        return;
+    }
+
+    ngx_webrtc_peer_adopt_pending();
+
+    ngx_add_timer(ev, (ngx_current_msec - ngx_stream_webrtc_started
+                       < NGX_STREAM_WEBRTC_ADOPT_PERIOD)
+                      ? NGX_STREAM_WEBRTC_ADOPT_INTERVAL
+                      : NGX_STREAM_WEBRTC_SWEEP_INTERVAL);
 }
 
 

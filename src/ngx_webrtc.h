@@ -39,6 +39,12 @@
 
 #define NGX_WEBRTC_EXPIRE_OWNERS    64
 
+#define NGX_WEBRTC_MAX_SSRC         16      /* a peer sends with */
+
+/* a released DTLS state: the peer's AES-256 key and salt, a GCM alert */
+#define NGX_WEBRTC_DTLS_KEY         (32 + 4)
+#define NGX_WEBRTC_DTLS_CLOSE       48
+
 
 /*
  * What a worker's media plane did, written by that worker (and, for a

@@ -415,6 +415,7 @@ ngx_webrtc_dtls_established(ngx_webrtc_peer_t *peer)
     const SRTP_PROTECTION_PROFILE  *profile;
     u_char                   material[2 * (16 + 14)];
     size_t                   len;
+    ngx_webrtc_keys_t        keys;
 
     log = &peer->log;
 
@@ -459,6 +460,22 @@ ngx_webrtc_dtls_established(ngx_webrtc_peer_t *peer)
     }
 
     rc = ngx_webrtc_srtp_create(peer, profile->id, material);
+
+    /* the keys into the zone, for a worker that takes the session over */
+
+    if (rc == NGX_OK) {
+        keys.gcm = (profile->id == SRTP_AEAD_AES_128_GCM);
+        ngx_webrtc_srtp_keys(material, keys.gcm, 0, keys.in, keys.out);
+
+        if (ngx_webrtc_registry_put_keys(peer->id, &keys) == NGX_ERROR) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "webrtc zone is full, session %*s cannot be "
+                          "handed over on reload",
+                          (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+        }
+
+        ngx_explicit_memzero(&keys, sizeof(keys));
+    }
 
     ngx_explicit_memzero(material, sizeof(material));
 
@@ -955,6 +972,32 @@ ngx_webrtc_dtls_parked_alert(ngx_webrtc_peer_t *peer, u_char *rec)
     }
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * A peer handed over on reload: its DTLS state goes without a
+ * close_notify, the session goes on in another worker
+ */
+
+void
+ngx_webrtc_dtls_drop(ngx_webrtc_peer_t *peer)
+{
+    if (peer->dtls_timer.timer_set) {
+        ngx_del_timer(&peer->dtls_timer);
+    }
+
+    if (peer->ssl) {
+#if (NGX_HAVE_MALLOC_TRIM)
+        ngx_webrtc_dtls_released_one();
+#endif
+        SSL_free(peer->ssl);
+        peer->ssl = NULL;
+        peer->rbio = NULL;
+    }
+
+    ngx_explicit_memzero(peer->dtls_key, sizeof(peer->dtls_key));
+    peer->dtls_parked = 0;
 }
 
 

@@ -29,12 +29,8 @@
 #define NGX_WEBRTC_REMB_BITRATE     4000000
 #define NGX_WEBRTC_CACHE_SIZE       256         /* video packets, 2^n */
 #define NGX_WEBRTC_RESEND_MAX       300         /* per viewer and second */
-#define NGX_WEBRTC_MAX_SSRC         16          /* a peer sends with */
 #define NGX_WEBRTC_OUT_WINDOW       256         /* indices, 64 * n */
 
-/* a released DTLS state: the peer's AES-256 key and salt, a GCM alert */
-#define NGX_WEBRTC_DTLS_KEY         (32 + 4)
-#define NGX_WEBRTC_DTLS_CLOSE       48
 
 
 typedef struct ngx_webrtc_peer_s          ngx_webrtc_peer_t;
@@ -76,6 +72,10 @@ typedef struct {
     uint32_t                    packets;
     uint32_t                    octets;
     ngx_uint_t                  epoch;          /* of local->epoch */
+
+    /* SRTCP sent with the track's SSRC; indices to burn first (adopted) */
+    uint32_t                    rtcp;
+    uint32_t                    burn;
 
     /* the SRTP indices used: the highest, those before it, the base */
     uint16_t                    high;
@@ -144,7 +144,18 @@ struct ngx_webrtc_peer_s {
     ngx_msec_t                  h264_time;      /* its zone update */
 
     uint32_t                    in_ssrc[NGX_WEBRTC_MAX_SSRC];
+    uint16_t                    in_high[NGX_WEBRTC_MAX_SSRC];
+    uint32_t                    in_rtp;         /* a bit an SSRC: RTP */
     ngx_uint_t                  nin_ssrc;
+
+    /*
+     * adopted: the SSRCs the worker before received, each added to
+     * srtp_in at its first packet with the rollover counter it had
+     */
+    ngx_webrtc_resume_track_t  *resume;
+    ngx_uint_t                  nresume;
+    uint8_t                     resume_tries[NGX_WEBRTC_MAX_SSRC];
+    ngx_webrtc_keys_t          *keys;
 
     ngx_uint_t                  packets_in;
     ngx_uint_t                  packets_out;
@@ -172,6 +183,8 @@ struct ngx_webrtc_peer_s {
     unsigned                    ssrc_logged:1;
     unsigned                    h264_logged:1;
     unsigned                    unprotect_logged:2;  /* 1 SRTP, 2 SRTCP */
+    unsigned                    adopted:1;
+    unsigned                    handed_off:1;
 };
 
 
@@ -214,6 +227,7 @@ ngx_int_t ngx_webrtc_dtls_input(ngx_webrtc_peer_t *peer, u_char *data,
     size_t len);
 void ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_dtls_free(ngx_webrtc_peer_t *peer);
+void ngx_webrtc_dtls_drop(ngx_webrtc_peer_t *peer);
 
 /* srtp */
 ngx_int_t ngx_webrtc_srtp_init(ngx_cycle_t *cycle);
@@ -239,7 +253,27 @@ void ngx_webrtc_path_msghdr(ngx_webrtc_path_t *path, struct msghdr *msg,
 
 extern uint64_t  ngx_webrtc_arrival;
 
+/* hand-over on reload */
+void ngx_webrtc_peer_exit(void);
+ngx_int_t ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
+    ngx_webrtc_peer_t **peerp);
+void ngx_webrtc_peer_adopt_pending(void);
+srtp_err_status_t ngx_webrtc_peer_unprotect_resumed(ngx_webrtc_peer_t *peer,
+    u_char *p, int *n, uint32_t ssrc);
+
+extern ngx_uint_t    ngx_webrtc_handing_off;
+extern ngx_rbtree_t  ngx_webrtc_peers;
+
 /* stream module */
+ngx_webrtc_peer_t *ngx_webrtc_peer_create(u_char *id,
+    ngx_webrtc_claim_t *claim, ngx_connection_t *c);
+void ngx_webrtc_peer_insert(ngx_webrtc_peer_t *peer);
+void ngx_webrtc_peer_free(ngx_webrtc_peer_t *peer);
+void ngx_webrtc_peer_set_path(ngx_webrtc_peer_t *peer, ngx_connection_t *c);
+ngx_int_t ngx_webrtc_peer_set_remote_path(ngx_webrtc_peer_t *peer,
+    ngx_webrtc_path_t *path);
+ngx_socket_t ngx_webrtc_peer_listen_fd(struct sockaddr *sockaddr,
+    socklen_t socklen);
 ssize_t ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
 ngx_int_t ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len);

@@ -80,9 +80,17 @@ ngx_webrtc_registry_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ctx = shm_zone->data;
 
     if (octx) {
-        /* reload: sessions and streams survive */
+        /*
+         * reload: sessions and streams survive, and the old workers hand
+         * theirs over to the new configuration's
+         */
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
+
+        ngx_shmtx_lock(&ctx->shpool->mutex);
+        ctx->sh->cycle++;
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+
         return NGX_OK;
     }
 
@@ -110,6 +118,8 @@ ngx_webrtc_registry_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&sh->clients, &sh->clients_sentinel,
                     ngx_str_rbtree_insert_value);
     ngx_rbtree_init(&sh->tokens, &sh->tokens_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&sh->paths, &sh->paths_sentinel,
                     ngx_str_rbtree_insert_value);
     ngx_queue_init(&sh->expire);
 
@@ -581,6 +591,19 @@ ngx_webrtc_registry_session_close(ngx_webrtc_registry_ctx_t *ctx,
 
     if (s->token) {
         ngx_webrtc_registry_uncount_key(ctx, &ctx->sh->tokens, s->token);
+    }
+
+    if (s->handoff) {
+        ctx->sh->handoffs--;
+    }
+
+    if (s->path_node.str.len) {
+        ngx_rbtree_delete(&ctx->sh->paths, &s->path_node.node);
+    }
+
+    if (s->media) {
+        ngx_explicit_memzero(s->media, sizeof(ngx_webrtc_media_t));
+        ngx_slab_free_locked(ctx->shpool, s->media);
     }
 
     ngx_slab_free_locked(ctx->shpool, s);

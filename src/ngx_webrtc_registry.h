@@ -33,6 +33,8 @@
 #include <ngx_core.h>
 
 #include "ngx_webrtc_sdp.h"
+#include "ngx_webrtc_srtp.h"
+#include "ngx_webrtc_resume.h"
 
 
 typedef struct ngx_webrtc_stream_s   ngx_webrtc_stream_t;   /* opaque */
@@ -43,8 +45,59 @@ typedef struct ngx_webrtc_stream_s   ngx_webrtc_stream_t;   /* opaque */
 typedef struct {
     ngx_pid_t                     pid;          /* 0: none */
     ngx_int_t                     slot;
+    uint32_t                      cycle;        /* of its configuration */
+    ngx_uint_t                    handoff;      /* released to adopt */
     u_char                        id[NGX_WEBRTC_ID_LEN];
 } ngx_webrtc_owner_t;
+
+
+/*
+ * What a worker that hands a session over on reload leaves for the one
+ * that adopts it: the media path, and the SRTP state of each SSRC, exact
+ * (written after its last packet)
+ */
+
+typedef struct {
+    ngx_webrtc_resume_track_t     track;        /* the viewer's SSRC */
+    uint32_t                      last_ts;
+    uint16_t                      last_seq;
+    uint8_t                       started;
+    uint8_t                       sent;
+    ngx_msec_t                    last_time;    /* monotonic */
+    uint32_t                      packets;      /* for sender reports */
+    uint32_t                      octets;
+} ngx_webrtc_handoff_out_t;
+
+
+typedef struct {
+    ngx_sockaddr_t                remote;
+    ngx_sockaddr_t                local;
+    ngx_sockaddr_t                listen;
+    socklen_t                     remote_len;
+    socklen_t                     local_len;
+    socklen_t                     listen_len;
+    ngx_uint_t                    wildcard;
+
+    ngx_webrtc_handoff_out_t      out[2];       /* a viewer's tracks */
+    ngx_uint_t                    nin;          /* a publisher's SSRCs */
+    ngx_webrtc_resume_track_t     in[NGX_WEBRTC_MAX_SSRC];
+    uint32_t                      ssrc[2];
+
+    ngx_uint_t                    dtls_parked;
+    uint8_t                       dtls_key_len;
+    uint8_t                       dtls_close_len;
+    u_char                        dtls_key[NGX_WEBRTC_DTLS_KEY];
+    u_char                        dtls_close[NGX_WEBRTC_DTLS_CLOSE];
+} ngx_webrtc_handoff_t;
+
+
+/* the SRTP master keys and salts of a session, by direction */
+
+typedef struct {
+    ngx_uint_t                    gcm;
+    u_char                        in[NGX_WEBRTC_SRTP_KEY_LEN];
+    u_char                        out[NGX_WEBRTC_SRTP_KEY_LEN];
+} ngx_webrtc_keys_t;
 
 
 /* why a new session was refused, with NGX_DECLINED */
@@ -188,7 +241,22 @@ ngx_int_t ngx_webrtc_registry_snapshot(ngx_pool_t *pool, ngx_str_t *name,
 ngx_uint_t ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
     ngx_webrtc_owner_t *owners, ngx_uint_t *nowners);
 
+/* reload: a configuration's workers and the ones before */
+void ngx_webrtc_registry_init_worker(void);
+uint32_t ngx_webrtc_registry_cycle(void);
+ngx_int_t ngx_webrtc_registry_successor(void);
+
 /* media */
+ngx_int_t ngx_webrtc_registry_put_keys(u_char *id, ngx_webrtc_keys_t *keys);
+ngx_int_t ngx_webrtc_registry_handoff(u_char *id, ngx_webrtc_handoff_t *state);
+ngx_int_t ngx_webrtc_registry_adopt(u_char *id, ngx_webrtc_claim_t *claim,
+    ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *state);
+ngx_uint_t ngx_webrtc_registry_pending(ngx_uint_t slot, ngx_uint_t nworkers,
+    u_char (*ids)[NGX_WEBRTC_ID_LEN], ngx_uint_t max);
+void ngx_webrtc_registry_path_set(u_char *id, struct sockaddr *sockaddr,
+    socklen_t socklen);
+ngx_int_t ngx_webrtc_registry_path_lookup(struct sockaddr *sockaddr,
+    socklen_t socklen, ngx_webrtc_owner_t *owner);
 ngx_int_t ngx_webrtc_registry_ice_lookup(u_char *ufrag, size_t len,
     u_char *remote, size_t remote_len, u_char *pwd, u_char *id);
 ngx_int_t ngx_webrtc_registry_check(u_char *id, ngx_webrtc_check_t *chk);

@@ -10,6 +10,16 @@
 #include "ngx_webrtc_registry_private.h"
 
 
+static void ngx_webrtc_registry_claim_copy(ngx_webrtc_session_t *s,
+    ngx_webrtc_claim_t *out);
+static size_t ngx_webrtc_registry_path_key(u_char *key,
+    struct sockaddr *sockaddr, socklen_t socklen);
+
+
+/* this worker's configuration, by the zone's count of them */
+static uint32_t  ngx_webrtc_registry_my_cycle;
+
+
 /*
  * The registry for the media plane: checks, consent, the worker serving
  * a session, and the streams' fan-out state.
@@ -225,6 +235,8 @@ ngx_webrtc_registry_consent(u_char *id, time_t *deadline)
 /*
  * This worker takes the session's media: NGX_OK, what it needs copied
  * to out; NGX_BUSY: a live worker has it (out->owner, out->established);
+ * NGX_AGAIN: an exiting worker handed it over, ngx_webrtc_registry_adopt()
+ * takes it;
  * NGX_DONE: the worker that had it exited, the session is closed (the
  * client reconnects); NGX_ABORT: gone
  */
@@ -233,7 +245,6 @@ ngx_int_t
 ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out)
 {
     ngx_int_t                   rc;
-    ngx_webrtc_stream_t        *st;
     ngx_webrtc_session_t       *s;
     ngx_webrtc_registry_ctx_t  *ctx;
 
@@ -248,11 +259,19 @@ ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out)
         goto done;
     }
 
+    if (s->handoff) {
+        /* handed over on reload: adopted, with its keys */
+        rc = NGX_AGAIN;
+        goto done;
+    }
+
     if (s->owner_pid && s->owner_pid != ngx_pid) {
 
         if (ngx_webrtc_registry_owner_live(s) == NGX_OK) {
             out->owner.pid = s->owner_pid;
             out->owner.slot = s->owner_slot;
+            out->owner.cycle = s->owner_cycle;
+            out->owner.handoff = 0;
             ngx_memcpy(out->owner.id, s->id, NGX_WEBRTC_ID_LEN);
             out->established = s->established;
             rc = NGX_BUSY;
@@ -266,6 +285,25 @@ ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out)
 
     s->owner_pid = ngx_pid;
     s->owner_slot = ngx_worker;
+    s->owner_cycle = ngx_webrtc_registry_my_cycle;
+
+    ngx_webrtc_registry_claim_copy(s, out);
+
+    rc = NGX_OK;
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+static void
+ngx_webrtc_registry_claim_copy(ngx_webrtc_session_t *s,
+    ngx_webrtc_claim_t *out)
+{
+    ngx_webrtc_stream_t  *st;
 
     st = s->stream;
 
@@ -278,14 +316,6 @@ ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out)
     ngx_memcpy(out->tracks, s->tracks, sizeof(out->tracks));
     out->nfingerprints = s->nfingerprints;
     ngx_memcpy(out->fingerprints, s->fingerprints, sizeof(out->fingerprints));
-
-    rc = NGX_OK;
-
-done:
-
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    return rc;
 }
 
 
@@ -526,4 +556,453 @@ ngx_webrtc_registry_stream_count(ngx_webrtc_stream_t *st, uint32_t gen,
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/*
+ * A worker of a configuration starts: a worker of an older one that
+ * exits after this hands its sessions over instead of closing them
+ */
+
+void
+ngx_webrtc_registry_init_worker(void)
+{
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    ngx_webrtc_registry_my_cycle = ctx->sh->cycle;
+
+    if (ctx->sh->worker_cycle < ctx->sh->cycle) {
+        ctx->sh->worker_cycle = ctx->sh->cycle;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+uint32_t
+ngx_webrtc_registry_cycle(void)
+{
+    return ngx_webrtc_registry_my_cycle;
+}
+
+
+/*
+ * NGX_OK: workers of a newer configuration run, this one exits on a
+ * reload and hands its sessions over; NGX_AGAIN: a newer configuration
+ * was made, its workers have not started yet; NGX_DECLINED: nginx stops
+ * (or the zone was not kept), sessions end
+ */
+
+ngx_int_t
+ngx_webrtc_registry_successor(void)
+{
+    ngx_int_t                   rc;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if (ctx->sh->worker_cycle > ngx_webrtc_registry_my_cycle) {
+        rc = NGX_OK;
+
+    } else if (ctx->sh->cycle > ngx_webrtc_registry_my_cycle) {
+        rc = NGX_AGAIN;
+
+    } else {
+        rc = NGX_DECLINED;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * RFC 5764, 4.2: the session's SRTP master keys, kept in the zone from
+ * the DTLS handshake for a worker that takes the session over
+ */
+
+ngx_int_t
+ngx_webrtc_registry_put_keys(u_char *id, ngx_webrtc_keys_t *keys)
+{
+    ngx_int_t                   rc;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    s = ngx_webrtc_registry_session(ctx, id);
+
+    if (s == NULL || s->owner_pid != ngx_pid) {
+        rc = NGX_ABORT;
+        goto done;
+    }
+
+    if (s->media == NULL) {
+        s->media = ngx_slab_calloc_locked(ctx->shpool,
+                                          sizeof(ngx_webrtc_media_t));
+        if (s->media == NULL) {
+            rc = NGX_ERROR;
+            goto done;
+        }
+    }
+
+    s->media->keys = *keys;
+    s->media->has_state = 0;
+
+    rc = NGX_OK;
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * An exiting worker releases the session with its exact state: the
+ * worker that adopts it goes on with the same keys.  NGX_DECLINED: no
+ * keys (the handshake did not finish, or the zone was full), the
+ * session is closed as before; NGX_ABORT: not ours, or gone.
+ */
+
+ngx_int_t
+ngx_webrtc_registry_handoff(u_char *id, ngx_webrtc_handoff_t *state)
+{
+    ngx_int_t                   rc;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    s = ngx_webrtc_registry_session(ctx, id);
+
+    if (s == NULL || s->owner_pid != ngx_pid) {
+        rc = NGX_ABORT;
+        goto done;
+    }
+
+    if (s->media == NULL) {
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    s->media->state = *state;
+    s->media->has_state = 1;
+
+    s->owner_pid = 0;
+    s->handoff = 1;
+    ctx->sh->handoffs++;
+
+    rc = NGX_OK;
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * This worker takes a session handed over: NGX_OK, what it needs in
+ * claim, keys and state; NGX_BUSY: a live worker has it (claim->owner);
+ * NGX_DECLINED: not handed over; NGX_ABORT: gone
+ */
+
+ngx_int_t
+ngx_webrtc_registry_adopt(u_char *id, ngx_webrtc_claim_t *claim,
+    ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *state)
+{
+    ngx_int_t                   rc;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    s = ngx_webrtc_registry_session(ctx, id);
+
+    if (s == NULL) {
+        rc = NGX_ABORT;
+        goto done;
+    }
+
+    if (!s->handoff || s->media == NULL || !s->media->has_state) {
+
+        if (s->owner_pid && ngx_webrtc_registry_owner_live(s) == NGX_OK) {
+            claim->owner.pid = s->owner_pid;
+            claim->owner.slot = s->owner_slot;
+            claim->owner.cycle = s->owner_cycle;
+            claim->owner.handoff = 0;
+            ngx_memcpy(claim->owner.id, s->id, NGX_WEBRTC_ID_LEN);
+            rc = NGX_BUSY;
+
+        } else {
+            rc = NGX_DECLINED;
+        }
+
+        goto done;
+    }
+
+    s->handoff = 0;
+    ctx->sh->handoffs--;
+
+    s->owner_pid = ngx_pid;
+    s->owner_slot = ngx_worker;
+    s->owner_cycle = ngx_webrtc_registry_my_cycle;
+
+    ngx_webrtc_registry_claim_copy(s, claim);
+
+    *keys = s->media->keys;
+    *state = s->media->state;
+
+    /* what a later hand-over writes anew */
+    s->media->has_state = 0;
+
+    rc = NGX_OK;
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * The sessions handed over that this worker adopts without waiting for
+ * their datagrams: those of its slot, and with fewer workers than before,
+ * those of the slots gone, spread by their ids
+ */
+
+ngx_uint_t
+ngx_webrtc_registry_pending(ngx_uint_t slot, ngx_uint_t nworkers,
+    u_char (*ids)[NGX_WEBRTC_ID_LEN], ngx_uint_t max)
+{
+    ngx_uint_t                  n, mine;
+    ngx_rbtree_node_t          *node, *root, *sentinel;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    n = 0;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if (ctx->sh->handoffs == 0) {
+        goto done;
+    }
+
+    root = ctx->sh->sessions.root;
+    sentinel = ctx->sh->sessions.sentinel;
+
+    if (root == sentinel) {
+        goto done;
+    }
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node && n < max;
+         node = ngx_rbtree_next(&ctx->sh->sessions, node))
+    {
+        s = (ngx_webrtc_session_t *)
+                ((u_char *) node - offsetof(ngx_webrtc_session_t, id_node));
+
+        if (!s->handoff) {
+            continue;
+        }
+
+        if ((ngx_uint_t) s->owner_slot < nworkers) {
+            mine = ((ngx_uint_t) s->owner_slot == slot);
+
+        } else {
+            mine = (s->id_node.node.key % nworkers == slot);
+        }
+
+        if (mine) {
+            ngx_memcpy(ids[n++], s->id, NGX_WEBRTC_ID_LEN);
+        }
+    }
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return n;
+}
+
+
+/*
+ * The session's media path is this remote address: a worker that
+ * receives from it without a check of its own finds the session by it
+ */
+
+void
+ngx_webrtc_registry_path_set(u_char *id, struct sockaddr *sockaddr,
+    socklen_t socklen)
+{
+    size_t                      len;
+    ngx_str_node_t             *sn;
+    ngx_webrtc_session_t       *s, *o;
+    ngx_webrtc_registry_ctx_t  *ctx;
+    u_char                      key[NGX_WEBRTC_PATH_KEY_LEN];
+
+    len = ngx_webrtc_registry_path_key(key, sockaddr, socklen);
+
+    if (len == 0) {
+        return;
+    }
+
+    ctx = ngx_webrtc_registry_get();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    s = ngx_webrtc_registry_session(ctx, id);
+
+    if (s == NULL) {
+        goto done;
+    }
+
+    if (s->path_node.str.len == len
+        && ngx_memcmp(s->path_key, key, len) == 0)
+    {
+        goto done;
+    }
+
+    /* the address was another session's: the newer takes it */
+
+    sn = ngx_webrtc_registry_lookup(&ctx->sh->paths, key, len);
+
+    if (sn) {
+        o = (ngx_webrtc_session_t *)
+                ((u_char *) sn - offsetof(ngx_webrtc_session_t, path_node));
+        ngx_rbtree_delete(&ctx->sh->paths, &o->path_node.node);
+        o->path_node.str.len = 0;
+    }
+
+    if (s->path_node.str.len) {
+        ngx_rbtree_delete(&ctx->sh->paths, &s->path_node.node);
+    }
+
+    ngx_memcpy(s->path_key, key, len);
+    s->path_node.str.data = s->path_key;
+    s->path_node.str.len = len;
+    s->path_node.node.key = ngx_crc32_short(key, len);
+    ngx_rbtree_insert(&ctx->sh->paths, &s->path_node.node);
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/*
+ * The session whose media path is this remote address, and who serves
+ * it: NGX_OK, owner (its id, pid 0 if none); NGX_DECLINED: none
+ */
+
+ngx_int_t
+ngx_webrtc_registry_path_lookup(struct sockaddr *sockaddr, socklen_t socklen,
+    ngx_webrtc_owner_t *owner)
+{
+    size_t                      len;
+    ngx_int_t                   rc;
+    ngx_str_node_t             *sn;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+    u_char                      key[NGX_WEBRTC_PATH_KEY_LEN];
+
+    len = ngx_webrtc_registry_path_key(key, sockaddr, socklen);
+
+    if (len == 0) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_webrtc_registry_get();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    sn = ngx_webrtc_registry_lookup(&ctx->sh->paths, key, len);
+
+    if (sn) {
+        s = (ngx_webrtc_session_t *)
+                ((u_char *) sn - offsetof(ngx_webrtc_session_t, path_node));
+
+        owner->pid = s->owner_pid;
+        owner->slot = s->owner_slot;
+        owner->cycle = s->owner_cycle;
+        owner->handoff = s->handoff;
+        ngx_memcpy(owner->id, s->id, NGX_WEBRTC_ID_LEN);
+
+        if (owner->pid && !owner->handoff
+            && ngx_webrtc_registry_owner_live(s) != NGX_OK)
+        {
+            owner->pid = 0;
+        }
+
+        rc = NGX_OK;
+
+    } else {
+        rc = NGX_DECLINED;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/* the family, port and address of a remote address, as the paths' key */
+
+static size_t
+ngx_webrtc_registry_path_key(u_char *key, struct sockaddr *sockaddr,
+    socklen_t socklen)
+{
+    struct sockaddr_in   *sin;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin6;
+#endif
+
+    switch (sockaddr->sa_family) {
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        if (socklen < (socklen_t) sizeof(struct sockaddr_in6)) {
+            return 0;
+        }
+
+        sin6 = (struct sockaddr_in6 *) sockaddr;
+        key[0] = 6;
+        ngx_memcpy(key + 1, &sin6->sin6_port, 2);
+        ngx_memcpy(key + 3, &sin6->sin6_addr, 16);
+        return 1 + 2 + 16;
+#endif
+
+    case AF_INET:
+        if (socklen < (socklen_t) sizeof(struct sockaddr_in)) {
+            return 0;
+        }
+
+        sin = (struct sockaddr_in *) sockaddr;
+        key[0] = 4;
+        ngx_memcpy(key + 1, &sin->sin_port, 2);
+        ngx_memcpy(key + 3, &sin->sin_addr, 4);
+        return 1 + 2 + 4;
+
+    default:
+        return 0;
+    }
 }

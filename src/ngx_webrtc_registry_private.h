@@ -32,6 +32,17 @@ typedef struct {
 } ngx_webrtc_client_t;
 
 
+/* a session's keys, and the state a hand-over leaves */
+
+#define NGX_WEBRTC_PATH_KEY_LEN       (1 + 2 + 16)
+
+typedef struct {
+    ngx_webrtc_keys_t             keys;
+    ngx_uint_t                    has_state;
+    ngx_webrtc_handoff_t          state;
+} ngx_webrtc_media_t;
+
+
 /* a session: one peer connection of a publisher or a viewer */
 
 typedef struct {
@@ -51,6 +62,17 @@ typedef struct {
     /* the worker serving the media, once ICE nominated a path */
     ngx_pid_t                     owner_pid;
     ngx_int_t                     owner_slot;
+    uint32_t                      owner_cycle;
+
+    /* released by a worker that exited on reload, for a new one to adopt */
+    ngx_uint_t                    handoff;
+
+    /* the SRTP keys, once DTLS completed, and what a hand-over leaves */
+    ngx_webrtc_media_t           *media;
+
+    /* by the media path's remote address, in the zone's paths */
+    ngx_str_node_t                path_node;
+    u_char                        path_key[NGX_WEBRTC_PATH_KEY_LEN];
 
     /* remote addresses with a valid check: nginx UDP connections, all */
     ngx_uint_t                    naddrs;
@@ -130,6 +152,17 @@ typedef struct {
     ngx_rbtree_node_t             clients_sentinel;
     ngx_rbtree_t                  tokens;        /* by token hash */
     ngx_rbtree_node_t             tokens_sentinel;
+    ngx_rbtree_t                  paths;         /* by remote address */
+    ngx_rbtree_node_t             paths_sentinel;
+
+    /*
+     * configurations: the newest (bumped by each reload that keeps the
+     * zone), the newest whose workers started, and the sessions handed
+     * over by exiting workers, not adopted yet
+     */
+    uint32_t                      cycle;
+    uint32_t                      worker_cycle;
+    ngx_uint_t                    handoffs;
 
     /* the HMAC key of token hashes, random, made with the zone */
     u_char                        token_key[32];

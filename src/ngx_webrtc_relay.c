@@ -33,6 +33,7 @@
 #define NGX_WEBRTC_RELAY_FORWARD    7
 
 #define NGX_WEBRTC_RELAY_BATCH        256
+#define NGX_WEBRTC_RELAY_BURN         8192    /* SRTCP indices a report */
 
 #define NGX_WEBRTC_BATCH            64
 #define NGX_WEBRTC_BATCH_BUF        (NGX_WEBRTC_MTU + NGX_WEBRTC_SRTP_OVERHEAD)
@@ -127,6 +128,7 @@ uint64_t                           ngx_webrtc_arrival;
 
 static ngx_webrtc_worker_stats_t  *ngx_webrtc_stats;
 static ngx_webrtc_relay_t         *ngx_webrtc_relay;
+static ngx_msec_t                  ngx_webrtc_relay_stray;
 static ngx_webrtc_batch_t          ngx_webrtc_batch;
 static ngx_rbtree_t                ngx_webrtc_local_streams;
 static ngx_rbtree_node_t           ngx_webrtc_local_sentinel;
@@ -273,6 +275,9 @@ ngx_webrtc_relay_init_process(ngx_cycle_t *cycle)
     }
 
     c->log = cycle->log;
+
+    /* closed at once on graceful shutdown, see the read handler */
+    c->idle = 1;
 
     rev = c->read;
     rev->handler = ngx_webrtc_relay_read_handler;
@@ -453,7 +458,14 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
     } else {
         ngx_queue_remove(&peer->queue);
 
-        if (--ls->nviewers == 0 && ngx_webrtc_relay) {
+        /*
+         * a worker handing over leaves the bit: the new worker of its slot
+         * may have set it for viewers it adopted
+         */
+
+        if (--ls->nviewers == 0 && ngx_webrtc_relay
+            && !ngx_webrtc_handing_off)
+        {
             (void) ngx_webrtc_registry_stream_worker(peer->stream,
                                                      peer->stream_gen, 0);
         }
@@ -1365,12 +1377,29 @@ ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
             continue;
         }
 
+        if (out->burn) {
+
+            /*
+             * adopted: the SRTCP indices the worker before used are
+             * burnt first, libsrtp2 cannot set the next one; bounded a
+             * report, the rest at the next
+             */
+
+            if (ngx_webrtc_resume_burn(v->srtp_out, v->tracks[kind].ssrc,
+                                       &out->burn, NGX_WEBRTC_RELAY_BURN)
+                != NGX_WEBRTC_RESUME_OK)
+            {
+                continue;
+            }
+        }
+
         n = (int) ngx_webrtc_rtcp_sr(buf, v->tracks[kind].ssrc, ntp,
                                      ngx_webrtc_get32(sr + 16)
                                      + out->ts_offset,
                                      out->packets, out->octets);
 
         if (srtp_protect_rtcp(v->srtp_out, buf, &n) == srtp_err_status_ok) {
+            out->rtcp++;
             (void) ngx_webrtc_peer_send(v, buf, n);
         }
     }
@@ -1833,6 +1862,17 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
 
     c = ev->data;
 
+    if (c->close) {
+        /*
+         * graceful shutdown: the channel is an idle connection, so that
+         * this runs at once on a reload even in a worker without UDP
+         * connections; sessions are handed over or closed
+         */
+        ngx_webrtc_peer_exit();
+        ngx_close_connection(c);
+        return;
+    }
+
     /* a bounded batch: the socket is level-triggered, the rest follows */
 
     for (i = 0; i < NGX_WEBRTC_RELAY_BATCH; i++) {
@@ -1891,6 +1931,20 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
         ls = ngx_webrtc_local_lookup(hdr->stream, hdr->gen);
 
         if (ls == NULL || hdr->kind > 1) {
+
+            /*
+             * a stream this worker has no viewers of, by a bit an exiting
+             * worker of the same slot left: cleared, a few a second
+             */
+
+            if (hdr->type == NGX_WEBRTC_RELAY_RTP && ls == NULL
+                && ngx_current_msec - ngx_webrtc_relay_stray >= 100)
+            {
+                ngx_webrtc_relay_stray = ngx_current_msec;
+                (void) ngx_webrtc_registry_stream_worker(hdr->stream,
+                                                         hdr->gen, 0);
+            }
+
             continue;
         }
 

@@ -1,0 +1,641 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_webrtc_media.h"
+
+
+/*
+ * Sessions that outlive their worker on reload.  An exiting worker of
+ * the configuration before hands each session with SRTP keys over: it
+ * stops sending, writes the exact state of every SSRC (the last index it
+ * protected, the last SRTCP index, the viewer's rewrite, the path) into
+ * the zone and frees the peer without a close_notify.  A worker of the
+ * new configuration adopts the session (its slot's at once, any other
+ * when its datagrams arrive): it rebuilds libsrtp2 from the keys and
+ * goes on from the next index (ngx_webrtc_resume.c), with no signaling
+ * and no handshake.  A session without keys yet (in its DTLS handshake)
+ * is closed as before: the client connects again.
+ */
+
+
+#define NGX_WEBRTC_ADOPT_BATCH      64
+#define NGX_WEBRTC_WAIT_INTERVAL    10
+#define NGX_WEBRTC_WAIT_MAX         1000
+
+
+static void ngx_webrtc_wait_handler(ngx_event_t *ev);
+static void ngx_webrtc_handoff_all(void);
+static void ngx_webrtc_handoff_state(ngx_webrtc_peer_t *peer,
+    ngx_webrtc_handoff_t *st);
+static ngx_int_t ngx_webrtc_adopt_srtp(ngx_webrtc_peer_t *peer,
+    ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *st);
+
+
+/* set while this worker hands its sessions over */
+ngx_uint_t  ngx_webrtc_handing_off;
+
+static ngx_uint_t        ngx_webrtc_exited;
+static ngx_event_t       ngx_webrtc_wait;
+static ngx_connection_t  ngx_webrtc_wait_dumb;
+static ngx_msec_t        ngx_webrtc_wait_start;
+
+
+/*
+ * Graceful shutdown: on a reload, with workers of the new configuration
+ * running, the sessions are handed over; otherwise (nginx -s quit, a
+ * zone not kept) they close as the UDP connections do.  Called once, from
+ * the first idle connection nginx closes.  The master starts the new
+ * workers 100 ms before it tells the old ones to quit, but a busy host
+ * may start them later: they are waited for, up to a second.
+ */
+
+void
+ngx_webrtc_peer_exit(void)
+{
+    ngx_int_t  rc;
+
+    if (ngx_webrtc_exited) {
+        return;
+    }
+
+    ngx_webrtc_exited = 1;
+
+    if (ngx_webrtc_peers.root == NULL
+        || ngx_webrtc_peers.root == ngx_webrtc_peers.sentinel)
+    {
+        return;
+    }
+
+    rc = ngx_webrtc_registry_successor();
+
+    if (rc == NGX_DECLINED) {
+        return;
+    }
+
+    /* nothing is sent from here (ngx_exiting), connections leave peers */
+
+    ngx_webrtc_handing_off = 1;
+
+    if (rc == NGX_OK) {
+        ngx_webrtc_handoff_all();
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "webrtc: waiting for the new workers to hand sessions "
+                  "over");
+
+    ngx_webrtc_wait_dumb.fd = (ngx_socket_t) -1;
+
+    /* not cancelable: the worker does not exit before it decides */
+
+    ngx_webrtc_wait.data = &ngx_webrtc_wait_dumb;
+    ngx_webrtc_wait.handler = ngx_webrtc_wait_handler;
+    ngx_webrtc_wait.log = ngx_cycle->log;
+
+    ngx_webrtc_wait_start = ngx_current_msec;
+
+    ngx_add_timer(&ngx_webrtc_wait, NGX_WEBRTC_WAIT_INTERVAL);
+}
+
+
+static void
+ngx_webrtc_wait_handler(ngx_event_t *ev)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_webrtc_registry_successor();
+
+    if (rc == NGX_AGAIN
+        && ngx_current_msec - ngx_webrtc_wait_start < NGX_WEBRTC_WAIT_MAX)
+    {
+        ngx_add_timer(ev, NGX_WEBRTC_WAIT_INTERVAL);
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                      "webrtc: no new workers, sessions close");
+    }
+
+    ngx_webrtc_handoff_all();
+}
+
+
+/*
+ * Each peer with SRTP keys is handed over (with a successor), the others
+ * closed
+ */
+
+static void
+ngx_webrtc_handoff_all(void)
+{
+    ngx_uint_t             i, n, handed, successor;
+    ngx_rbtree_node_t     *node, *root, *sentinel;
+    ngx_webrtc_peer_t     *peer, **peers;
+    ngx_webrtc_handoff_t   st;
+
+    root = ngx_webrtc_peers.root;
+    sentinel = ngx_webrtc_peers.sentinel;
+
+    if (root == sentinel) {
+        return;
+    }
+
+    successor = (ngx_webrtc_registry_successor() == NGX_OK);
+
+    n = 0;
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&ngx_webrtc_peers, node))
+    {
+        n++;
+    }
+
+    peers = ngx_alloc(n * sizeof(ngx_webrtc_peer_t *), ngx_cycle->log);
+    if (peers == NULL) {
+        return;
+    }
+
+    n = 0;
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&ngx_webrtc_peers, node))
+    {
+        peers[n++] = (ngx_webrtc_peer_t *)
+                         ((u_char *) node - offsetof(ngx_webrtc_peer_t, node));
+    }
+
+    handed = 0;
+
+    for (i = 0; i < n; i++) {
+        peer = peers[i];
+
+        if (!successor || !peer->srtp_ready) {
+            /* in its handshake: the client connects again */
+            ngx_webrtc_peer_close(peer, "worker exiting");
+            continue;
+        }
+
+        ngx_webrtc_handoff_state(peer, &st);
+
+        if (ngx_webrtc_registry_handoff(peer->id, &st) != NGX_OK) {
+            ngx_explicit_memzero(&st, sizeof(st));
+            ngx_webrtc_peer_close(peer, "worker exiting");
+            continue;
+        }
+
+        ngx_explicit_memzero(&st, sizeof(st));
+
+        ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                      "webrtc %s session %*s handed over, "
+                      "%ui packets in, %ui out",
+                      peer->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                             : "viewer",
+                      (size_t) NGX_WEBRTC_ID_LEN, peer->id,
+                      peer->packets_in, peer->packets_out);
+
+        peer->handed_off = 1;
+        ngx_webrtc_peer_free(peer);
+        handed++;
+    }
+
+    ngx_free(peers);
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "webrtc: %ui of %ui sessions handed over to the new "
+                  "workers", handed, n);
+}
+
+
+/* what the next worker goes on from, exact: nothing is sent after it */
+
+static void
+ngx_webrtc_handoff_state(ngx_webrtc_peer_t *peer, ngx_webrtc_handoff_t *st)
+{
+    uint32_t                    roc;
+    ngx_uint_t                  i, k;
+    ngx_webrtc_out_t           *out;
+    ngx_webrtc_handoff_out_t   *ho;
+    ngx_webrtc_resume_track_t  *tr;
+
+    ngx_memzero(st, sizeof(ngx_webrtc_handoff_t));
+
+    if (peer->has_path) {
+        st->remote = peer->path.sockaddr;
+        st->remote_len = peer->path.socklen;
+        st->local = peer->path.local;
+        st->local_len = peer->path.local_socklen;
+        st->listen = peer->path.listen;
+        st->listen_len = peer->path.listen_socklen;
+        st->wildcard = peer->path.wildcard;
+    }
+
+    /* a viewer's tracks: the last index of each SSRC we sent with */
+
+    for (k = 0; k < 2; k++) {
+        out = &peer->out[k];
+        ho = &st->out[k];
+
+        if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER || !out->started) {
+            continue;
+        }
+
+        ho->started = 1;
+        ho->last_seq = out->last_seq;
+        ho->last_ts = out->last_ts;
+        ho->last_time = out->last_time;
+        ho->packets = out->packets;
+        ho->octets = out->octets;
+
+        if (out->sent
+            && srtp_get_stream_roc(peer->srtp_out, peer->tracks[k].ssrc, &roc)
+               == srtp_err_status_ok)
+        {
+            ho->sent = 1;
+            ho->track.ssrc = peer->tracks[k].ssrc;
+            ho->track.roc = roc;
+            ho->track.high = out->high;
+            ho->track.rtcp_index = out->rtcp;
+        }
+    }
+
+    /*
+     * a publisher's SSRCs: the rollover counter and highest sequence
+     * number of each, and those an adopted peer has not seen yet
+     */
+
+    for (i = 0; i < peer->nin_ssrc; i++) {
+
+        if (!(peer->in_rtp & (1 << i))) {
+            continue;
+        }
+
+        tr = &st->in[st->nin++];
+        tr->ssrc = peer->in_ssrc[i];
+        tr->high = peer->in_high[i];
+
+        if (srtp_get_stream_roc(peer->srtp_in, tr->ssrc, &tr->roc)
+            != srtp_err_status_ok)
+        {
+            tr->roc = 0;
+        }
+
+        for (k = 0; k < peer->nresume; k++) {
+            if (peer->resume[k].ssrc == tr->ssrc
+                && peer->resume_tries[k] != 0xff)
+            {
+                /* not authenticated here yet: as the worker before had it */
+                *tr = peer->resume[k];
+            }
+        }
+    }
+
+    st->ssrc[0] = peer->ssrc[0];
+    st->ssrc[1] = peer->ssrc[1];
+
+    if (peer->dtls_parked) {
+        st->dtls_parked = 1;
+        st->dtls_key_len = peer->dtls_key_len;
+        st->dtls_close_len = peer->dtls_close_len;
+        ngx_memcpy(st->dtls_key, peer->dtls_key, sizeof(st->dtls_key));
+        ngx_memcpy(st->dtls_close, peer->dtls_close, sizeof(st->dtls_close));
+    }
+}
+
+
+/*
+ * Takes a session handed over: NGX_OK, *peerp the peer (on connection c
+ * if it is the session's path); NGX_BUSY, NGX_DECLINED, NGX_ABORT: not
+ * taken (another worker has it, it is not handed over, it is gone);
+ * NGX_ERROR: it could not go on, and is closed.
+ */
+
+ngx_int_t
+ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
+    ngx_webrtc_peer_t **peerp)
+{
+    ngx_int_t                rc;
+    ngx_webrtc_path_t        path;
+    ngx_webrtc_peer_t       *peer;
+    ngx_webrtc_keys_t        keys;
+    ngx_webrtc_claim_t       claim;
+    ngx_webrtc_handoff_t     st;
+    ngx_webrtc_core_conf_t  *ccf;
+
+    rc = ngx_webrtc_registry_adopt(id, &claim, &keys, &st);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    peer = ngx_webrtc_peer_create(id, &claim, c);
+
+    if (peer == NULL) {
+        goto failed;
+    }
+
+    peer->adopted = 1;
+    peer->dtls_done = 1;
+
+    if (ngx_webrtc_adopt_srtp(peer, &keys, &st) != NGX_OK) {
+        ngx_webrtc_srtp_free(peer);
+        ngx_destroy_pool(peer->pool);
+        goto failed;
+    }
+
+    if (st.dtls_parked) {
+        peer->dtls_parked = 1;
+        peer->dtls_key_len = st.dtls_key_len;
+        peer->dtls_close_len = st.dtls_close_len;
+        ngx_memcpy(peer->dtls_key, st.dtls_key, sizeof(peer->dtls_key));
+        ngx_memcpy(peer->dtls_close, st.dtls_close, sizeof(peer->dtls_close));
+    }
+
+    /* the path: this connection, or this worker's socket of its listen */
+
+    if (c && st.remote_len
+        && ngx_cmp_sockaddr(c->sockaddr, c->socklen, &st.remote.sockaddr,
+                            st.remote_len, 1)
+           == NGX_OK)
+    {
+        ngx_webrtc_peer_set_path(peer, c);
+
+    } else if (st.remote_len) {
+        ngx_memzero(&path, sizeof(ngx_webrtc_path_t));
+        path.sockaddr = st.remote;
+        path.socklen = st.remote_len;
+        path.local = st.local;
+        path.local_socklen = st.local_len;
+        path.listen = st.listen;
+        path.listen_socklen = st.listen_len;
+        path.wildcard = st.wildcard;
+
+        if (ngx_webrtc_peer_set_remote_path(peer, &path) != NGX_OK) {
+            /* its listen address is gone from the configuration */
+            ngx_webrtc_srtp_free(peer);
+            ngx_destroy_pool(peer->pool);
+            goto failed;
+        }
+    }
+
+    ngx_explicit_memzero(&st, sizeof(st));
+
+    if (ngx_webrtc_relay_attach(peer) != NGX_OK) {
+        ngx_webrtc_srtp_free(peer);
+        ngx_destroy_pool(peer->pool);
+        goto failed;
+    }
+
+    ngx_webrtc_peer_insert(peer);
+
+    ccf = ngx_webrtc_core_conf((ngx_cycle_t *) ngx_cycle);
+
+    (void) ngx_webrtc_registry_touch(peer->id,
+                                     ngx_time() + ccf->consent_timeout, 1);
+
+    ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                  "webrtc %s session %*s adopted",
+                  peer->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                         : "viewer",
+                  (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+
+    /* what was in flight is lost: a key frame makes good */
+
+    if (peer->role == NGX_WEBRTC_ROLE_VIEWER) {
+        ngx_webrtc_relay_keyframe(peer);
+    }
+
+    *peerp = peer;
+
+    return NGX_OK;
+
+failed:
+
+    ngx_explicit_memzero(&keys, sizeof(keys));
+    ngx_explicit_memzero(&st, sizeof(st));
+
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "webrtc session %*s could not be adopted, closed",
+                  (size_t) NGX_WEBRTC_ID_LEN, id);
+
+    (void) ngx_webrtc_registry_close(id);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * libsrtp2 from the keys: towards a viewer each SSRC goes on right after
+ * the last index the worker before used (its SRTCP after burning the
+ * indices it used), and the viewer's rewrite goes on from there; from a
+ * publisher each SSRC it sent with is added at its first packet with the
+ * rollover counter it had.  Our RTCP to a publisher has a new SSRC.
+ */
+
+static ngx_int_t
+ngx_webrtc_adopt_srtp(ngx_webrtc_peer_t *peer, ngx_webrtc_keys_t *keys,
+    ngx_webrtc_handoff_t *st)
+{
+    ngx_uint_t                  i, k, n;
+    ngx_webrtc_out_t           *out;
+    ngx_webrtc_resume_next_t    next[2];
+    ngx_webrtc_resume_track_t   tracks[2];
+    ngx_uint_t                  map[2];
+
+    n = 0;
+
+    for (k = 0; k < 2; k++) {
+        if (st->out[k].sent) {
+            map[n] = k;
+            tracks[n++] = st->out[k].track;
+        }
+    }
+
+    if (ngx_webrtc_resume_sender(&peer->srtp_out, keys->gcm, keys->out,
+                                 tracks, n, ngx_webrtc_resume_margin(1),
+                                 next)
+        != NGX_WEBRTC_RESUME_OK
+        || ngx_webrtc_resume_receiver(&peer->srtp_in, keys->gcm, keys->in)
+           != NGX_WEBRTC_RESUME_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    peer->srtp_ready = 1;
+
+    /* a viewer's rewrite: a new mapping made at the next packet goes on */
+
+    for (k = 0; k < 2; k++) {
+        out = &peer->out[k];
+
+        if (!st->out[k].started) {
+            continue;
+        }
+
+        out->started = 1;
+        out->last_seq = st->out[k].last_seq;
+        out->last_ts = st->out[k].last_ts;
+        out->last_time = st->out[k].last_time;
+        out->packets = st->out[k].packets;
+        out->octets = st->out[k].octets;
+
+        /* no source yet: the first packet makes the mapping */
+        out->src_ssrc = 0;
+        out->epoch = (ngx_uint_t) -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        out = &peer->out[map[i]];
+        out->last_seq = (uint16_t) (next[i].index - 1);
+        out->burn = next[i].burn;
+        out->rtcp = next[i].burn;
+    }
+
+    /* a publisher's SSRCs */
+
+    peer->ssrc[0] = st->ssrc[0];
+    peer->ssrc[1] = st->ssrc[1];
+
+    if (st->nin == 0) {
+        return NGX_OK;
+    }
+
+    peer->resume = ngx_palloc(peer->pool, st->nin
+                                          * sizeof(ngx_webrtc_resume_track_t));
+    peer->keys = ngx_palloc(peer->pool, sizeof(ngx_webrtc_keys_t));
+
+    if (peer->resume == NULL || peer->keys == NULL) {
+        return NGX_ERROR;
+    }
+
+    *peer->keys = *keys;
+
+    for (i = 0; i < st->nin && i < NGX_WEBRTC_MAX_SSRC; i++) {
+        peer->resume[i] = st->in[i];
+        peer->resume_tries[i] = 0;
+
+        peer->in_ssrc[i] = st->in[i].ssrc;
+        peer->in_high[i] = st->in[i].high;
+        peer->in_rtp |= 1 << i;
+    }
+
+    peer->nresume = i;
+    peer->nin_ssrc = i;
+
+    return NGX_OK;
+}
+
+
+/*
+ * An adopted publisher's RTP: the first packet of an SSRC the worker
+ * before received adds its stream at the rollover counter estimated from
+ * what it had; its first few packets may try the counters either side
+ */
+
+srtp_err_status_t
+ngx_webrtc_peer_unprotect_resumed(ngx_webrtc_peer_t *peer, u_char *p,
+    int *n, uint32_t ssrc)
+{
+    uint32_t                    roc;
+    ngx_uint_t                  i, pending;
+    srtp_err_status_t           err;
+    ngx_webrtc_resume_track_t  *tr;
+
+    for (i = 0; i < peer->nresume; i++) {
+        if (peer->resume[i].ssrc == ssrc) {
+            break;
+        }
+    }
+
+    if (i == peer->nresume || peer->resume_tries[i] == 0xff) {
+        return srtp_unprotect(peer->srtp_in, p, n);
+    }
+
+    tr = &peer->resume[i];
+
+    if (peer->resume_tries[i] == 0) {
+        if (ngx_webrtc_resume_in_stream(peer->srtp_in, peer->keys->gcm,
+                                        peer->keys->in, tr,
+                                        ngx_webrtc_get16(p + 2), &tr->roc)
+            != NGX_WEBRTC_RESUME_OK)
+        {
+            peer->resume_tries[i] = 0xff;
+            return srtp_err_status_fail;
+        }
+    }
+
+    roc = tr->roc;
+
+    err = ngx_webrtc_resume_unprotect(peer->srtp_in, p, n, &roc);
+
+    tr->roc = roc;
+
+    if (err == srtp_err_status_ok
+        || ++peer->resume_tries[i] >= NGX_WEBRTC_RESUME_RETRIES)
+    {
+        peer->resume_tries[i] = 0xff;
+
+        if (err != srtp_err_status_ok) {
+            ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                          "webrtc session %*s: SSRC %uD does not "
+                          "authenticate after adoption",
+                          (size_t) NGX_WEBRTC_ID_LEN, peer->id, ssrc);
+        }
+    }
+
+    /* all resumed: the keys are not needed any more */
+
+    pending = 0;
+
+    for (i = 0; i < peer->nresume; i++) {
+        if (peer->resume_tries[i] != 0xff) {
+            pending = 1;
+        }
+    }
+
+    if (!pending) {
+        ngx_explicit_memzero(peer->keys, sizeof(ngx_webrtc_keys_t));
+        peer->nresume = 0;
+    }
+
+    return err;
+}
+
+
+/* the sessions of this worker's slot handed over, taken without waiting */
+
+void
+ngx_webrtc_peer_adopt_pending(void)
+{
+    ngx_uint_t          i, n, nworkers;
+    ngx_core_conf_t    *ccf;
+    ngx_webrtc_peer_t  *peer;
+    u_char              ids[NGX_WEBRTC_ADOPT_BATCH][NGX_WEBRTC_ID_LEN];
+
+    if (ngx_exiting) {
+        return;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                           ngx_core_module);
+
+    nworkers = (ccf->worker_processes > 0) ? ccf->worker_processes : 1;
+
+    n = ngx_webrtc_registry_pending(ngx_worker, nworkers, ids,
+                                    NGX_WEBRTC_ADOPT_BATCH);
+
+    for (i = 0; i < n; i++) {
+        if (ngx_webrtc_peer_by_id(ids[i]) == NULL) {
+            (void) ngx_webrtc_peer_adopt(ids[i], NULL, &peer);
+        }
+    }
+}
