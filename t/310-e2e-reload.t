@@ -10,14 +10,11 @@
 # signalingstatechange (no renegotiation); each viewer's transport keeps
 # its dtlsState (connected) and srtpCipher.
 #
-# Today every reload ends every session (README "Reload and shutdown"):
-# the frames and the connection states are TODO (the frames stop at the
-# first reload; Chromium calls the connections disconnected 6-8 s later).
-# What holds today is checked as usual: the browsers were up and decoding
-# before, each reload replaced the workers, the pages were watched all
-# along, no renegotiation, the transports' DTLS and SRTP state unchanged
-# (Chromium keeps them when the server drops a session without a
-# close_notify), and a new publisher and viewer work after the reloads.
+# Also: the browsers were up and decoding before, each reload replaced the
+# workers, the pages were watched all along, and a new publisher and
+# viewer work after the reloads.  Before sessions were handed over, the
+# frames stopped at the first reload and Chromium called the connections
+# disconnected 6-8 s later.
 
 use strict;
 use warnings;
@@ -37,7 +34,6 @@ my $VIEWERS = 2;
 my $t = E2E::start(plan => 5 + 4 * $VIEWERS + 2 + 1);
 
 my $d = $t->testdir();
-my $todo = 'issue 16: sessions do not survive reload yet';
 
 ###########################################################################
 # the browsers, in the background: they watch until $d/done
@@ -132,9 +128,6 @@ for my $i (0 .. $VIEWERS - 1) {
 is(events($p->{watch}, 'signaling'), '',
 	'publisher: no signalingstatechange');
 
-TODO: {
-local $TODO = $todo;
-
 for my $i (0 .. $VIEWERS - 1) {
 	my $w = $v[$i]{watch} || {};
 	my ($f1, $f2) = @{$w->{frames} || []};
@@ -150,8 +143,6 @@ for my $i (0 .. $VIEWERS - 1) {
 
 is(events($p->{watch}, 'connection'), '',
 	'publisher: no connection state change (failed, disconnected)');
-
-}
 
 ###########################################################################
 
