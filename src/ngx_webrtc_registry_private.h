@@ -59,6 +59,12 @@ typedef struct {
     ngx_uint_t                    role;          /* ngx_webrtc_role_e */
     ngx_uint_t                    restarts;
 
+    /*
+     * its WebSocket closed on reload: the time until which the client may
+     * resume it on a new one (0: not detached)
+     */
+    time_t                        detached;
+
     /* the worker serving the media, once ICE nominated a path */
     ngx_pid_t                     owner_pid;
     ngx_int_t                     owner_slot;
@@ -168,6 +174,9 @@ typedef struct {
     u_char                        token_key[32];
 
     ngx_queue_t                   expire;
+
+    /* the earliest deadline of a detached session, 0: none (a hint) */
+    time_t                        detach_next;
 
     ngx_uint_t                    nsessions;
     ngx_uint_t                    nstreams;
