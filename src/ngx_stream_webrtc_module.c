@@ -434,7 +434,10 @@ ngx_stream_webrtc_resolve(ngx_stream_webrtc_ctx_t *ctx)
     if (owner.pid == ngx_pid) {
         peer = ngx_webrtc_peer_by_id(owner.id);
 
-    } else if (owner.handoff) {
+    } else if (owner.handoff || owner.pid == 0) {
+
+        /* handed over on reload, or its worker died */
+
         rc = ngx_webrtc_peer_adopt(owner.id, c, &peer);
 
         if (rc == NGX_BUSY) {
@@ -731,6 +734,9 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
     case NGX_OK:
         ngx_stream_webrtc_refresh(peer, 1);
         ngx_webrtc_relay_start(peer);
+
+        /* what a worker taking over after a crash goes on from */
+        ngx_webrtc_peer_write_state(peer);
         break;
 
     case NGX_DONE:
@@ -957,6 +963,10 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
         {
             peer->in_high[i] = seq;
             peer->in_rtp |= 1 << i;
+        }
+
+        if (ngx_webrtc_peer_state_due(peer)) {
+            ngx_webrtc_peer_write_state(peer);
         }
     }
 

@@ -34,7 +34,7 @@ static void ngx_webrtc_handoff_all(void);
 static void ngx_webrtc_handoff_state(ngx_webrtc_peer_t *peer,
     ngx_webrtc_handoff_t *st);
 static ngx_int_t ngx_webrtc_adopt_srtp(ngx_webrtc_peer_t *peer,
-    ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *st);
+    ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *st, ngx_uint_t final);
 
 
 /* set while this worker hands its sessions over */
@@ -216,6 +216,40 @@ ngx_webrtc_handoff_all(void)
 }
 
 
+/*
+ * What a worker that takes the session over after a crash of this one goes
+ * on from: written when a viewer's track sent NGX_WEBRTC_RESUME_WINDOW
+ * packets or NGX_WEBRTC_STATE_RTCP sender reports since the last write,
+ * and once a second (ngx_webrtc_peer_state_due()); the adopter adds
+ * NGX_WEBRTC_RESUME_MARGIN indices, and burns NGX_WEBRTC_RESUME_RTCP_MARGIN
+ * SRTCP indices, past it
+ */
+
+void
+ngx_webrtc_peer_write_state(ngx_webrtc_peer_t *peer)
+{
+    ngx_uint_t            k;
+    ngx_webrtc_handoff_t  st;
+
+    if (!peer->srtp_ready || peer->closed) {
+        return;
+    }
+
+    ngx_webrtc_handoff_state(peer, &st);
+
+    (void) ngx_webrtc_registry_put_state(peer->id, &st);
+
+    ngx_explicit_memzero(&st, sizeof(st));
+
+    for (k = 0; k < 2; k++) {
+        peer->out[k].written = peer->out[k].high;
+        peer->out[k].rtcp_written = peer->out[k].rtcp;
+    }
+
+    peer->written_time = ngx_current_msec;
+}
+
+
 /* what the next worker goes on from, exact: nothing is sent after it */
 
 static void
@@ -324,6 +358,7 @@ ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
     ngx_webrtc_peer_t **peerp)
 {
     ngx_int_t                rc;
+    ngx_uint_t               final;
     ngx_webrtc_path_t        path;
     ngx_webrtc_peer_t       *peer;
     ngx_webrtc_keys_t        keys;
@@ -331,7 +366,7 @@ ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
     ngx_webrtc_handoff_t     st;
     ngx_webrtc_core_conf_t  *ccf;
 
-    rc = ngx_webrtc_registry_adopt(id, &claim, &keys, &st);
+    rc = ngx_webrtc_registry_adopt(id, &claim, &keys, &st, &final);
 
     if (rc != NGX_OK) {
         return rc;
@@ -346,7 +381,7 @@ ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
     peer->adopted = 1;
     peer->dtls_done = 1;
 
-    if (ngx_webrtc_adopt_srtp(peer, &keys, &st) != NGX_OK) {
+    if (ngx_webrtc_adopt_srtp(peer, &keys, &st, final) != NGX_OK) {
         ngx_webrtc_srtp_free(peer);
         ngx_destroy_pool(peer->pool);
         goto failed;
@@ -402,11 +437,19 @@ ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
     (void) ngx_webrtc_registry_touch(peer->id,
                                      ngx_time() + ccf->consent_timeout, 1);
 
+    /*
+     * where it goes on from, before its first packet: a crash of this
+     * worker now must not make the next one start at the same indices
+     */
+
+    ngx_webrtc_peer_write_state(peer);
+
     ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
-                  "webrtc %s session %*s adopted",
+                  "webrtc %s session %*s adopted%s",
                   peer->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
                                                          : "viewer",
-                  (size_t) NGX_WEBRTC_ID_LEN, peer->id);
+                  (size_t) NGX_WEBRTC_ID_LEN, peer->id,
+                  final ? "" : " from a worker that exited");
 
     /* what was in flight is lost: a key frame makes good */
 
@@ -443,7 +486,7 @@ failed:
 
 static ngx_int_t
 ngx_webrtc_adopt_srtp(ngx_webrtc_peer_t *peer, ngx_webrtc_keys_t *keys,
-    ngx_webrtc_handoff_t *st)
+    ngx_webrtc_handoff_t *st, ngx_uint_t final)
 {
     ngx_uint_t                  i, k, n;
     ngx_webrtc_out_t           *out;
@@ -461,7 +504,7 @@ ngx_webrtc_adopt_srtp(ngx_webrtc_peer_t *peer, ngx_webrtc_keys_t *keys,
     }
 
     if (ngx_webrtc_resume_sender(&peer->srtp_out, keys->gcm, keys->out,
-                                 tracks, n, ngx_webrtc_resume_margin(1),
+                                 tracks, n, ngx_webrtc_resume_margin(final),
                                  next)
         != NGX_WEBRTC_RESUME_OK
         || ngx_webrtc_resume_receiver(&peer->srtp_in, keys->gcm, keys->in)
@@ -630,7 +673,7 @@ ngx_webrtc_peer_adopt_pending(void)
 
     nworkers = (ccf->worker_processes > 0) ? ccf->worker_processes : 1;
 
-    n = ngx_webrtc_registry_pending(ngx_worker, nworkers, ids,
+    n = ngx_webrtc_registry_pending(ngx_worker, nworkers, 1, ids,
                                     NGX_WEBRTC_ADOPT_BATCH);
 
     for (i = 0; i < n; i++) {

@@ -77,6 +77,10 @@ typedef struct {
     uint32_t                    rtcp;
     uint32_t                    burn;
 
+    /* in the zone's state: the highest index and SRTCP count written */
+    uint16_t                    written;
+    uint32_t                    rtcp_written;
+
     /* the SRTP indices used: the highest, those before it, the base */
     uint16_t                    high;
     uint16_t                    base;
@@ -156,6 +160,7 @@ struct ngx_webrtc_peer_s {
     ngx_uint_t                  nresume;
     uint8_t                     resume_tries[NGX_WEBRTC_MAX_SSRC];
     ngx_webrtc_keys_t          *keys;
+    ngx_msec_t                  written_time;   /* the zone's state */
 
     ngx_uint_t                  packets_in;
     ngx_uint_t                  packets_out;
@@ -258,6 +263,18 @@ void ngx_webrtc_peer_exit(void);
 ngx_int_t ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
     ngx_webrtc_peer_t **peerp);
 void ngx_webrtc_peer_adopt_pending(void);
+void ngx_webrtc_peer_write_state(ngx_webrtc_peer_t *peer);
+
+#define NGX_WEBRTC_STATE_RTCP       8
+#define NGX_WEBRTC_STATE_INTERVAL   1000
+
+/* a viewer's track: state written after so many packets or reports */
+#define ngx_webrtc_out_state_due(out)                                         \
+    ((uint16_t) ((out)->high - (out)->written) >= NGX_WEBRTC_RESUME_WINDOW    \
+     || (out)->rtcp - (out)->rtcp_written >= NGX_WEBRTC_STATE_RTCP)
+
+#define ngx_webrtc_peer_state_due(peer)                                       \
+    (ngx_current_msec - (peer)->written_time >= NGX_WEBRTC_STATE_INTERVAL)
 srtp_err_status_t ngx_webrtc_peer_unprotect_resumed(ngx_webrtc_peer_t *peer,
     u_char *p, int *n, uint32_t ssrc);
 

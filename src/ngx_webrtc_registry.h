@@ -249,10 +249,12 @@ ngx_int_t ngx_webrtc_registry_successor(void);
 /* media */
 ngx_int_t ngx_webrtc_registry_put_keys(u_char *id, ngx_webrtc_keys_t *keys);
 ngx_int_t ngx_webrtc_registry_handoff(u_char *id, ngx_webrtc_handoff_t *state);
+ngx_int_t ngx_webrtc_registry_put_state(u_char *id,
+    ngx_webrtc_handoff_t *state);
 ngx_int_t ngx_webrtc_registry_adopt(u_char *id, ngx_webrtc_claim_t *claim,
-    ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *state);
+    ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *state, ngx_uint_t *final);
 ngx_uint_t ngx_webrtc_registry_pending(ngx_uint_t slot, ngx_uint_t nworkers,
-    u_char (*ids)[NGX_WEBRTC_ID_LEN], ngx_uint_t max);
+    ngx_uint_t orphans, u_char (*ids)[NGX_WEBRTC_ID_LEN], ngx_uint_t max);
 void ngx_webrtc_registry_path_set(u_char *id, struct sockaddr *sockaddr,
     socklen_t socklen);
 ngx_int_t ngx_webrtc_registry_path_lookup(struct sockaddr *sockaddr,

@@ -12,8 +12,13 @@
 
 static void ngx_webrtc_registry_claim_copy(ngx_webrtc_session_t *s,
     ngx_webrtc_claim_t *out);
+static void ngx_webrtc_registry_put(ngx_webrtc_media_t *media,
+    ngx_webrtc_handoff_t *state);
 static size_t ngx_webrtc_registry_path_key(u_char *key,
     struct sockaddr *sockaddr, socklen_t socklen);
+
+
+#define NGX_WEBRTC_PENDING_PIDS  16
 
 
 /* this worker's configuration, by the zone's count of them */
@@ -101,9 +106,13 @@ ngx_webrtc_registry_check(u_char *id, ngx_webrtc_check_t *chk)
 
     chk->naddrs = s->naddrs;
 
-    if (s->owner_pid && ngx_webrtc_registry_owner_live(s) != NGX_OK) {
-
-        /* the worker with its DTLS state exited: the client reconnects */
+    if (s->owner_pid && (s->media == NULL || !s->media->has_state)
+        && ngx_webrtc_registry_owner_live(s) != NGX_OK)
+    {
+        /*
+         * the worker with its DTLS state exited before the session had
+         * keys and state to go on from: the client reconnects
+         */
 
         ngx_webrtc_registry_session_close(ctx, s);
         chk->owner_exited = 1;
@@ -275,6 +284,12 @@ ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out)
             ngx_memcpy(out->owner.id, s->id, NGX_WEBRTC_ID_LEN);
             out->established = s->established;
             rc = NGX_BUSY;
+            goto done;
+        }
+
+        if (s->media && s->media->has_state) {
+            /* its worker died: adopted from what it last wrote */
+            rc = NGX_AGAIN;
             goto done;
         }
 
@@ -657,6 +672,7 @@ ngx_webrtc_registry_put_keys(u_char *id, ngx_webrtc_keys_t *keys)
 
     s->media->keys = *keys;
     s->media->has_state = 0;
+    s->media->final = 0;
 
     rc = NGX_OK;
 
@@ -698,8 +714,8 @@ ngx_webrtc_registry_handoff(u_char *id, ngx_webrtc_handoff_t *state)
         goto done;
     }
 
-    s->media->state = *state;
-    s->media->has_state = 1;
+    ngx_webrtc_registry_put(s->media, state);
+    s->media->final = 1;
 
     s->owner_pid = 0;
     s->handoff = 1;
@@ -716,14 +732,16 @@ done:
 
 
 /*
- * This worker takes a session handed over: NGX_OK, what it needs in
- * claim, keys and state; NGX_BUSY: a live worker has it (claim->owner);
- * NGX_DECLINED: not handed over; NGX_ABORT: gone
+ * This worker takes a session handed over, or one whose worker died: NGX_OK,
+ * what it needs in claim, keys and state, *final set if the state is exact
+ * (a hand-over) rather than the last lazy write; NGX_BUSY: a live worker
+ * has it (claim->owner); NGX_DECLINED: no state to go on from; NGX_ABORT:
+ * gone
  */
 
 ngx_int_t
 ngx_webrtc_registry_adopt(u_char *id, ngx_webrtc_claim_t *claim,
-    ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *state)
+    ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *state, ngx_uint_t *final)
 {
     ngx_int_t                   rc;
     ngx_webrtc_session_t       *s;
@@ -740,7 +758,12 @@ ngx_webrtc_registry_adopt(u_char *id, ngx_webrtc_claim_t *claim,
         goto done;
     }
 
-    if (!s->handoff || s->media == NULL || !s->media->has_state) {
+    if (!s->handoff) {
+
+        if (s->owner_pid == ngx_pid) {
+            rc = NGX_DECLINED;
+            goto done;
+        }
 
         if (s->owner_pid && ngx_webrtc_registry_owner_live(s) == NGX_OK) {
             claim->owner.pid = s->owner_pid;
@@ -749,16 +772,19 @@ ngx_webrtc_registry_adopt(u_char *id, ngx_webrtc_claim_t *claim,
             claim->owner.handoff = 0;
             ngx_memcpy(claim->owner.id, s->id, NGX_WEBRTC_ID_LEN);
             rc = NGX_BUSY;
-
-        } else {
-            rc = NGX_DECLINED;
+            goto done;
         }
+    }
 
+    if (s->media == NULL || !s->media->has_state) {
+        rc = NGX_DECLINED;
         goto done;
     }
 
-    s->handoff = 0;
-    ctx->sh->handoffs--;
+    if (s->handoff) {
+        s->handoff = 0;
+        ctx->sh->handoffs--;
+    }
 
     s->owner_pid = ngx_pid;
     s->owner_slot = ngx_worker;
@@ -767,10 +793,11 @@ ngx_webrtc_registry_adopt(u_char *id, ngx_webrtc_claim_t *claim,
     ngx_webrtc_registry_claim_copy(s, claim);
 
     *keys = s->media->keys;
-    *state = s->media->state;
+    *state = s->media->state[s->media->cur];
+    *final = s->media->final;
 
-    /* what a later hand-over writes anew */
-    s->media->has_state = 0;
+    /* lazy writes from now on, until this worker hands it over */
+    s->media->final = 0;
 
     rc = NGX_OK;
 
@@ -783,27 +810,82 @@ done:
 
 
 /*
- * The sessions handed over that this worker adopts without waiting for
- * their datagrams: those of its slot, and with fewer workers than before,
- * those of the slots gone, spread by their ids
+ * What the worker serving a session goes on from, written as it changes
+ * (ngx_webrtc_peer_write_state()): NGX_ABORT if the session is gone or
+ * not this worker's
  */
 
-ngx_uint_t
-ngx_webrtc_registry_pending(ngx_uint_t slot, ngx_uint_t nworkers,
-    u_char (*ids)[NGX_WEBRTC_ID_LEN], ngx_uint_t max)
+ngx_int_t
+ngx_webrtc_registry_put_state(u_char *id, ngx_webrtc_handoff_t *state)
 {
-    ngx_uint_t                  n, mine;
-    ngx_rbtree_node_t          *node, *root, *sentinel;
+    ngx_int_t                   rc;
     ngx_webrtc_session_t       *s;
     ngx_webrtc_registry_ctx_t  *ctx;
 
     ctx = ngx_webrtc_registry_get();
 
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    s = ngx_webrtc_registry_session(ctx, id);
+
+    if (s && s->owner_pid == ngx_pid && s->media) {
+        ngx_webrtc_registry_put(s->media, state);
+        rc = NGX_OK;
+
+    } else {
+        rc = NGX_ABORT;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/* into the copy not current, then made current: a torn write is not read */
+
+static void
+ngx_webrtc_registry_put(ngx_webrtc_media_t *media, ngx_webrtc_handoff_t *state)
+{
+    ngx_uint_t  next;
+
+    next = media->has_state ? media->cur ^ 1 : media->cur;
+
+    media->state[next] = *state;
+
+    ngx_memory_barrier();
+
+    media->cur = next;
+    media->has_state = 1;
+}
+
+
+/*
+ * The sessions handed over (and with orphans, those of workers that died)
+ * that this worker adopts without waiting for their datagrams: those of
+ * its slot, and with fewer workers than before, those of the slots gone,
+ * spread by their ids
+ */
+
+ngx_uint_t
+ngx_webrtc_registry_pending(ngx_uint_t slot, ngx_uint_t nworkers,
+    ngx_uint_t orphans, u_char (*ids)[NGX_WEBRTC_ID_LEN], ngx_uint_t max)
+{
+    ngx_uint_t                  n, k, mine, nknown;
+    ngx_rbtree_node_t          *node, *root, *sentinel;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+    ngx_pid_t                   known[NGX_WEBRTC_PENDING_PIDS];
+    u_char                      live[NGX_WEBRTC_PENDING_PIDS];
+
+    ctx = ngx_webrtc_registry_get();
+
     n = 0;
+    nknown = 0;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
-    if (ctx->sh->handoffs == 0) {
+    if (ctx->sh->handoffs == 0 && !orphans) {
         goto done;
     }
 
@@ -822,7 +904,33 @@ ngx_webrtc_registry_pending(ngx_uint_t slot, ngx_uint_t nworkers,
                 ((u_char *) node - offsetof(ngx_webrtc_session_t, id_node));
 
         if (!s->handoff) {
-            continue;
+
+            /* a worker that died: its respawn, same slot, adopts */
+
+            if (s->owner_pid == 0 || s->owner_pid == ngx_pid
+                || s->media == NULL || !s->media->has_state)
+            {
+                continue;
+            }
+
+            /* the owners' liveness, a few remembered */
+
+            for (k = 0; k < nknown; k++) {
+                if (known[k] == s->owner_pid) {
+                    break;
+                }
+            }
+
+            if (k == nknown) {
+                k = (nknown < NGX_WEBRTC_PENDING_PIDS) ? nknown++
+                                                        : nknown - 1;
+                known[k] = s->owner_pid;
+                live[k] = (ngx_webrtc_registry_owner_live(s) == NGX_OK);
+            }
+
+            if (live[k]) {
+                continue;
+            }
         }
 
         if ((ngx_uint_t) s->owner_slot < nworkers) {

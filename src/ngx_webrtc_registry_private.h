@@ -36,10 +36,20 @@ typedef struct {
 
 #define NGX_WEBRTC_PATH_KEY_LEN       (1 + 2 + 16)
 
+/*
+ * The state is written by the worker serving the session: lazily while it
+ * runs (a crash leaves the last write), exactly when it hands the session
+ * over.  Two copies: a write goes into the one not current and then makes
+ * it current, so a worker that dies in the middle of one (nginx unlocks
+ * the zone after it) leaves the one before whole.
+ */
+
 typedef struct {
     ngx_webrtc_keys_t             keys;
     ngx_uint_t                    has_state;
-    ngx_webrtc_handoff_t          state;
+    ngx_uint_t                    cur;
+    ngx_uint_t                    final;         /* written at hand-over */
+    ngx_webrtc_handoff_t          state[2];
 } ngx_webrtc_media_t;
 
 

@@ -878,6 +878,12 @@ ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind, u_char *p,
     v->packets_out++;
 
     ngx_webrtc_batch_add(&v->path, n);
+
+    /* where a worker taking over after a crash goes on from */
+
+    if (ngx_webrtc_out_state_due(out) || ngx_webrtc_peer_state_due(v)) {
+        ngx_webrtc_peer_write_state(v);
+    }
 }
 
 
@@ -1401,6 +1407,10 @@ ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
         if (srtp_protect_rtcp(v->srtp_out, buf, &n) == srtp_err_status_ok) {
             out->rtcp++;
             (void) ngx_webrtc_peer_send(v, buf, n);
+
+            if (ngx_webrtc_out_state_due(out)) {
+                ngx_webrtc_peer_write_state(v);
+            }
         }
     }
 }
