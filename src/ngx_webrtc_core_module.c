@@ -23,6 +23,8 @@ static ngx_int_t ngx_webrtc_core_load_cert(ngx_cycle_t *cycle,
     ngx_webrtc_core_conf_t *ccf);
 static ngx_int_t ngx_webrtc_core_generate_cert(ngx_cycle_t *cycle,
     ngx_webrtc_core_conf_t *ccf);
+static ngx_int_t ngx_webrtc_core_keep_cert(ngx_cycle_t *cycle,
+    ngx_webrtc_core_conf_t *ccf);
 static ngx_int_t ngx_webrtc_core_fingerprint(ngx_cycle_t *cycle,
     ngx_webrtc_core_conf_t *ccf);
 static void ngx_webrtc_core_cleanup(void *data);
@@ -409,13 +411,110 @@ ngx_webrtc_core_init_module(ngx_cycle_t *cycle)
 
     ccf = ngx_webrtc_core_conf(cycle);
 
-    if (ccf == NULL || !ccf->media || ngx_test_config) {
+    if (ccf == NULL || ccf->shm_zone == NULL || ngx_test_config) {
+        return NGX_OK;
+    }
+
+    /*
+     * the certificate made for the first configuration is kept in the
+     * zone and used by the next ones: the fingerprint answers gave before
+     * a reload is still the one DTLS shows after it
+     */
+
+    if (ccf->certificate.len == 0
+        && ngx_webrtc_core_keep_cert(cycle, ccf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (!ccf->media) {
         return NGX_OK;
     }
 
     /* in the master, before workers are forked */
 
     return ngx_webrtc_relay_init(cycle);
+}
+
+
+static ngx_int_t
+ngx_webrtc_core_keep_cert(ngx_cycle_t *cycle, ngx_webrtc_core_conf_t *ccf)
+{
+    int                 n;
+    X509               *cert;
+    u_char             *p;
+    ngx_int_t           rc;
+    ngx_str_t           der, key, kept_der, kept_key;
+    EVP_PKEY           *pkey;
+    const u_char       *q;
+
+    der.len = 0;
+    key.len = 0;
+
+    n = i2d_X509(ccf->cert, NULL);
+
+    if (n > 0) {
+        der.data = ngx_pnalloc(cycle->pool, n);
+        if (der.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = der.data;
+        der.len = i2d_X509(ccf->cert, &p);
+    }
+
+    n = i2d_PrivateKey(ccf->key, NULL);
+
+    if (n > 0) {
+        key.data = ngx_pnalloc(cycle->pool, n);
+        if (key.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = key.data;
+        key.len = i2d_PrivateKey(ccf->key, &p);
+    }
+
+    if (der.len == 0 || key.len == 0) {
+        ngx_ssl_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "cannot encode webrtc certificate");
+        return NGX_ERROR;
+    }
+
+    rc = ngx_webrtc_registry_certificate(ccf->shm_zone, cycle->pool, &der,
+                                         &key, &kept_der, &kept_key);
+
+    ngx_explicit_memzero(key.data, key.len);
+
+    if (rc != NGX_DONE) {
+        /* kept now, or the zone is full: this one is used */
+        return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+    }
+
+    q = kept_der.data;
+    cert = d2i_X509(NULL, &q, kept_der.len);
+
+    q = kept_key.data;
+    pkey = d2i_AutoPrivateKey(NULL, &q, kept_key.len);
+
+    ngx_explicit_memzero(kept_key.data, kept_key.len);
+
+    if (cert == NULL || pkey == NULL) {
+        ngx_ssl_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "cannot decode the kept webrtc certificate, "
+                      "a new one is used");
+        X509_free(cert);
+        EVP_PKEY_free(pkey);
+        return NGX_OK;
+    }
+
+    X509_free(ccf->cert);
+    EVP_PKEY_free(ccf->key);
+
+    ccf->cert = cert;
+    ccf->key = pkey;
+
+    return ngx_webrtc_core_fingerprint(cycle, ccf);
 }
 
 

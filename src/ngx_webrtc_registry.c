@@ -156,6 +156,72 @@ ngx_webrtc_registry_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
+/*
+ * The DTLS certificate made by the first configuration that used the zone
+ * (DER, key in PKCS#8): NGX_OK, the one given is kept now; NGX_DONE, the
+ * zone's is copied out (into pool) for this configuration to use;
+ * NGX_DECLINED, the zone is full, the one given is used.  In the master.
+ */
+
+ngx_int_t
+ngx_webrtc_registry_certificate(ngx_shm_zone_t *shm_zone, ngx_pool_t *pool,
+    ngx_str_t *cert, ngx_str_t *key, ngx_str_t *kept_cert,
+    ngx_str_t *kept_key)
+{
+    u_char                     *p;
+    ngx_int_t                   rc;
+    ngx_webrtc_registry_sh_t   *sh;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+    sh = ctx->sh;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if (sh->cert.len) {
+        kept_cert->data = ngx_pnalloc(pool, sh->cert.len + sh->cert_key.len);
+
+        if (kept_cert->data == NULL) {
+            rc = NGX_ERROR;
+            goto done;
+        }
+
+        kept_cert->len = sh->cert.len;
+        ngx_memcpy(kept_cert->data, sh->cert.data, sh->cert.len);
+
+        kept_key->data = kept_cert->data + sh->cert.len;
+        kept_key->len = sh->cert_key.len;
+        ngx_memcpy(kept_key->data, sh->cert_key.data, sh->cert_key.len);
+
+        rc = NGX_DONE;
+        goto done;
+    }
+
+    p = ngx_slab_alloc_locked(ctx->shpool, cert->len + key->len);
+
+    if (p == NULL) {
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    sh->cert.data = p;
+    sh->cert.len = cert->len;
+    ngx_memcpy(p, cert->data, cert->len);
+
+    sh->cert_key.data = p + cert->len;
+    sh->cert_key.len = key->len;
+    ngx_memcpy(sh->cert_key.data, key->data, key->len);
+
+    rc = NGX_OK;
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
 /* the zone of the running configuration */
 
 ngx_webrtc_registry_ctx_t *

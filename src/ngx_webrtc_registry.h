@@ -220,6 +220,9 @@ typedef struct {
 
 ngx_int_t ngx_webrtc_registry_add_zone(ngx_conf_t *cf, ngx_str_t *name,
     void *tag, ngx_shm_zone_t **zone);
+ngx_int_t ngx_webrtc_registry_certificate(ngx_shm_zone_t *shm_zone,
+    ngx_pool_t *pool, ngx_str_t *cert, ngx_str_t *key, ngx_str_t *kept_cert,
+    ngx_str_t *kept_key);
 ngx_webrtc_worker_stats_t *ngx_webrtc_registry_worker_stats(ngx_uint_t slot);
 
 /* signaling */

@@ -180,6 +180,10 @@ typedef struct {
     uint32_t                      worker_cycle;
     ngx_uint_t                    handoffs;
 
+    /* the generated DTLS certificate, kept across reloads */
+    ngx_str_t                     cert;
+    ngx_str_t                     cert_key;
+
     /* the HMAC key of token hashes, random, made with the zone */
     u_char                        token_key[32];
 
