@@ -25,11 +25,8 @@
 
 
 #define NGX_WEBRTC_ADOPT_BATCH      64
-#define NGX_WEBRTC_WAIT_INTERVAL    10
-#define NGX_WEBRTC_WAIT_MAX         1000
 
 
-static void ngx_webrtc_wait_handler(ngx_event_t *ev);
 static void ngx_webrtc_handoff_all(void);
 static void ngx_webrtc_handoff_state(ngx_webrtc_peer_t *peer,
     ngx_webrtc_handoff_t *st);
@@ -40,26 +37,19 @@ static ngx_int_t ngx_webrtc_adopt_srtp(ngx_webrtc_peer_t *peer,
 /* set while this worker hands its sessions over */
 ngx_uint_t  ngx_webrtc_handing_off;
 
-static ngx_uint_t        ngx_webrtc_exited;
-static ngx_event_t       ngx_webrtc_wait;
-static ngx_connection_t  ngx_webrtc_wait_dumb;
-static ngx_msec_t        ngx_webrtc_wait_start;
+static ngx_uint_t  ngx_webrtc_exited;
 
 
 /*
- * Graceful shutdown: on a reload, with workers of the new configuration
- * running, the sessions are handed over; otherwise (nginx -s quit, a
- * zone not kept) they close as the UDP connections do.  Called once, from
- * the first idle connection nginx closes.  The master starts the new
- * workers 100 ms before it tells the old ones to quit, but a busy host
- * may start them later: they are waited for, up to a second.
+ * Graceful shutdown: on a reload (a newer configuration keeps the zone)
+ * the sessions are handed over; otherwise (nginx -s quit, a zone not
+ * kept) they close as the UDP connections do.  Called once, from the
+ * first idle connection nginx closes.
  */
 
 void
 ngx_webrtc_peer_exit(void)
 {
-    ngx_int_t  rc;
-
     if (ngx_webrtc_exited) {
         return;
     }
@@ -72,57 +62,13 @@ ngx_webrtc_peer_exit(void)
         return;
     }
 
-    rc = ngx_webrtc_registry_successor();
-
-    if (rc == NGX_DECLINED) {
+    if (ngx_webrtc_registry_successor() != NGX_OK) {
         return;
     }
 
     /* nothing is sent from here (ngx_exiting), connections leave peers */
 
     ngx_webrtc_handing_off = 1;
-
-    if (rc == NGX_OK) {
-        ngx_webrtc_handoff_all();
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                  "webrtc: waiting for the new workers to hand sessions "
-                  "over");
-
-    ngx_webrtc_wait_dumb.fd = (ngx_socket_t) -1;
-
-    /* not cancelable: the worker does not exit before it decides */
-
-    ngx_webrtc_wait.data = &ngx_webrtc_wait_dumb;
-    ngx_webrtc_wait.handler = ngx_webrtc_wait_handler;
-    ngx_webrtc_wait.log = ngx_cycle->log;
-
-    ngx_webrtc_wait_start = ngx_current_msec;
-
-    ngx_add_timer(&ngx_webrtc_wait, NGX_WEBRTC_WAIT_INTERVAL);
-}
-
-
-static void
-ngx_webrtc_wait_handler(ngx_event_t *ev)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_webrtc_registry_successor();
-
-    if (rc == NGX_AGAIN
-        && ngx_current_msec - ngx_webrtc_wait_start < NGX_WEBRTC_WAIT_MAX)
-    {
-        ngx_add_timer(ev, NGX_WEBRTC_WAIT_INTERVAL);
-        return;
-    }
-
-    if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
-                      "webrtc: no new workers, sessions close");
-    }
 
     ngx_webrtc_handoff_all();
 }

@@ -606,10 +606,13 @@ ngx_webrtc_registry_cycle(void)
 
 
 /*
- * NGX_OK: workers of a newer configuration run, this one exits on a
- * reload and hands its sessions over; NGX_AGAIN: a newer configuration
- * was made, its workers have not started yet; NGX_DECLINED: nginx stops
- * (or the zone was not kept), sessions end
+ * NGX_OK: a newer configuration keeps the zone, this worker exits on a
+ * reload and hands its sessions over (its workers adopt them once they
+ * start, however busy the host); NGX_DECLINED: nginx stops, or the zone
+ * was not kept (its size changed, a binary upgrade), sessions end.  A
+ * reload that failed after the zone was made, followed by a stop, hands
+ * sessions over to nobody: they end at their consent deadline, as they
+ * would have.
  */
 
 ngx_int_t
@@ -622,15 +625,8 @@ ngx_webrtc_registry_successor(void)
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
-    if (ctx->sh->worker_cycle > ngx_webrtc_registry_my_cycle) {
-        rc = NGX_OK;
-
-    } else if (ctx->sh->cycle > ngx_webrtc_registry_my_cycle) {
-        rc = NGX_AGAIN;
-
-    } else {
-        rc = NGX_DECLINED;
-    }
+    rc = (ctx->sh->cycle > ngx_webrtc_registry_my_cycle)
+         ? NGX_OK : NGX_DECLINED;
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
