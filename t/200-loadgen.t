@@ -10,6 +10,7 @@
 # forgery, authenticated with the key it kept, and closes on the real one.
 # Their receiver reports come from 40 sender SSRCs: past 16 the server
 # drops them before decryption (libsrtp2 would keep a stream for each).
+# Each viewer's longest media gap, over the viewers (p50, p99, max).
 # Two viewers take ChaCha20-Poly1305 for DTLS; one that offers only CBC
 # suites is refused, and so is one whose sha-256 fingerprint is wrong
 # although its sha-1 one is right.
@@ -33,7 +34,7 @@ use Time::HiRes qw/sleep time/;
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x tool();
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(45);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(47);
 
 # the harness's globals log at debug level: a log line per packet would
 # be the load; this run logs at info
@@ -133,6 +134,19 @@ ok(@ticks >= 3 && defined $ticks[-1]{server_cpu_ms},
 	'per-second reports with the workers\' CPU time');
 cmp_ok($sum->{rr_sent} // 0, '>=', 5 * 3,
 	'viewers sent receiver reports: ' . ($sum->{rr_sent} // 0));
+
+# each viewer's longest gap in its media, over the viewers: p50 <= p99 <=
+# max, the max is max_gap_ms (30 frames and 50 Opus packets a second: a
+# gap of some ms, under 1 s)
+is($sum->{gap_viewers}, 5, 'the longest gap of each of the 5 viewers');
+ok(defined $sum->{gap_p50_ms} && defined $sum->{max_gap_ms}
+	&& 0 < $sum->{gap_p50_ms} && $sum->{gap_p50_ms} <= $sum->{gap_p99_ms}
+	&& $sum->{gap_p99_ms} <= $sum->{gap_max_ms}
+	&& $sum->{gap_max_ms} == $sum->{max_gap_ms}
+	&& $sum->{gap_max_ms} < 1000,
+	'gap per viewer p50 ' . ($sum->{gap_p50_ms} // '?') . ' p99 '
+	. ($sum->{gap_p99_ms} // '?') . ' max ' . ($sum->{gap_max_ms} // '?')
+	. ' ms, max_gap_ms ' . ($sum->{max_gap_ms} // '?'));
 
 ###########################################################################
 # the status: the publisher still sends, the viewers are gone

@@ -54,6 +54,8 @@
 #define WL_OPT_MOVE_EVERY       0x108           /* webrtc_load_peer.c */
 #define WL_OPT_LOCAL_PORT       0x10a
 #define WL_OPT_NO_RTCP          0x109
+#define WL_OPT_MARKS            0x10b           /* webrtc_load_gaps.c */
+#define WL_OPT_MARK_WINDOW      0x10c
 
 
 typedef struct {
@@ -186,6 +188,8 @@ wl_options(int argc, char **argv)
         { "mutate-rate", required_argument, NULL, 'W' },
         { "seed", required_argument, NULL, 'Z' },
         { "json", no_argument, NULL, 'j' },
+        { "marks", no_argument, NULL, WL_OPT_MARKS },
+        { "mark-window", required_argument, NULL, WL_OPT_MARK_WINDOW },
         { "publish", no_argument, NULL, 'P' },
         { "bitrate", required_argument, NULL, 'b' },
         { "fps", required_argument, NULL, 'f' },
@@ -223,6 +227,7 @@ wl_options(int argc, char **argv)
     wl_conf.mutate_rate = 2000;
     wl_conf.seed = 1;
     wl_conf.seq = -1;
+    wl_conf.mark_window = 5;
 
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 
@@ -440,6 +445,20 @@ wl_options(int argc, char **argv)
                 || wl_conf.gop > 600)
             {
                 wl_log("webrtc-load: --gop: seconds, e.g. 2s");
+                return -1;
+            }
+            break;
+
+        case WL_OPT_MARKS:
+            wl_conf.marks = 1;
+            break;
+
+        case WL_OPT_MARK_WINDOW:
+            if (wl_seconds(optarg, &wl_conf.mark_window) != 0
+                || wl_conf.mark_window <= 0 || wl_conf.mark_window > 3600)
+            {
+                wl_log("webrtc-load: --mark-window: seconds, e.g. 5 or "
+                       "500ms");
                 return -1;
             }
             break;
@@ -738,6 +757,12 @@ wl_usage(void)
         "Janus)\n"
         "  --nginx-pid-file F    measure the children of this master\n"
         "  --json                JSON lines on stdout\n"
+        "  --marks               each line on stdin marks an event now,\n"
+        "                        labelled by the line (\"reload\"): the\n"
+        "                        summary has the viewers' gaps around\n"
+        "                        each and per label, and those lost\n"
+        "  --mark-window S       a mark's gaps start before S s after it\n"
+        "                        or the next mark (5)\n"
         "\n"
         "  Janus (its streaming plugin):\n"
         "  --janus URL           viewers through the HTTP API, e.g.\n"
@@ -752,6 +777,8 @@ wl_usage(void)
         "Viewers' media stalls: a gap of over 1 s between RTP packets while\n"
         "the publisher is live (this process's, or assumed during the run\n"
         "without one) is counted in stalls, stalled_viewers, max_gap_ms; a\n"
+        "viewer's longest gap, over the viewers: gap_p50_ms, gap_p99_ms,\n"
+        "gap_max_ms (= max_gap_ms); a\n"
         "viewer with no RTP for over 1 s when the run ends failed "
         "(stalled).\n"
         "\n"
@@ -988,6 +1015,17 @@ wl_loop(void)
         wl_report_start();
     }
 
+    /* --marks: from stdin, in a child from its parent */
+
+    if (wl_conf.marks
+        && wl_marks_init(wl_go_fd != -1 ? wl_go_fd : STDIN_FILENO,
+                         wl_go_fd != -1, start, wl_viewers, wl_nviewers)
+           != 0)
+    {
+        free(total);
+        return 1;
+    }
+
     if (wl_publisher) {
         if (wl_conf.rtp) {
             (void) wl_janus_rtp_start(wl_publisher);
@@ -1050,6 +1088,10 @@ wl_loop(void)
 
             case WL_EV_JANUS:
                 wl_janus_event(ptr);
+                break;
+
+            case WL_EV_MARK:
+                wl_marks_event(ptr);
                 break;
             }
         }
@@ -1356,6 +1398,8 @@ wl_snapshot(wl_stats_t *s)
         wl_stats.waiting = waiting;
         wl_stats.min_rtp = min;
 
+        wl_gaps_snapshot(&wl_stats.gaps, wl_viewers, wl_nviewers);
+
         if (wl_conf.mutate) {
             wl_mutate_gauges(wl_publisher, wl_viewers, wl_nviewers,
                              wl_now());
@@ -1457,9 +1501,42 @@ wl_send_go(void)
     wl_go_sent = 1;
 
     for (i = 0; i < wl_nprocs; i++) {
+        if (wl_conf.marks) {
+            /* the pipe carries the marks next */
+            (void) write(wl_procs[i].go, "g\n", 2);
+            continue;
+        }
+
         (void) write(wl_procs[i].go, "g", 1);
         close(wl_procs[i].go);
         wl_procs[i].go = -1;
+    }
+}
+
+
+/* --marks: to the children, once they run */
+
+void
+wl_children_mark(const char *line, size_t len)
+{
+    unsigned  i;
+
+    if (!wl_go_sent) {
+        if (wl_nprocs) {
+            wl_log("webrtc-load: a mark before the viewers started: only "
+                   "the publisher's");
+        }
+
+        return;
+    }
+
+    for (i = 0; i < wl_nprocs; i++) {
+        if (wl_procs[i].go != -1
+            && write(wl_procs[i].go, line, len) != (ssize_t) len)
+        {
+            wl_log("webrtc-load: a mark to process %d: %s",
+                   (int) wl_procs[i].pid, strerror(errno));
+        }
     }
 }
 

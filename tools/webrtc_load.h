@@ -70,12 +70,18 @@
 #define WL_HIST_SUB             16
 #define WL_HIST_N               (WL_HIST_SUB * 29)
 
+/* --marks: events read from stdin, their labels (webrtc_load_gaps.c) */
+#define WL_MARKS                16
+#define WL_MARK_GROUPS          4
+#define WL_MARK_LABEL           16
+
 
 typedef enum {
     WL_EV_PEER = 1,
     WL_EV_HTTP,
     WL_EV_PIPE,
-    WL_EV_JANUS                                 /* webrtc_load_janus.c */
+    WL_EV_JANUS,                                /* webrtc_load_janus.c */
+    WL_EV_MARK                                  /* webrtc_load_gaps.c */
 } wl_ev_type_e;
 
 
@@ -170,6 +176,46 @@ typedef struct {
 
 
 /*
+ * --marks: an event (a reload, a worker killed) marked at a time; the
+ * viewers that had media then, those whose media never came back after
+ * it, and the longest gap of the others around it
+ */
+typedef struct {
+    int64_t                     t;              /* CLOCK_MONOTONIC, ns */
+    uint64_t                    group;          /* its label's */
+    uint64_t                    live;
+    uint64_t                    lost;
+    uint64_t                    max_gap_ms;
+} wl_mark_t;
+
+
+/* the marks of one label: per viewer, its longest gap around any */
+typedef struct {
+    char                        label[WL_MARK_LABEL];
+    uint64_t                    marks;
+    uint64_t                    live;           /* viewers, at one mark */
+    uint64_t                    lost;           /* at one mark at least */
+    uint64_t                    failed;         /* from its first mark on */
+    uint64_t                    closed;         /* of those, fail.closed */
+    wl_hist_t                   gap;            /* us, of those not lost */
+} wl_mark_group_t;
+
+
+/*
+ * Gaps per viewer, rebuilt at each snapshot from the viewers and from
+ * those replaced by --churn: each viewer's longest gap (max_gap), and
+ * the marks'.
+ */
+typedef struct {
+    wl_hist_t                   viewer_gap;     /* us, one a viewer */
+    uint64_t                    nmarks;
+    uint64_t                    ngroups;
+    wl_mark_t                   mark[WL_MARKS];
+    wl_mark_group_t             group[WL_MARK_GROUPS];
+} wl_gaps_t;
+
+
+/*
  * Cumulative counters of one process.  With --procs each child sends
  * its snapshot over a pipe every second; the parent sums them and
  * reports the differences between seconds.  Everything from "viewers"
@@ -260,6 +306,8 @@ typedef struct {
     wl_hist_t                   setup_http;     /* POST to answer */
     wl_hist_t                   setup_ice;      /* answer to ICE done */
     wl_hist_t                   setup_dtls;     /* ICE to DTLS done */
+
+    wl_gaps_t                   gaps;           /* webrtc_load_gaps.c */
 } wl_stats_t;
 
 
@@ -430,6 +478,12 @@ struct wl_peer_s {
     int64_t                     max_gap;        /* ns, publisher live */
     unsigned                    stalls;         /* gaps over WL_STALL */
     uint32_t                    drops;          /* SO_RXQ_OVFL */
+    int64_t                     failed_at;
+
+    /* --marks: bit i for mark i; its longest gap, ns */
+    uint32_t                    mark_live;      /* media at the mark */
+    uint32_t                    mark_resumed;   /* RTP after it */
+    int64_t                     mark_gap[WL_MARKS];
     wl_seq_t                    seq[2];         /* audio, video */
 
     wl_pub_t                   *pub;
@@ -469,6 +523,8 @@ typedef struct {
     unsigned                    mutate_rate;    /* a second, all peers */
     uint64_t                    seed;           /* of the mutations */
     unsigned                    json:1;
+    unsigned                    marks:1;        /* --marks: from stdin */
+    double                      mark_window;    /* s */
     const char                 *cacert;
     const char                 *token;
     const char                 *srtp_profiles;
@@ -505,6 +561,7 @@ extern char         wl_fingerprint[];
 extern const char  *wl_fail_names[];
 extern pid_t       *wl_children;
 extern unsigned     wl_nchildren;
+extern int64_t      wl_marks_t0;
 
 
 int64_t wl_now(void);
@@ -551,6 +608,15 @@ void wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
     int64_t arrived);
 uint64_t wl_seq_expected(const wl_seq_t *s);
 
+int wl_marks_init(int fd, int parent, int64_t start, wl_peer_t **viewers,
+    unsigned n);
+void wl_marks_event(void *ev);
+void wl_marks_gap(wl_peer_t *p, int64_t from, int64_t to, int resumed);
+void wl_children_mark(const char *line, size_t len);
+void wl_gaps_retire(wl_peer_t *p);
+void wl_gaps_snapshot(wl_gaps_t *g, wl_peer_t **viewers, unsigned n);
+void wl_gaps_add(wl_gaps_t *r, const wl_gaps_t *a);
+
 int wl_mutate_peer(wl_peer_t *p);
 void wl_mutate_keep(wl_peer_t *p, wl_keep_e what, const u_char *buf,
     size_t len);
@@ -579,6 +645,7 @@ int wl_janus_teardown(void);
 
 void wl_hist_add(wl_hist_t *h, uint64_t us);
 double wl_hist_pct(const wl_hist_t *h, double q);
+void wl_hist_merge(wl_hist_t *r, const wl_hist_t *a);
 void wl_hist_sub(wl_hist_t *r, const wl_hist_t *a, const wl_hist_t *b);
 void wl_stats_add(wl_stats_t *r, const wl_stats_t *a);
 int wl_server_init(void);

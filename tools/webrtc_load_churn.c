@@ -65,7 +65,9 @@ wl_churn_replace(wl_peer_t *p, unsigned i)
         return NULL;
     }
 
-    /* wl_peer_close() released its socket, SSL and SRTP */
+    /* its gaps stay counted; wl_peer_close() released its socket, SSL, SRTP */
+
+    wl_gaps_retire(p);
 
     free(p->mutate);
     free(p->indices);

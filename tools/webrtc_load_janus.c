@@ -1349,6 +1349,7 @@ wl_janus_fail(wl_janus_t *j, wl_fail_e reason, const char *fmt, ...)
 
     p->state = WL_PEER_FAILED;
     p->fail = reason;
+    p->failed_at = wl_now();
 
     /* closes the socket; the session is destroyed at the end */
     wl_peer_close(p);

@@ -583,6 +583,7 @@ wl_view_rtp(wl_peer_t *p, const u_char *buf, size_t len, int64_t now,
 
     if (p->got_first && wl_publisher_live()) {
         wl_view_gap(p, arrived - p->last_rtp);
+        wl_marks_gap(p, p->last_rtp, arrived, 1);
     }
 
     p->last_rtp = arrived;

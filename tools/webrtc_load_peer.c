@@ -1106,6 +1106,7 @@ wl_peer_fail(wl_peer_t *p, wl_fail_e reason, const char *fmt, ...)
 
     p->state = WL_PEER_FAILED;
     p->fail = reason;
+    p->failed_at = wl_now();
 
     wl_peer_release(p);
 }
@@ -1183,6 +1184,7 @@ wl_view_stalled(wl_peer_t *p, int64_t now)
     }
 
     wl_view_gap(p, gap);
+    wl_marks_gap(p, p->last_rtp, now, 0);
     wl_peer_fail(p, WL_FAIL_STALLED, "%s RTP for %.1f s when the run ended",
                  p->got_first ? "no" : "never any", gap / 1e9);
 

@@ -52,6 +52,8 @@ static void wl_out(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 static void wl_out_ms(const char *name, double us);
 static void wl_out_flush(void);
+static void wl_out_gap_pcts(const wl_hist_t *h);
+static void wl_out_marks(const wl_gaps_t *g);
 static const char *wl_pcts(const wl_hist_t *h, char *buf);
 
 
@@ -185,7 +187,7 @@ wl_hist_sub(wl_hist_t *r, const wl_hist_t *a, const wl_hist_t *b)
 }
 
 
-static void
+void
 wl_hist_merge(wl_hist_t *r, const wl_hist_t *a)
 {
     unsigned  i;
@@ -256,6 +258,8 @@ wl_stats_add(wl_stats_t *r, const wl_stats_t *a)
     wl_hist_merge(&r->setup_http, &a->setup_http);
     wl_hist_merge(&r->setup_ice, &a->setup_ice);
     wl_hist_merge(&r->setup_dtls, &a->setup_dtls);
+
+    wl_gaps_add(&r->gaps, &a->gaps);
 }
 
 
@@ -727,6 +731,143 @@ wl_out_churn(const wl_stats_t *s)
 }
 
 
+/*
+ * The longest gap per viewer: p50, p99 (a bucket's middle, never past
+ * the maximum) and the maximum, in whole ms (as max_gap_ms)
+ */
+
+static void
+wl_out_gap_pcts(const wl_hist_t *h)
+{
+    double     p50, p99;
+    uint64_t   max;
+
+    if (h->count == 0) {
+        if (wl_conf.json) {
+            wl_out(",\"gap_viewers\":0,\"gap_p50_ms\":null"
+                   ",\"gap_p99_ms\":null,\"gap_max_ms\":null");
+
+        } else {
+            wl_out("none");
+        }
+
+        return;
+    }
+
+    max = h->max / 1000;
+    p50 = wl_hist_pct(h, 0.5) / 1000;
+    p99 = wl_hist_pct(h, 0.99) / 1000;
+
+    if (p50 > (double) max) {
+        p50 = (double) max;
+    }
+
+    if (p99 > (double) max) {
+        p99 = (double) max;
+    }
+
+    if (wl_conf.json) {
+        wl_out(",\"gap_viewers\":%llu,\"gap_p50_ms\":%llu"
+               ",\"gap_p99_ms\":%llu,\"gap_max_ms\":%llu",
+               (unsigned long long) h->count, (unsigned long long) p50,
+               (unsigned long long) p99, (unsigned long long) max);
+        return;
+    }
+
+    wl_out("p50 %llu p99 %llu max %llu ms (%llu viewers)",
+           (unsigned long long) p50, (unsigned long long) p99,
+           (unsigned long long) max, (unsigned long long) h->count);
+}
+
+
+/* --marks: each mark, then each label's viewers */
+
+static void
+wl_out_marks(const wl_gaps_t *g)
+{
+    unsigned                i;
+    const wl_mark_t        *m;
+    const wl_mark_group_t  *mg;
+
+    if (g->nmarks == 0) {
+        if (wl_conf.json && wl_conf.marks) {
+            wl_out(",\"marks\":[],\"mark_groups\":[]");
+        }
+
+        return;
+    }
+
+    if (wl_conf.json) {
+        wl_out(",\"marks\":[");
+
+    } else {
+        wl_out("  marks      the viewers with media at a mark, lost (no "
+               "media after it), the longest gap around it (%.1f s "
+               "window)", wl_conf.mark_window);
+        wl_out_flush();
+    }
+
+    for (i = 0; i < g->nmarks; i++) {
+        m = &g->mark[i];
+
+        if (wl_conf.json) {
+            wl_out("%s{\"label\":\"%s\",\"t\":%.3f,\"live\":%llu"
+                   ",\"lost\":%llu,\"max_gap_ms\":%llu}", i ? "," : "",
+                   g->group[m->group].label,
+                   (m->t - wl_marks_t0) / 1e9,
+                   (unsigned long long) m->live,
+                   (unsigned long long) m->lost,
+                   (unsigned long long) m->max_gap_ms);
+
+        } else {
+            wl_out("             %s at %.1f s: %llu viewers, %llu lost, "
+                   "longest gap %llu ms", g->group[m->group].label,
+                   (m->t - wl_marks_t0) / 1e9,
+                   (unsigned long long) m->live,
+                   (unsigned long long) m->lost,
+                   (unsigned long long) m->max_gap_ms);
+            wl_out_flush();
+        }
+    }
+
+    if (wl_conf.json) {
+        wl_out("],\"mark_groups\":[");
+    }
+
+    for (i = 0; i < g->ngroups; i++) {
+        mg = &g->group[i];
+
+        if (wl_conf.json) {
+            wl_out("%s{\"label\":\"%s\",\"marks\":%llu,\"live\":%llu"
+                   ",\"lost\":%llu,\"failed\":%llu,\"closed\":%llu",
+                   i ? "," : "", mg->label,
+                   (unsigned long long) mg->marks,
+                   (unsigned long long) mg->live,
+                   (unsigned long long) mg->lost,
+                   (unsigned long long) mg->failed,
+                   (unsigned long long) mg->closed);
+            wl_out_gap_pcts(&mg->gap);
+            wl_out("}");
+
+        } else {
+            wl_out("  %-10s %llu marks: %llu viewers with media, %llu lost, "
+                   "%llu failed (%llu closed); longest gap a viewer ",
+                   mg->label, (unsigned long long) mg->marks,
+                   (unsigned long long) mg->live,
+                   (unsigned long long) mg->lost,
+                   (unsigned long long) mg->failed,
+                   (unsigned long long) mg->closed);
+            wl_out_gap_pcts(&mg->gap);
+            wl_out_flush();
+        }
+    }
+
+    if (wl_conf.json) {
+        wl_out("]");
+    }
+}
+
+
 static void
 wl_out_fail(const wl_stats_t *s)
 {
@@ -1145,6 +1286,8 @@ summary:
                    (unsigned long long) s->stalled_viewers,
                    (unsigned long long) s->max_gap_ms);
 
+            wl_out_gap_pcts(&s->gaps.viewer_gap);
+            wl_out_marks(&s->gaps);
             wl_out_churn(s);
 
             wl_out(",\"latency_samples\":%llu",
@@ -1272,6 +1415,12 @@ summary:
                (unsigned long long) s->stalled_viewers,
                (unsigned long long) s->max_gap_ms);
         wl_out_flush();
+
+        wl_out("  gaps       the longest a viewer: ");
+        wl_out_gap_pcts(&s->gaps.viewer_gap);
+        wl_out_flush();
+
+        wl_out_marks(&s->gaps);
 
         if (wl_conf.churn_max) {
             wl_out("  churn      %llu new viewers, %llu left with a DELETE, "

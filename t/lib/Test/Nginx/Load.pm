@@ -18,7 +18,8 @@ our @EXPORT_OK = qw/tool spawn_tool publisher_up finish run_tool summary
 	decode slurp created_ids ended_ids session_found status_json
 	status_sum last_tick/;
 
-sub tool { "$FindBin::Bin/../tools/webrtc-load" }
+# TEST_WEBRTC_LOAD: another build of it
+sub tool { $ENV{TEST_WEBRTC_LOAD} || "$FindBin::Bin/../tools/webrtc-load" }
 
 # the tool in the background, stdout to $dir/$name.json and stderr to
 # $dir/$name.log; returns its pid
