@@ -96,6 +96,17 @@ ngx_webrtc_registry_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
+#if (NGX_LINUX && defined MADV_DONTDUMP)
+
+    /* SRTP master keys and the DTLS key: not in a worker's core dump */
+
+    if (madvise(shm_zone->shm.addr, shm_zone->shm.size, MADV_DONTDUMP) == -1) {
+        ngx_log_error(NGX_LOG_WARN, shm_zone->shm.log, ngx_errno,
+                      "madvise(MADV_DONTDUMP) failed");
+    }
+
+#endif
+
     if (shm_zone->shm.exists) {
         ctx->sh = ctx->shpool->data;
         return NGX_OK;
