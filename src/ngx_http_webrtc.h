@@ -43,6 +43,7 @@ typedef struct {
     ngx_flag_t                  audio_set;
     ngx_array_t                *origins;        /* of ngx_str_t */
     size_t                      max_message;
+    time_t                      resume_timeout; /* of a WebSocket session */
     ngx_uint_t                  max_viewers;    /* of a stream, 0: any */
     ngx_uint_t                  max_client_sessions;  /* 0: any */
     ngx_uint_t                  max_token_sessions;   /* 0: any */

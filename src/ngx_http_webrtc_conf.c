@@ -39,6 +39,7 @@ ngx_http_webrtc_create_loc_conf(ngx_conf_t *cf)
     conf->tokens[NGX_WEBRTC_ROLE_VIEWER] = NGX_CONF_UNSET_PTR;
     conf->origins = NGX_CONF_UNSET_PTR;
     conf->max_message = NGX_CONF_UNSET_SIZE;
+    conf->resume_timeout = NGX_CONF_UNSET;
     conf->max_viewers = NGX_CONF_UNSET_UINT;
     conf->max_client_sessions = NGX_CONF_UNSET_UINT;
     conf->max_token_sessions = NGX_CONF_UNSET_UINT;
@@ -89,6 +90,7 @@ ngx_http_webrtc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
     ngx_conf_merge_size_value(conf->max_message, prev->max_message,
                               64 * 1024);
+    ngx_conf_merge_sec_value(conf->resume_timeout, prev->resume_timeout, 30);
     ngx_conf_merge_uint_value(conf->max_viewers, prev->max_viewers, 0);
     ngx_conf_merge_uint_value(conf->max_client_sessions,
                               prev->max_client_sessions, 32);

@@ -91,6 +91,13 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
       offsetof(ngx_http_webrtc_loc_conf_t, max_message),
       &ngx_http_webrtc_max_message_bounds },
 
+    { ngx_string("webrtc_ws_resume_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webrtc_loc_conf_t, resume_timeout),
+      NULL },
+
     { ngx_string("webrtc_max_viewers"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,

@@ -27,8 +27,14 @@
  *   <- {"type":"event","event":"publisher-started"|"publisher-stopped",...}
  *   <- {"type":"viewers","stream":S,"count":N}
  *   <- {"type":"error","status":N,"reason":TEXT}
+ *   -> {"type":"resume","session":ID,"role":"publish"|"play","stream":S
+ *       [,"token":T]}
+ *   <- {"type":"resumed","session":ID}
  *
- * One session per connection: closing the connection ends it.
+ * One session per connection: closing the connection ends it, except on
+ * reload (doc/registry-design.md, 7.9): an exiting worker closes it with
+ * 1012 and leaves the session detached for webrtc_ws_resume_timeout, for
+ * the client to resume it on a new connection.
  */
 
 
@@ -36,6 +42,9 @@
 #define NGX_HTTP_WEBRTC_WS_TICK       1000
 #define NGX_HTTP_WEBRTC_WS_IDLE       60        /* s without a message */
 #define NGX_HTTP_WEBRTC_WS_LINGER     2000
+
+/* the IANA WebSocket close code registry: "Service Restart" */
+#define NGX_HTTP_WEBRTC_WS_RESTART    1012
 
 
 typedef struct {
@@ -78,6 +87,12 @@ static ngx_int_t ngx_http_webrtc_ws_frames(ngx_http_webrtc_ws_ctx_t *ctx);
 static ngx_int_t ngx_http_webrtc_ws_message(ngx_http_webrtc_ws_ctx_t *ctx);
 static ngx_int_t ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
     ngx_webrtc_json_t *json, ngx_uint_t role);
+static ngx_int_t ngx_http_webrtc_ws_resume(ngx_http_webrtc_ws_ctx_t *ctx,
+    ngx_webrtc_json_t *json);
+static ngx_int_t ngx_http_webrtc_ws_auth(ngx_http_webrtc_ws_ctx_t *ctx,
+    ngx_webrtc_json_t *json, ngx_uint_t role);
+static ngx_int_t ngx_http_webrtc_ws_stream(ngx_http_webrtc_ws_ctx_t *ctx,
+    ngx_webrtc_json_t *json, ngx_str_t *stream);
 static ngx_int_t ngx_http_webrtc_ws_send(ngx_http_webrtc_ws_ctx_t *ctx,
     unsigned opcode, u_char *p, size_t len);
 static ngx_int_t ngx_http_webrtc_ws_json(ngx_http_webrtc_ws_ctx_t *ctx,
@@ -86,6 +101,7 @@ static ngx_int_t ngx_http_webrtc_ws_error(ngx_http_webrtc_ws_ctx_t *ctx,
     ngx_uint_t status, ngx_str_t *reason);
 static void ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx,
     uint16_t code, const char *reason);
+static void ngx_http_webrtc_ws_shutdown(ngx_http_webrtc_ws_ctx_t *ctx);
 static void ngx_http_webrtc_ws_finalize(ngx_http_webrtc_ws_ctx_t *ctx);
 static void ngx_http_webrtc_ws_timer(ngx_event_t *ev);
 static void ngx_http_webrtc_ws_tick(ngx_event_t *ev);
@@ -208,9 +224,7 @@ ngx_http_webrtc_ws_read(ngx_http_request_t *r)
 
     if (c->close) {
         /* graceful shutdown */
-        ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_GOING_AWAY,
-                                 "server is shutting down");
-        ngx_http_webrtc_ws_finalize(ctx);
+        ngx_http_webrtc_ws_shutdown(ctx);
         return;
     }
 
@@ -432,6 +446,10 @@ ngx_http_webrtc_ws_message(ngx_http_webrtc_ws_ctx_t *ctx)
         return NGX_OK;
     }
 
+    if (type_is("resume")) {
+        return ngx_http_webrtc_ws_resume(ctx, &json);
+    }
+
     if (type_is("ping")) {
         return ngx_http_webrtc_ws_json(ctx, "{\"type\":\"pong\"}");
     }
@@ -454,74 +472,29 @@ static ngx_int_t
 ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
     ngx_webrtc_json_t *json, ngx_uint_t role)
 {
-    u_char                      *p;
-    ngx_int_t                    rc;
-    ngx_str_t                    stream, sdp, token, given, reason;
-    ngx_http_complex_value_t    *cv;
-    ngx_pool_t                  *pool;
-    ngx_http_request_t          *r;
-    ngx_webrtc_json_str_t       *v;
-    ngx_http_webrtc_offer_t      offer;
-    ngx_http_webrtc_loc_conf_t  *wlcf;
+    u_char                   *p;
+    ngx_int_t                 rc;
+    ngx_str_t                 stream, sdp, reason;
+    ngx_pool_t               *pool;
+    ngx_http_request_t       *r;
+    ngx_webrtc_json_str_t    *v;
+    ngx_http_webrtc_offer_t   offer;
 
     r = ctx->request;
-    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
 
     if (ctx->session) {
         ngx_str_set(&reason, "one session per connection");
         return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_CONFLICT, &reason);
     }
 
-    v = ngx_webrtc_json_get(json, "stream");
+    rc = ngx_http_webrtc_ws_stream(ctx, json, &stream);
 
-    if (v == NULL) {
-        ngx_str_set(&reason, "no stream name");
-        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_BAD_REQUEST, &reason);
+    if (rc == NGX_OK) {
+        rc = ngx_http_webrtc_ws_auth(ctx, json, role);
     }
 
-    stream.data = v->data;
-    stream.len = v->len;
-
-    if (ngx_http_webrtc_stream_name_valid(&stream) != NGX_OK) {
-        ngx_str_set(&reason, "bad stream name");
-        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_NOT_FOUND, &reason);
-    }
-
-    /*
-     * RFC 6750 has no header for browsers' WebSockets: a "token" member,
-     * checked against the token of the message's role
-     */
-
-    cv = ngx_http_webrtc_token(wlcf, role);
-
-    if (cv) {
-        if (ngx_http_complex_value(r, cv, &token) != NGX_OK) {
-            ngx_http_webrtc_ws_finalize(ctx);
-            return NGX_DONE;
-        }
-
-        v = ngx_webrtc_json_get(json, "token");
-        given.data = v ? v->data : NULL;
-        given.len = v ? v->len : 0;
-
-        if (token.len == 0
-            || given.len != token.len
-            || CRYPTO_memcmp(given.data, token.data, token.len) != 0)
-        {
-            if (token.len == 0) {
-                ngx_str_set(&reason, "no bearer token is set for this "
-                                     "stream");
-
-            } else if (given.len) {
-                ngx_str_set(&reason, "invalid bearer token");
-
-            } else {
-                ngx_str_set(&reason, "bearer token required");
-            }
-
-            return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_UNAUTHORIZED,
-                                            &reason);
-        }
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : rc;
     }
 
     v = ngx_webrtc_json_get(json, "sdp");
@@ -594,6 +567,195 @@ ngx_http_webrtc_ws_offer(ngx_http_webrtc_ws_ctx_t *ctx,
     ngx_http_webrtc_ws_tick(&ctx->tick);
 
     return ctx->finalized ? NGX_DONE : NGX_OK;
+}
+
+
+/*
+ * doc/registry-design.md, 7.9: a session whose WebSocket an exiting worker
+ * closed with 1012, taken by this connection; the client tells its role
+ * and stream, and shows the token of its role, as in its offer
+ */
+
+static ngx_int_t
+ngx_http_webrtc_ws_resume(ngx_http_webrtc_ws_ctx_t *ctx,
+    ngx_webrtc_json_t *json)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   id, stream, reason;
+    ngx_uint_t                  role;
+    ngx_webrtc_json_str_t      *v;
+    ngx_webrtc_session_info_t   info;
+
+    if (ctx->session) {
+        ngx_str_set(&reason, "one session per connection");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_CONFLICT, &reason);
+    }
+
+    v = ngx_webrtc_json_get(json, "role");
+
+    if (v && v->len == 7 && ngx_strncmp(v->data, "publish", 7) == 0) {
+        role = NGX_WEBRTC_ROLE_PUBLISHER;
+
+    } else if (v && v->len == 4 && ngx_strncmp(v->data, "play", 4) == 0) {
+        role = NGX_WEBRTC_ROLE_VIEWER;
+
+    } else {
+        ngx_str_set(&reason, "no role: \"publish\" or \"play\"");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_BAD_REQUEST, &reason);
+    }
+
+    v = ngx_webrtc_json_get(json, "session");
+
+    if (v == NULL || v->len == 0) {
+        ngx_str_set(&reason, "no session to resume");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_BAD_REQUEST, &reason);
+    }
+
+    id.data = v->data;
+    id.len = v->len;
+
+    rc = ngx_http_webrtc_ws_stream(ctx, json, &stream);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_webrtc_ws_auth(ctx, json, role);
+    }
+
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : rc;
+    }
+
+    rc = ngx_webrtc_registry_attach_signaling(&id, role, &stream, &info);
+
+    if (rc == NGX_ABORT) {
+        ngx_str_set(&reason, "no such session");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_NOT_FOUND, &reason);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_str_set(&reason, "the session has its signaling connection");
+        return ngx_http_webrtc_ws_error(ctx, NGX_HTTP_CONFLICT, &reason);
+    }
+
+    ngx_memcpy(ctx->stream_name, stream.data, stream.len);
+
+    ctx->session = 1;
+    ctx->role = role;
+    ctx->stream.data = ctx->stream_name;
+    ctx->stream.len = stream.len;
+    ngx_memcpy(ctx->id, info.id, NGX_WEBRTC_ID_LEN);
+
+    /* the stream's state is told again: it may have changed meanwhile */
+    ctx->live = -1;
+    ctx->viewers = -1;
+
+    ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
+                  "webrtc %s session %*s of stream \"%V\" resumed on "
+                  "a new WebSocket",
+                  role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher" : "viewer",
+                  (size_t) NGX_WEBRTC_ID_LEN, ctx->id, &ctx->stream);
+
+    rc = ngx_http_webrtc_ws_json(ctx,
+                                 "{\"type\":\"resumed\",\"session\":\"%*s\"}",
+                                 (size_t) NGX_WEBRTC_ID_LEN, ctx->id);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_http_webrtc_ws_tick(&ctx->tick);
+
+    return ctx->finalized ? NGX_DONE : NGX_OK;
+}
+
+
+/*
+ * The message's stream name, checked: NGX_OK; NGX_DECLINED if an error
+ * message was sent, NGX_DONE if the connection closed
+ */
+
+static ngx_int_t
+ngx_http_webrtc_ws_stream(ngx_http_webrtc_ws_ctx_t *ctx,
+    ngx_webrtc_json_t *json, ngx_str_t *stream)
+{
+    ngx_int_t               rc;
+    ngx_str_t               reason;
+    ngx_webrtc_json_str_t  *v;
+
+    v = ngx_webrtc_json_get(json, "stream");
+
+    if (v == NULL) {
+        ngx_str_set(&reason, "no stream name");
+        rc = ngx_http_webrtc_ws_error(ctx, NGX_HTTP_BAD_REQUEST, &reason);
+        return (rc == NGX_OK) ? NGX_DECLINED : rc;
+    }
+
+    stream->data = v->data;
+    stream->len = v->len;
+
+    if (ngx_http_webrtc_stream_name_valid(stream) != NGX_OK) {
+        ngx_str_set(&reason, "bad stream name");
+        rc = ngx_http_webrtc_ws_error(ctx, NGX_HTTP_NOT_FOUND, &reason);
+        return (rc == NGX_OK) ? NGX_DECLINED : rc;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * RFC 6750 has no header for browsers' WebSockets: a "token" member,
+ * checked against the token of the message's role.  NGX_OK; NGX_DECLINED
+ * if an error message was sent, NGX_DONE if the connection closed
+ */
+
+static ngx_int_t
+ngx_http_webrtc_ws_auth(ngx_http_webrtc_ws_ctx_t *ctx,
+    ngx_webrtc_json_t *json, ngx_uint_t role)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    token, given, reason;
+    ngx_http_request_t          *r;
+    ngx_webrtc_json_str_t       *v;
+    ngx_http_complex_value_t    *cv;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+
+    r = ctx->request;
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webrtc_module);
+
+    cv = ngx_http_webrtc_token(wlcf, role);
+
+    if (cv == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, cv, &token) != NGX_OK) {
+        ngx_http_webrtc_ws_finalize(ctx);
+        return NGX_DONE;
+    }
+
+    v = ngx_webrtc_json_get(json, "token");
+    given.data = v ? v->data : NULL;
+    given.len = v ? v->len : 0;
+
+    if (token.len
+        && given.len == token.len
+        && CRYPTO_memcmp(given.data, token.data, token.len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (token.len == 0) {
+        ngx_str_set(&reason, "no bearer token is set for this stream");
+
+    } else if (given.len) {
+        ngx_str_set(&reason, "invalid bearer token");
+
+    } else {
+        ngx_str_set(&reason, "bearer token required");
+    }
+
+    rc = ngx_http_webrtc_ws_error(ctx, NGX_HTTP_UNAUTHORIZED, &reason);
+
+    return (rc == NGX_OK) ? NGX_DECLINED : rc;
 }
 
 
@@ -756,6 +918,63 @@ ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx, uint16_t code,
 
 
 /*
+ * nginx exits.  On a reload (new workers run or are starting) the session
+ * stays: detached until webrtc_ws_resume_timeout from now, and 1012
+ * "service restart" tells the client to resume it on a new connection
+ * (doc/registry-design.md, 7.9); otherwise 1001 ends it.
+ */
+
+static void
+ngx_http_webrtc_ws_shutdown(ngx_http_webrtc_ws_ctx_t *ctx)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    id;
+    ngx_connection_t            *c;
+    ngx_http_webrtc_loc_conf_t  *wlcf;
+
+    c = ctx->request->connection;
+
+    rc = ngx_terminate ? NGX_DECLINED : ngx_webrtc_registry_successor();
+
+    if (rc != NGX_OK && rc != NGX_AGAIN) {
+        ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_GOING_AWAY,
+                                 "server is shutting down");
+        ngx_http_webrtc_ws_finalize(ctx);
+        return;
+    }
+
+    if (ctx->session) {
+        wlcf = ngx_http_get_module_loc_conf(ctx->request,
+                                            ngx_http_webrtc_module);
+
+        id.data = ctx->id;
+        id.len = NGX_WEBRTC_ID_LEN;
+
+        if (ngx_webrtc_registry_detach_signaling(&id,
+                                                 ngx_time()
+                                                 + wlcf->resume_timeout)
+            == NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "webrtc %s session %*s detached from its "
+                          "WebSocket on reload, for %T s",
+                          ctx->role == NGX_WEBRTC_ROLE_PUBLISHER
+                          ? "publisher" : "viewer",
+                          (size_t) NGX_WEBRTC_ID_LEN, ctx->id,
+                          wlcf->resume_timeout);
+        }
+
+        /* gone or detached: the connection's end does not end it */
+        ctx->session = 0;
+    }
+
+    ngx_http_webrtc_ws_close(ctx, NGX_HTTP_WEBRTC_WS_RESTART,
+                             "service restart");
+    ngx_http_webrtc_ws_finalize(ctx);
+}
+
+
+/*
  * After our close frame the connection stays open a moment, so that the
  * client reads the frame (closing with unread input would send a reset)
  * and answers with its own; then, or at any other end, it is closed.
@@ -839,9 +1058,7 @@ ngx_http_webrtc_ws_tick(ngx_event_t *ev)
     }
 
     if (ngx_exiting || ngx_terminate) {
-        ngx_http_webrtc_ws_close(ctx, NGX_WEBRTC_WS_GOING_AWAY,
-                                 "server is shutting down");
-        ngx_http_webrtc_ws_finalize(ctx);
+        ngx_http_webrtc_ws_shutdown(ctx);
         return;
     }
 

@@ -314,13 +314,16 @@ ngx_webrtc_registry_token_hash(ngx_uint_t role, ngx_str_t *token,
  * Closes sessions whose ICE never completed or whose consent expired;
  * a session a live worker serves is closed by that worker, or 10 seconds
  * later here, and then its worker is named in owners to be told (when
- * NGX_WEBRTC_EXPIRE_OWNERS are, the rest waits for the next sweep)
+ * NGX_WEBRTC_EXPIRE_OWNERS are, the rest waits for the next sweep).
+ * Also closes the sessions whose WebSocket closed on reload and that were
+ * not resumed by their deadline.
  */
 
 ngx_uint_t
 ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
     ngx_webrtc_owner_t *owners, ngx_uint_t *nowners)
 {
+    time_t                      first;
     ngx_uint_t                  n;
     ngx_queue_t                *q, *next;
     ngx_webrtc_owner_t         *o;
@@ -373,6 +376,61 @@ ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
         ngx_webrtc_registry_session_close(ctx, s);
         n++;
     }
+
+    /*
+     * doc/registry-design.md, 7.9: detached sessions are not in deadline
+     * order; all are looked at, only when the earliest deadline is due
+     */
+
+    if (ctx->sh->detach_next == 0 || ctx->sh->detach_next > now) {
+        goto done;
+    }
+
+    first = 0;
+
+    for (q = ngx_queue_head(&ctx->sh->expire);
+         q != ngx_queue_sentinel(&ctx->sh->expire);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        s = ngx_queue_data(q, ngx_webrtc_session_t, expire);
+
+        if (s->detached == 0) {
+            continue;
+        }
+
+        if (s->detached > now
+            || (s->owner_pid && *nowners == NGX_WEBRTC_EXPIRE_OWNERS))
+        {
+            if (first == 0 || s->detached < first) {
+                first = s->detached;
+            }
+
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "webrtc %s session %*s of stream \"%V\" closed: "
+                      "signaling closed, not resumed",
+                      s->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                           : "viewer",
+                      (size_t) NGX_WEBRTC_ID_LEN, s->id,
+                      &s->stream->node.str);
+
+        if (s->owner_pid) {
+            o = &owners[(*nowners)++];
+            o->pid = s->owner_pid;
+            o->slot = s->owner_slot;
+            ngx_memcpy(o->id, s->id, NGX_WEBRTC_ID_LEN);
+        }
+
+        ngx_webrtc_registry_session_close(ctx, s);
+        n++;
+    }
+
+    ctx->sh->detach_next = first;
+
+done:
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 

@@ -239,6 +239,10 @@ ngx_int_t ngx_webrtc_registry_ice_restart(ngx_str_t *id, ngx_uint_t role,
     ngx_webrtc_session_info_t *out);
 ngx_int_t ngx_webrtc_registry_session_end(ngx_str_t *id, ngx_uint_t role,
     ngx_str_t *stream, ngx_webrtc_owner_t *owner);
+ngx_int_t ngx_webrtc_registry_detach_signaling(ngx_str_t *id,
+    time_t deadline);
+ngx_int_t ngx_webrtc_registry_attach_signaling(ngx_str_t *id, ngx_uint_t role,
+    ngx_str_t *stream, ngx_webrtc_session_info_t *out);
 ngx_int_t ngx_webrtc_registry_snapshot(ngx_pool_t *pool, ngx_str_t *name,
     ngx_uint_t nworkers, ngx_webrtc_snapshot_t *snap);
 ngx_uint_t ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,

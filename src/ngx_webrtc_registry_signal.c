@@ -12,7 +12,8 @@
 
 /*
  * The registry for signaling: streams as offers see them, sessions made,
- * found, restarted and ended by their URL, the status location's copy.
+ * found, restarted and ended by their URL, detached from their WebSocket
+ * and attached to a new one, the status location's copy.
  */
 
 
@@ -244,6 +245,77 @@ ngx_webrtc_registry_ice_restart(ngx_str_t *id, ngx_uint_t role,
     } else {
         ngx_webrtc_registry_set_remote(s, ufrag, pwd);
         s->restarts++;
+        ngx_webrtc_registry_session_info(s, out);
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * doc/registry-design.md, 7.9: the WebSocket of a session closed on
+ * reload; the session waits for its client to resume it on a new one
+ * until the deadline, then the expiry sweep ends it
+ */
+
+ngx_int_t
+ngx_webrtc_registry_detach_signaling(ngx_str_t *id, time_t deadline)
+{
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    s = (id->len == NGX_WEBRTC_ID_LEN)
+        ? ngx_webrtc_registry_session(ctx, id->data) : NULL;
+
+    if (s) {
+        s->detached = deadline;
+
+        if (ctx->sh->detach_next == 0 || deadline < ctx->sh->detach_next) {
+            ctx->sh->detach_next = deadline;
+        }
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return s ? NGX_OK : NGX_ABORT;
+}
+
+
+/*
+ * A new WebSocket takes a detached session of the role and stream:
+ * NGX_ABORT if it is gone (or its deadline passed), NGX_DECLINED if it is
+ * not detached (a WebSocket holds it, or it has none)
+ */
+
+ngx_int_t
+ngx_webrtc_registry_attach_signaling(ngx_str_t *id, ngx_uint_t role,
+    ngx_str_t *stream, ngx_webrtc_session_info_t *out)
+{
+    ngx_int_t                   rc;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    s = ngx_webrtc_registry_session_of(ctx, id, role, stream);
+
+    if (s == NULL || (s->detached && s->detached <= ngx_time())) {
+        rc = NGX_ABORT;
+
+    } else if (s->detached == 0) {
+        rc = NGX_DECLINED;
+
+    } else {
+        s->detached = 0;
         ngx_webrtc_registry_session_info(s, out);
         rc = NGX_OK;
     }
