@@ -225,16 +225,33 @@ struct ngx_webrtc_local_stream_s {
 };
 
 
+/* RFC 6347, 4.1: a record's header; an AES-GCM alert record's body */
+#define NGX_WEBRTC_DTLS_HEADER      13
+#define NGX_WEBRTC_DTLS_ALERT       21
+#define NGX_WEBRTC_GCM_NONCE        8
+#define NGX_WEBRTC_GCM_TAG          16
+#define NGX_WEBRTC_GCM_ALERT        (NGX_WEBRTC_GCM_NONCE + 2                 \
+                                     + NGX_WEBRTC_GCM_TAG)
+#define NGX_WEBRTC_POLY1305_TAG     16
+
+
 /* dtls */
 ngx_int_t ngx_webrtc_dtls_init(ngx_cycle_t *cycle);
 ngx_int_t ngx_webrtc_dtls_create(ngx_webrtc_peer_t *peer);
 ngx_int_t ngx_webrtc_dtls_input(ngx_webrtc_peer_t *peer, u_char *data,
     size_t len);
-void ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_dtls_free(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_dtls_drop(ngx_webrtc_peer_t *peer);
 
-/* srtp */
+/* dtls_park: the DTLS state after the handshake */
+void ngx_webrtc_dtls_park(ngx_webrtc_peer_t *peer);
+ngx_int_t ngx_webrtc_dtls_parked_input(ngx_webrtc_peer_t *peer,
+    u_char *p, size_t len);
+#if (NGX_HAVE_MALLOC_TRIM)
+void ngx_webrtc_dtls_released_one(void);
+#endif
+
+/* keys: SRTP sessions */
 ngx_int_t ngx_webrtc_srtp_init(ngx_cycle_t *cycle);
 ngx_int_t ngx_webrtc_srtp_create(ngx_webrtc_peer_t *peer, ngx_uint_t profile,
     u_char *material);
