@@ -225,6 +225,22 @@ struct ngx_webrtc_local_stream_s {
 };
 
 
+/* the messages between workers */
+#define NGX_WEBRTC_RELAY_RTP        1
+#define NGX_WEBRTC_RELAY_SR         2
+#define NGX_WEBRTC_RELAY_KEYFRAME   3
+#define NGX_WEBRTC_RELAY_CLOSE      4
+#define NGX_WEBRTC_RELAY_NACK       5
+#define NGX_WEBRTC_RELAY_PATH       6
+#define NGX_WEBRTC_RELAY_FORWARD    7
+
+
+typedef struct {
+    ngx_uint_t                  n;
+    ngx_socket_t               *fds;            /* [n][2] */
+} ngx_webrtc_relay_t;
+
+
 /* RFC 6347, 4.1: a record's header; an AES-GCM alert record's body */
 #define NGX_WEBRTC_DTLS_HEADER      13
 #define NGX_WEBRTC_DTLS_ALERT       21
@@ -257,23 +273,51 @@ ngx_int_t ngx_webrtc_srtp_create(ngx_webrtc_peer_t *peer, ngx_uint_t profile,
     u_char *material);
 void ngx_webrtc_srtp_free(ngx_webrtc_peer_t *peer);
 
-/* relay: fan-out in this worker and to the others */
+/* relay: the channel between workers */
 ngx_int_t ngx_webrtc_relay_init(ngx_cycle_t *cycle);
 ngx_int_t ngx_webrtc_relay_init_process(ngx_cycle_t *cycle);
-ngx_int_t ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer);
-void ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer);
-void ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len);
-void ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
-void ngx_webrtc_relay_keyframe(ngx_webrtc_peer_t *peer);
-void ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_relay_path(ngx_int_t slot, u_char *id,
     ngx_webrtc_path_t *path);
 void ngx_webrtc_relay_forward(ngx_int_t slot, u_char *id, u_char *p,
     size_t len, struct sockaddr *sockaddr, socklen_t socklen);
-void ngx_webrtc_path_msghdr(ngx_webrtc_path_t *path, struct msghdr *msg,
-    u_char *cmsg);
+void ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type,
+    ngx_uint_t kind, ngx_webrtc_stream_t *stream, uint32_t gen, u_char *id,
+    u_char *p, size_t len, u_char *tail, size_t tail_len);
 
-extern uint64_t  ngx_webrtc_arrival;
+extern uint64_t             ngx_webrtc_arrival;
+extern ngx_webrtc_relay_t  *ngx_webrtc_relay;
+
+/* fanout: a worker's streams, to its viewers and to the other workers */
+ngx_int_t ngx_webrtc_fanout_init_process(ngx_cycle_t *cycle);
+ngx_webrtc_local_stream_t *ngx_webrtc_local_lookup(
+    ngx_webrtc_stream_t *stream, uint32_t gen);
+ngx_int_t ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer);
+void ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer);
+void ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len);
+void ngx_webrtc_relay_fanout(ngx_webrtc_peer_t *pub, ngx_uint_t type,
+    ngx_uint_t kind, u_char *p, size_t len);
+void ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls,
+    u_char *id, ngx_uint_t kind, u_char *p, size_t len,
+    ngx_webrtc_rtp_t *rtp);
+void ngx_webrtc_relay_viewer(ngx_webrtc_peer_t *v, ngx_uint_t kind,
+    u_char *p, size_t len, ngx_webrtc_rtp_t *rtp, ngx_uint_t resend);
+void ngx_webrtc_batch_flush(void);
+void ngx_webrtc_relay_count_stream(ngx_webrtc_peer_t *pub,
+    ngx_webrtc_local_stream_t *ls, ngx_uint_t last);
+
+extern ngx_webrtc_worker_stats_t  *ngx_webrtc_stats;
+
+/* feedback: RTCP, key frames, NACK */
+void ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
+void ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls,
+    ngx_uint_t kind, const u_char *sr);
+void ngx_webrtc_relay_keyframe(ngx_webrtc_peer_t *peer);
+void ngx_webrtc_relay_keyframe_due(ngx_webrtc_local_stream_t *ls);
+void ngx_webrtc_relay_keyframe_handler(ngx_event_t *ev);
+void ngx_webrtc_relay_publisher_nack(ngx_webrtc_local_stream_t *ls,
+    u_char *fci, size_t len);
+void ngx_webrtc_relay_remb_handler(ngx_event_t *ev);
+void ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer);
 
 /* hand-over on reload */
 void ngx_webrtc_peer_exit(void);
@@ -298,16 +342,11 @@ srtp_err_status_t ngx_webrtc_peer_unprotect_resumed(ngx_webrtc_peer_t *peer,
 extern ngx_uint_t    ngx_webrtc_handing_off;
 extern ngx_rbtree_t  ngx_webrtc_peers;
 
-/* stream module */
+/* peer: a session in the worker serving its media */
 ngx_webrtc_peer_t *ngx_webrtc_peer_create(u_char *id,
     ngx_webrtc_claim_t *claim, ngx_connection_t *c);
 void ngx_webrtc_peer_insert(ngx_webrtc_peer_t *peer);
 void ngx_webrtc_peer_free(ngx_webrtc_peer_t *peer);
-void ngx_webrtc_peer_set_path(ngx_webrtc_peer_t *peer, ngx_connection_t *c);
-ngx_int_t ngx_webrtc_peer_set_remote_path(ngx_webrtc_peer_t *peer,
-    ngx_webrtc_path_t *path);
-ngx_socket_t ngx_webrtc_peer_listen_fd(struct sockaddr *sockaddr,
-    socklen_t socklen);
 ssize_t ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
 ngx_int_t ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len);
@@ -316,8 +355,17 @@ ngx_webrtc_peer_t *ngx_webrtc_peer_by_id(u_char *id);
 void ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
 void ngx_webrtc_peer_forwarded(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len, struct sockaddr *sockaddr, socklen_t socklen);
+
+/* path: where a peer's media goes */
+void ngx_webrtc_peer_set_path(ngx_webrtc_peer_t *peer, ngx_connection_t *c);
+ngx_int_t ngx_webrtc_peer_set_remote_path(ngx_webrtc_peer_t *peer,
+    ngx_webrtc_path_t *path);
 void ngx_webrtc_peer_remote_path(ngx_webrtc_peer_t *peer,
     ngx_webrtc_path_t *path);
+ngx_socket_t ngx_webrtc_peer_listen_fd(struct sockaddr *sockaddr,
+    socklen_t socklen);
+void ngx_webrtc_path_msghdr(ngx_webrtc_path_t *path, struct msghdr *msg,
+    u_char *cmsg);
 
 
 #endif /* _NGX_WEBRTC_MEDIA_H_INCLUDED_ */

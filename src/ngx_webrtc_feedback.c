@@ -1,0 +1,527 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_webrtc_media.h"
+
+
+/*
+ * RTCP: a publisher's sender reports to its viewers, the viewers'
+ * NACKs answered from the cache or sent on, key frame requests, and the
+ * receiver reports and REMB the publisher gets.
+ */
+
+
+#define NGX_WEBRTC_RELAY_BURN         8192    /* SRTCP indices a report */
+
+
+static void ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v,
+    const u_char *fci, size_t len);
+static void ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls);
+static void ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls,
+    ngx_uint_t type, u_char *p, size_t len);
+static size_t ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf);
+
+
+/*
+ * Decrypted RTCP of a peer.  A publisher's sender reports go to viewers,
+ * translated; a viewer's PLI and FIR ask the publisher for a key frame,
+ * its NACKs go to the publisher with the publisher's sequence numbers.
+ */
+
+void
+ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
+{
+    uint32_t                 ssrc;
+    ngx_uint_t               kind, keyframe, nack;
+    ngx_webrtc_rtcp_t        pkt;
+    ngx_webrtc_rtcp_iter_t   it;
+
+    ngx_webrtc_rtcp_iter_init(&it, p, len);
+
+    /*
+     * a viewer's compound packet asks for one key frame and one NACK set
+     * at most: 120 PLIs in one packet are one request
+     */
+
+    keyframe = 0;
+    nack = 0;
+
+    while (ngx_webrtc_rtcp_next(&it, &pkt)) {
+
+        if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
+
+            if (pkt.type != NGX_WEBRTC_RTCP_SR || pkt.len < 28) {
+                continue;
+            }
+
+            /*
+             * the sender reports of the SSRCs forwarded: not those of
+             * other simulcast layers
+             */
+
+            ssrc = ngx_webrtc_get32(pkt.data + 4);
+
+            if (ssrc == 0) {
+                continue;
+            }
+
+            if (ssrc == peer->ssrc[1]) {
+                kind = 1;
+
+            } else if (ssrc == peer->ssrc[0]) {
+                kind = 0;
+
+            } else {
+                continue;
+            }
+
+            /* RFC 3550, 6.4.1: LSR, the middle 32 bits of its NTP time */
+            peer->in[kind].lsr = ngx_webrtc_get32(pkt.data + 10);
+            peer->in[kind].lsr_time = ngx_current_msec;
+
+            if (peer->local) {
+                ngx_webrtc_relay_local_sr(peer->local, kind, pkt.data);
+            }
+
+            ngx_webrtc_relay_fanout(peer, NGX_WEBRTC_RELAY_SR, kind,
+                                    (u_char *) pkt.data, 28);
+            continue;
+        }
+
+        if (pkt.type == NGX_WEBRTC_RTCP_PSFB
+            && (pkt.fmt == NGX_WEBRTC_RTCP_FMT_PLI
+                || pkt.fmt == NGX_WEBRTC_RTCP_FMT_FIR))
+        {
+            if (!keyframe++) {
+                ngx_webrtc_relay_keyframe(peer);
+            }
+
+            continue;
+        }
+
+        if (pkt.type == NGX_WEBRTC_RTCP_RTPFB
+            && pkt.fmt == NGX_WEBRTC_RTCP_FMT_NACK
+            && pkt.len > 12 && peer->out[1].started
+            && !nack++)
+        {
+            ngx_webrtc_relay_nack(peer, pkt.data + 12, pkt.len - 12);
+        }
+    }
+}
+
+
+/*
+ * RFC 4585, 6.2.1: a viewer's lost packets are resent from the worker's
+ * cache; those missing there are asked of the publisher, renumbered
+ */
+
+static void
+ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v, const u_char *fci, size_t len)
+{
+    size_t                      i, n;
+    uint16_t                    seq, blp;
+    ngx_uint_t                  bit;
+    ngx_webrtc_out_t           *out;
+    ngx_webrtc_rtp_t            rtp;
+    ngx_webrtc_cached_t        *slot;
+    ngx_webrtc_local_stream_t  *ls;
+    u_char                      up[256];
+    u_char                      seen[NGX_WEBRTC_CACHE_SIZE / 8];
+    ngx_uint_t                  k;
+
+    out = &v->out[1];
+    ls = v->local;
+    n = 0;
+
+    /*
+     * each sequence number once per NACK, and a budget per viewer and
+     * second: a NACK naming every packet of the cache thousands of times
+     * must not turn into thousands of retransmissions
+     */
+
+    ngx_memzero(seen, sizeof(seen));
+
+    if (ngx_current_msec - v->resend_start >= 1000) {
+        v->resend_start = ngx_current_msec;
+        v->resent = 0;
+    }
+
+    for (i = 0; i + 4 <= len; i += 4) {
+
+        seq = ngx_webrtc_get16(fci + i) - out->seq_offset;
+        blp = ngx_webrtc_get16(fci + i + 2);
+
+        for (bit = 0; bit <= 16; bit++) {
+
+            if (bit && !(blp & (1 << (bit - 1)))) {
+                continue;
+            }
+
+            k = (uint16_t) (seq + bit) & (NGX_WEBRTC_CACHE_SIZE - 1);
+
+            if (seen[k / 8] & (1 << (k % 8))) {
+                continue;
+            }
+
+            seen[k / 8] |= (u_char) (1 << (k % 8));
+
+            if (v->resent >= NGX_WEBRTC_RESEND_MAX) {
+                goto done;
+            }
+
+            v->resent++;
+
+            slot = ls && ls->cache
+                   ? &ls->cache[(uint16_t) (seq + bit)
+                                & (NGX_WEBRTC_CACHE_SIZE - 1)]
+                   : NULL;
+
+            if (slot && slot->len && slot->seq == (uint16_t) (seq + bit)
+                && slot->ssrc == out->src_ssrc
+                && ngx_webrtc_rtp_parse(slot->data, slot->len, &rtp) == 0)
+            {
+                ngx_webrtc_relay_viewer(v, 1, slot->data, slot->len, &rtp,
+                                        1);
+                ls->nacks++;
+                continue;
+            }
+
+            if (n + 4 <= sizeof(up)) {
+                ngx_webrtc_put16(up + n, (uint16_t) (seq + bit));
+                ngx_webrtc_put16(up + n + 2, 0);
+                n += 4;
+            }
+        }
+    }
+
+done:
+
+    ngx_webrtc_batch_flush();
+
+    /* misses go upstream at most every 20 ms per stream in this worker */
+
+    if (n && ls && ngx_current_msec - ls->last_nack >= 20) {
+        ls->last_nack = ngx_current_msec;
+
+        if (ls->publisher) {
+            ngx_webrtc_relay_publisher_nack(ls, up, n);
+
+        } else {
+            ngx_webrtc_relay_upstream(ls, NGX_WEBRTC_RELAY_NACK, up, n);
+        }
+    }
+}
+
+
+void
+ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
+    const u_char *sr)
+{
+    int                 n;
+    uint64_t            ntp;
+    ngx_queue_t        *q;
+    ngx_webrtc_out_t   *out;
+    ngx_webrtc_peer_t  *v;
+    u_char              buf[28 + NGX_WEBRTC_SRTP_OVERHEAD];
+
+    ntp = (uint64_t) ngx_webrtc_get32(sr + 8) << 32
+          | ngx_webrtc_get32(sr + 12);
+
+    for (q = ngx_queue_head(&ls->viewers);
+         q != ngx_queue_sentinel(&ls->viewers);
+         q = ngx_queue_next(q))
+    {
+        v = ngx_queue_data(q, ngx_webrtc_peer_t, queue);
+        out = &v->out[kind];
+
+        if (!v->srtp_ready || !out->started
+            || out->src_ssrc != ngx_webrtc_get32(sr + 4))
+        {
+            continue;
+        }
+
+        if (out->burn) {
+
+            /*
+             * adopted: the SRTCP indices the worker before used are
+             * burnt first, libsrtp2 cannot set the next one; bounded a
+             * report, the rest at the next
+             */
+
+            if (ngx_webrtc_resume_burn(v->srtp_out, v->tracks[kind].ssrc,
+                                       &out->burn, NGX_WEBRTC_RELAY_BURN)
+                != NGX_WEBRTC_RESUME_OK)
+            {
+                continue;
+            }
+        }
+
+        n = (int) ngx_webrtc_rtcp_sr(buf, v->tracks[kind].ssrc, ntp,
+                                     ngx_webrtc_get32(sr + 16)
+                                     + out->ts_offset,
+                                     out->packets, out->octets);
+
+        if (srtp_protect_rtcp(v->srtp_out, buf, &n) == srtp_err_status_ok) {
+            out->rtcp++;
+            (void) ngx_webrtc_peer_send(v, buf, n);
+
+            if (ngx_webrtc_out_state_due(out)) {
+                ngx_webrtc_peer_write_state(v);
+            }
+        }
+    }
+}
+
+
+/* a key frame for a stream, from whichever worker serves its publisher */
+
+void
+ngx_webrtc_relay_keyframe(ngx_webrtc_peer_t *peer)
+{
+    ngx_webrtc_local_stream_t  *ls;
+
+    ls = ngx_webrtc_local_lookup(peer->stream, peer->stream_gen);
+
+    if (ls) {
+        ngx_webrtc_relay_keyframe_due(ls);
+    }
+}
+
+
+/*
+ * RFC 4585, 3.4: key frame requests are throttled per stream, where they
+ * are sent (each one to another worker takes the zone's lock and a
+ * sendmsg()) and where the publisher is.  A request within the interval
+ * is held back to its end, not dropped: a viewer that joins just after a
+ * request was answered still gets a key frame of its own, whether it
+ * asks again (Chromium) or not (GStreamer's webrtcbin by default).
+ */
+
+void
+ngx_webrtc_relay_keyframe_due(ngx_webrtc_local_stream_t *ls)
+{
+    ngx_msec_t  elapsed;
+
+    if (ls->pli_timer.timer_set) {
+        /* one is due at the end of the interval */
+        return;
+    }
+
+    elapsed = ngx_current_msec - ls->last_pli;
+
+    if (ls->last_pli != 0 && elapsed < NGX_WEBRTC_PLI_INTERVAL) {
+        ngx_add_timer(&ls->pli_timer, NGX_WEBRTC_PLI_INTERVAL - elapsed);
+        return;
+    }
+
+    ngx_webrtc_relay_keyframe_send(ls);
+}
+
+
+void
+ngx_webrtc_relay_keyframe_handler(ngx_event_t *ev)
+{
+    ngx_webrtc_relay_keyframe_send(ev->data);
+}
+
+
+static void
+ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls)
+{
+    size_t              n;
+    ngx_webrtc_peer_t  *pub;
+    u_char              buf[12 + NGX_WEBRTC_SRTP_OVERHEAD];
+
+    ls->last_pli = ngx_current_msec;
+
+    pub = ls->publisher;
+
+    if (pub == NULL) {
+        ngx_webrtc_relay_upstream(ls, NGX_WEBRTC_RELAY_KEYFRAME, NULL, 0);
+        return;
+    }
+
+    if (!pub->srtp_ready || pub->tracks[1].kind == 0) {
+        return;
+    }
+
+    if (ngx_webrtc_stats) {
+        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
+    }
+
+    n = ngx_webrtc_rtcp_pli(buf, pub->local_ssrc,
+                            pub->ssrc[1] ? pub->ssrc[1] : pub->tracks[1].ssrc);
+
+    (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
+}
+
+
+/* to the worker serving the stream's publisher */
+
+static void
+ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
+    u_char *p, size_t len)
+{
+    ngx_int_t                   slot;
+    ngx_pid_t                   pid;
+    ngx_webrtc_owner_t          owner;
+
+    if (ngx_webrtc_relay == NULL) {
+        return;
+    }
+
+    if (ngx_webrtc_registry_stream_publisher(ls->stream, ls->gen, &owner)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    slot = owner.slot;
+    pid = owner.pid;
+
+    if (pid == 0 || pid == ngx_pid || slot < 0
+        || (ngx_uint_t) slot >= ngx_webrtc_relay->n)
+    {
+        return;
+    }
+
+    if (type == NGX_WEBRTC_RELAY_KEYFRAME && ngx_webrtc_stats) {
+        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
+    }
+
+    ngx_webrtc_relay_send(slot, type, 0, ls->stream, ls->gen, NULL, p, len,
+                          NULL, 0);
+}
+
+
+void
+ngx_webrtc_relay_publisher_nack(ngx_webrtc_local_stream_t *ls, u_char *fci,
+    size_t len)
+{
+    size_t              n;
+    ngx_webrtc_peer_t  *pub;
+    u_char              buf[12 + 256 + NGX_WEBRTC_SRTP_OVERHEAD];
+
+    pub = ls->publisher;
+
+    if (!pub->srtp_ready || pub->ssrc[1] == 0 || len == 0 || len > 256) {
+        return;
+    }
+
+    n = ngx_webrtc_rtcp_nack(buf, pub->local_ssrc, pub->ssrc[1], fci, len);
+
+    (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
+}
+
+
+/* RFC 3550, 6.4.2: a receiver report with a block per track */
+
+static size_t
+ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf)
+{
+    u_char           *p;
+    int32_t           lost;
+    uint32_t          expected, interval, rinterval, fraction, dlsr;
+    ngx_uint_t        k, n;
+    ngx_webrtc_in_t  *in;
+
+    p = buf + 8;
+    n = 0;
+
+    for (k = 0; k < 2; k++) {
+        in = &pub->in[k];
+
+        if (!in->started) {
+            continue;
+        }
+
+        expected = in->cycles + in->max_seq - in->base_seq + 1;
+        lost = (int32_t) (expected - in->received);
+        lost = ngx_max(ngx_min(lost, 0x7fffff), -0x800000);
+
+        interval = expected - in->expected_prior;
+        rinterval = in->received - in->received_prior;
+        in->expected_prior = expected;
+        in->received_prior = in->received;
+
+        fraction = (interval && interval > rinterval)
+                   ? ((interval - rinterval) << 8) / interval : 0;
+
+        dlsr = in->lsr_time
+               ? (uint32_t) ((uint64_t) (ngx_current_msec - in->lsr_time)
+                             * 65536 / 1000)
+               : 0;
+
+        ngx_webrtc_put32(p, pub->ssrc[k]);
+        ngx_webrtc_put32(p + 4, (fraction & 0xff) << 24
+                                | ((uint32_t) lost & 0xffffff));
+        ngx_webrtc_put32(p + 8, in->cycles + in->max_seq);
+        ngx_webrtc_put32(p + 12, 0);
+        ngx_webrtc_put32(p + 16, in->lsr);
+        ngx_webrtc_put32(p + 20, dlsr);
+
+        p += 24;
+        n++;
+    }
+
+    buf[0] = (u_char) (0x80 | n);
+    buf[1] = NGX_WEBRTC_RTCP_RR;
+    ngx_webrtc_put16(buf + 2, (uint16_t) (1 + 6 * n));
+    ngx_webrtc_put32(buf + 4, pub->local_ssrc);
+
+    return p - buf;
+}
+
+
+/*
+ * Every second to the publisher: a receiver report (its RTT and loss
+ * statistics) and REMB, so that its sender side bandwidth estimate ramps
+ * up instead of staying at the start bitrate
+ */
+
+void
+ngx_webrtc_relay_remb_handler(ngx_event_t *ev)
+{
+    size_t              n;
+    ngx_webrtc_peer_t  *pub;
+    u_char              buf[8 + 2 * 24 + 24 + NGX_WEBRTC_SRTP_OVERHEAD];
+
+    pub = ev->data;
+
+    ngx_webrtc_relay_count_stream(pub, pub->local, 0);
+
+    if (pub->srtp_ready && (pub->ssrc[0] || pub->ssrc[1])) {
+        n = ngx_webrtc_relay_rr(pub, buf);
+
+        if (pub->ssrc[1]) {
+            n += ngx_webrtc_rtcp_remb(buf + n, pub->local_ssrc,
+                                      NGX_WEBRTC_REMB_BITRATE, pub->ssrc[1]);
+        }
+
+        (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
+    }
+
+    ngx_add_timer(ev, NGX_WEBRTC_REMB_INTERVAL);
+}
+
+
+void
+ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer)
+{
+    if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
+        ngx_add_timer(&peer->remb_timer, NGX_WEBRTC_REMB_INTERVAL);
+
+        /* viewers may wait: the first frame should come fast */
+        ngx_webrtc_relay_keyframe(peer);
+        return;
+    }
+
+    ngx_webrtc_relay_keyframe(peer);
+}
