@@ -59,6 +59,8 @@
  *                'first-frame' {ms}: player, time to the first decoded frame;
  *                'ice-restart' {ok};
  *                'close'     {code, reason}: the socket closed (WebSocket);
+ *                'resumed'   {id}: after a close with 1012 (nginx -s reload),
+ *                            a new socket carries the session (WebSocket);
  *                'refused'   {kind, reason, message}: the server's answer
  *                            refused the audio or the video (an m= section
  *                            with port 0, a stopped or inactive
@@ -115,10 +117,18 @@
  * {type: 'ping'} every 20 s and {type: 'stop'}; the server sends
  * {type: 'answer', sdp, session}, {type: 'error', status, reason},
  * {type: 'event', event, stream}, {type: 'viewers', stream, count} and
- * {type: 'pong'}.
+ * {type: 'pong'}.  When the server closes with 1012 (service restart: nginx
+ * reloads and keeps the session), the client opens a new WebSocket (5
+ * tries, 200 ms apart) and sends {type: 'resume', session, role:
+ * 'publish'|'play', stream, token?}; the server answers {type: 'resumed',
+ * session} and goes on; the peer connection is not touched.
  *
  * @module webrtc
  */
+
+/* doc/registry-design.md 7.9: a WebSocket closed with 1012 is resumed */
+const RESUME_TRIES = 5;
+const RESUME_DELAY = 200;
 
 const DEFAULTS = {
     transport: 'whip',
@@ -1056,33 +1066,16 @@ class Session {
                     }
                     break;
 
-                case 'error': {
-                    const err = new WebRTCError('server', msg.reason || 'error',
-                                                { status: msg.status || 0 });
-                    if (done) {
-                        this._call('onEvent', { type: 'error', error: err });
-                    } else {
-                        fail(err);
+                case 'error':
+                    if (!done) {
+                        fail(new WebRTCError('server', msg.reason || 'error',
+                                             { status: msg.status || 0 }));
+                        break;
                     }
-                    break;
-                }
-
-                case 'event':
-                    this._call('onEvent', { type: msg.event, stream: msg.stream });
-                    break;
-
-                case 'viewers':
-                    this.viewers = msg.count;
-                    this._call('onEvent', {
-                        type: 'viewers', stream: msg.stream, count: msg.count,
-                    });
-                    break;
-
-                case 'pong':
-                    break;
+                    /* fall through */
 
                 default:
-                    this._warn(`unknown WebSocket message "${msg.type}"`);
+                    this._wsMessage(msg);
                 }
             });
 
@@ -1105,10 +1098,180 @@ class Session {
                     return;
                 }
 
-                if (!this._stopped) {
-                    this._call('onEvent', { type: 'close', code: e.code, reason: e.reason });
-                    this._fail(new WebRTCError('closed',
-                                               'the signaling connection closed'));
+                this._wsClosed(e);
+            });
+        });
+    }
+
+    /* a message after the answer, on the first or a resumed WebSocket */
+
+    _wsMessage(msg) {
+        switch (msg.type) {
+        case 'error':
+            this._call('onEvent', {
+                type: 'error',
+                error: new WebRTCError('server', msg.reason || 'error',
+                                       { status: msg.status || 0 }),
+            });
+            break;
+
+        case 'event':
+            this._call('onEvent', { type: msg.event, stream: msg.stream });
+            break;
+
+        case 'viewers':
+            this.viewers = msg.count;
+            this._call('onEvent', {
+                type: 'viewers', stream: msg.stream, count: msg.count,
+            });
+            break;
+
+        case 'pong':
+            break;
+
+        default:
+            this._warn(`unknown WebSocket message "${msg.type}"`);
+        }
+    }
+
+    /*
+     * The signaling connection closed after the answer.  1012 "service
+     * restart": nginx reloaded and keeps the session for a while; a new
+     * WebSocket resumes it, the peer connection is not touched.
+     */
+
+    _wsClosed(e) {
+        clearInterval(this._ping);
+        this._ping = null;
+
+        if (this._stopped) {
+            return;
+        }
+
+        this._call('onEvent', { type: 'close', code: e.code, reason: e.reason });
+
+        if (e.code === 1012 && this.sessionId) {
+            this._wsResume();
+            return;
+        }
+
+        this._fail(new WebRTCError('closed', 'the signaling connection closed'));
+    }
+
+    /* RESUME_TRIES new WebSockets, RESUME_DELAY ms apart, until one resumes */
+
+    async _wsResume() {
+        let last = null;
+
+        this._ws = null;
+
+        for (let i = 0; i < RESUME_TRIES; i++) {
+            await new Promise((r) => setTimeout(r, RESUME_DELAY));
+
+            if (this._stopped) {
+                return;
+            }
+
+            try {
+                await this._wsResumeOnce();
+                this._call('onEvent', { type: 'resumed', id: this.sessionId });
+                return;
+
+            } catch (err) {
+                last = err;
+
+                if (err.code === 'server') {
+                    break;      /* refused: the session is gone */
+                }
+            }
+        }
+
+        if (!this._stopped) {
+            this._fail(new WebRTCError('closed',
+                'the signaling connection closed and the session could not'
+                + ` be resumed${last ? ': ' + last.message : ''}`));
+        }
+    }
+
+    _wsResumeOnce() {
+        const opts = this.options;
+        const url = this.endpoint;
+
+        return new Promise((resolve, reject) => {
+            let done = false, resumed = false;
+            const ws = new WebSocket(url);
+
+            this._ws = ws;
+
+            const finish = (err) => {
+                if (!done) {
+                    done = true;
+                    clearTimeout(timer);
+                    if (err) {
+                        reject(err);
+                    } else {
+                        resolve();
+                    }
+                }
+            };
+
+            const timer = setTimeout(() => {
+                finish(new WebRTCError('timeout',
+                                       `no resume from ${url} in ${opts.timeout / 1000} s`));
+                ws.close();
+            }, opts.timeout);
+
+            ws.addEventListener('open', () => {
+                const msg = {
+                    type: 'resume',
+                    session: this.sessionId,
+                    role: this.role === 'publisher' ? 'publish' : 'play',
+                    stream: opts.stream,
+                };
+                if (opts.token) {
+                    msg.token = opts.token;
+                }
+                this._send(msg);
+            });
+
+            ws.addEventListener('message', (e) => {
+                let msg;
+                try {
+                    msg = JSON.parse(e.data);
+                } catch (_) {
+                    this._warn('a WebSocket message that is not JSON');
+                    return;
+                }
+
+                if (resumed) {
+                    this._wsMessage(msg);
+                    return;
+                }
+
+                if (msg.type === 'resumed') {
+                    resumed = true;
+                    this._ping = setInterval(() => this._send({ type: 'ping' }),
+                                             opts.pingInterval);
+                    finish();
+                    return;
+                }
+
+                if (msg.type === 'error') {
+                    finish(new WebRTCError('server', msg.reason || 'error',
+                                           { status: msg.status || 0 }));
+                    ws.close();
+                }
+            });
+
+            ws.addEventListener('close', (e) => {
+                if (!resumed) {
+                    finish(new WebRTCError('closed',
+                                           `the server closed the connection (${e.code})`));
+                    return;
+                }
+
+                if (this._ws === ws) {
+                    this._wsClosed(e);
                 }
             });
         });
