@@ -197,59 +197,6 @@ ngx_webrtc_relay_init_process(ngx_cycle_t *cycle)
 
 
 /*
- * the destination of a datagram on a path, and with a wildcard listen
- * the local address as the source (IP_PKTINFO, IPV6_PKTINFO); cmsg has
- * room for CMSG_SPACE(sizeof(struct in6_pktinfo))
- */
-
-void
-ngx_webrtc_path_msghdr(ngx_webrtc_path_t *path, struct msghdr *msg,
-    u_char *buf)
-{
-    struct cmsghdr      *cmsg;
-    struct in_pktinfo   *pkt;
-    struct in6_pktinfo  *pkt6;
-
-    msg->msg_name = &path->sockaddr;
-    msg->msg_namelen = path->socklen;
-    msg->msg_control = NULL;
-    msg->msg_controllen = 0;
-    msg->msg_flags = 0;
-
-    if (!path->wildcard || path->local_socklen == 0) {
-        return;
-    }
-
-    cmsg = (struct cmsghdr *) buf;
-
-    if (path->local.sockaddr.sa_family == AF_INET) {
-        msg->msg_control = buf;
-        msg->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
-        cmsg->cmsg_level = IPPROTO_IP;
-        cmsg->cmsg_type = IP_PKTINFO;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-
-        pkt = (struct in_pktinfo *) CMSG_DATA(cmsg);
-        ngx_memzero(pkt, sizeof(struct in_pktinfo));
-        pkt->ipi_spec_dst = path->local.sockaddr_in.sin_addr;
-
-#if (NGX_HAVE_INET6)
-    } else if (path->local.sockaddr.sa_family == AF_INET6) {
-        msg->msg_control = buf;
-        msg->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
-        cmsg->cmsg_level = IPPROTO_IPV6;
-        cmsg->cmsg_type = IPV6_PKTINFO;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-
-        pkt6 = (struct in6_pktinfo *) CMSG_DATA(cmsg);
-        ngx_memzero(pkt6, sizeof(struct in6_pktinfo));
-        pkt6->ipi6_addr = path->local.sockaddr_in6.sin6_addr;
-#endif
-    }
-}
-
-
-/*
  * A session's media path moved to an address another worker receives:
  * that worker tells the one holding the session's DTLS and SRTP state,
  * then passes it what arrives there

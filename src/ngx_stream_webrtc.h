@@ -1,0 +1,60 @@
+
+/*
+ * Copyright (C) nginx-webrtc-module authors
+ */
+
+
+#ifndef _NGX_STREAM_WEBRTC_H_INCLUDED_
+#define _NGX_STREAM_WEBRTC_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_stream.h>
+
+#include "ngx_webrtc_media.h"
+
+
+/*
+ * The stream module's private header: the state of a UDP "connection"
+ * (an address of a session), shared with the peer and path code
+ */
+
+typedef struct {
+    ngx_stream_session_t       *session;
+    ngx_webrtc_peer_t          *peer;
+    u_char                      id[NGX_WEBRTC_ID_LEN];
+    ngx_int_t                   forward;        /* worker slot, or -1 */
+    unsigned                    valid:1;        /* a valid check came */
+    unsigned                    candidate:1;    /* nominated, not moved */
+    unsigned                    counted:1;      /* in its session's naddrs */
+    unsigned                    cleanup:1;
+    unsigned                    logged:1;       /* a bad datagram, once */
+    unsigned                    unknown_logged:1;   /* no protocol */
+    unsigned                    handling:1;
+    unsigned                    close:1;
+    unsigned                    resolved:1;     /* looked up its path */
+    ngx_msec_t                  resolve_time;
+    ngx_msec_t                  resolve_wait;
+} ngx_stream_webrtc_ctx_t;
+
+
+/* ngx_stream_webrtc_module.c */
+void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
+
+/* ngx_webrtc_peer.c */
+ngx_int_t ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx,
+    ngx_uint_t check);
+void ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p,
+    size_t len, ngx_connection_t *move, ngx_webrtc_path_t *remote);
+
+/* ngx_webrtc_path.c */
+void ngx_stream_webrtc_move(ngx_webrtc_peer_t *peer,
+    ngx_connection_t *c, ngx_webrtc_path_t *remote);
+void ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path,
+    ngx_connection_t *c);
+void ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p,
+    size_t len);
+
+
+#endif /* _NGX_STREAM_WEBRTC_H_INCLUDED_ */
