@@ -243,5 +243,12 @@ void ngx_webrtc_registry_uncount_key(ngx_webrtc_registry_ctx_t *ctx,
     ngx_rbtree_t *tree, ngx_webrtc_client_t *cl);
 ngx_int_t ngx_webrtc_registry_owner_live(ngx_webrtc_session_t *s);
 
+/* ngx_webrtc_registry_media.c */
+void ngx_webrtc_registry_claim_copy(ngx_webrtc_session_t *s,
+    ngx_webrtc_claim_t *out);
+
+/* ngx_webrtc_registry_handoff.c: this worker's configuration */
+extern uint32_t  ngx_webrtc_registry_my_cycle;
+
 
 #endif /* _NGX_WEBRTC_REGISTRY_PRIVATE_H_INCLUDED_ */
