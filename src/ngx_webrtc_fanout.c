@@ -750,6 +750,15 @@ ngx_webrtc_relay_index(ngx_webrtc_out_t *out, uint16_t seq, ngx_uint_t resend)
         return NGX_DECLINED;
     }
 
+    /*
+     * adopted: the worker before used the indices up to the base, which
+     * this one does not know: a late packet mapped before it is dropped
+     */
+
+    if (out->fenced && out->rebased && (int16_t) (seq - out->base) < 0) {
+        return NGX_DECLINED;
+    }
+
     if (out->window[k / 64] & ((uint64_t) 1 << (k % 64))) {
 
         if (resend

@@ -245,6 +245,12 @@ ngx_webrtc_handoff_state(ngx_webrtc_peer_t *peer, ngx_webrtc_handoff_t *st)
             ho->track.roc = roc;
             ho->track.high = out->high;
             ho->track.rtcp_index = out->rtcp;
+
+        } else if (out->resumed_set) {
+            /* adopted and nothing sent yet: where the worker before was */
+            ho->sent = 1;
+            ho->track = out->resumed;
+            ho->track.rtcp_index = out->rtcp;
         }
     }
 
@@ -487,6 +493,13 @@ ngx_webrtc_adopt_srtp(ngx_webrtc_peer_t *peer, ngx_webrtc_keys_t *keys,
         out->last_seq = (uint16_t) (next[i].index - 1);
         out->burn = next[i].burn;
         out->rtcp = next[i].burn;
+        out->fenced = 1;
+
+        /* what a hand-over before the first packet passes on */
+        out->resumed = tracks[i];
+        out->resumed.roc = (uint32_t) ((next[i].index - 1) >> 16);
+        out->resumed.high = (uint16_t) (next[i].index - 1);
+        out->resumed_set = 1;
     }
 
     /* a publisher's SSRCs */

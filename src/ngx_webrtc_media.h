@@ -68,6 +68,10 @@ typedef struct {
     unsigned                    blocked:1;      /* codec differs */
     unsigned                    sent:1;
     unsigned                    rebased:1;      /* base in the window */
+    unsigned                    fenced:1;       /* adopted: nothing before
+                                                   base, another worker
+                                                   may have used it */
+    unsigned                    resumed_set:1;
     uint8_t                     ext_map[16];
     uint32_t                    packets;
     uint32_t                    octets;
@@ -76,6 +80,9 @@ typedef struct {
     /* SRTCP sent with the track's SSRC; indices to burn first (adopted) */
     uint32_t                    rtcp;
     uint32_t                    burn;
+
+    /* adopted: where the worker before stopped, until a packet is sent */
+    ngx_webrtc_resume_track_t   resumed;
 
     /* in the zone's state: the highest index and SRTCP count written */
     uint16_t                    written;
