@@ -80,7 +80,7 @@ ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     }
 
     if (rc != NGX_WEBRTC_SDP_OK) {
-        out->status = (rc == NGX_WEBRTC_SDP_MALFORMED)
+        out->status = (rc == NGX_WEBRTC_SDP_ERROR)
                       ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_WEBRTC_UNPROCESSABLE;
 
         if (sdp->error_line) {

@@ -422,7 +422,8 @@ ngx_http_webrtc_ws_message(ngx_http_webrtc_ws_ctx_t *ctx)
     rc = ngx_webrtc_json_parse(&json, ctx->msg, ctx->msg_len);
     ctx->msg_len = 0;
 
-    type = (rc == 0) ? ngx_webrtc_json_get(&json, "type") : NULL;
+    type = (rc == NGX_WEBRTC_JSON_OK)
+           ? ngx_webrtc_json_get(&json, "type") : NULL;
 
     if (type == NULL) {
         ngx_str_set(&reason, "message is not a JSON object with a type");

@@ -19,7 +19,8 @@ static int ngx_webrtc_hex4(const u_char *p, unsigned *v);
 
 /*
  * A JSON object whose string members are unescaped in place; members of
- * other types are recorded raw, nested values skipped.  Returns 0 or -1.
+ * other types are recorded raw, nested values skipped.  Returns
+ * NGX_WEBRTC_JSON_OK or NGX_WEBRTC_JSON_ERROR.
  */
 
 int
@@ -34,13 +35,14 @@ ngx_webrtc_json_parse(ngx_webrtc_json_t *json, u_char *p, size_t len)
     p = ngx_webrtc_json_skip_ws(p, end);
 
     if (p == end || *p != '{') {
-        return -1;
+        return NGX_WEBRTC_JSON_ERROR;
     }
 
     p = ngx_webrtc_json_skip_ws(p + 1, end);
 
     if (p < end && *p == '}') {
-        return ngx_webrtc_json_skip_ws(p + 1, end) == end ? 0 : -1;
+        return (ngx_webrtc_json_skip_ws(p + 1, end) == end)
+               ? NGX_WEBRTC_JSON_OK : NGX_WEBRTC_JSON_ERROR;
     }
 
     for ( ;; ) {
@@ -48,24 +50,24 @@ ngx_webrtc_json_parse(ngx_webrtc_json_t *json, u_char *p, size_t len)
             ? &json->fields[json->nfields] : &dummy;
 
         if (p == end || *p != '"') {
-            return -1;
+            return NGX_WEBRTC_JSON_ERROR;
         }
 
         p = ngx_webrtc_json_string(p, end, &f->name);
         if (p == NULL) {
-            return -1;
+            return NGX_WEBRTC_JSON_ERROR;
         }
 
         p = ngx_webrtc_json_skip_ws(p, end);
 
         if (p == end || *p != ':') {
-            return -1;
+            return NGX_WEBRTC_JSON_ERROR;
         }
 
         p = ngx_webrtc_json_skip_ws(p + 1, end);
 
         if (p == end) {
-            return -1;
+            return NGX_WEBRTC_JSON_ERROR;
         }
 
         if (*p == '"') {
@@ -84,7 +86,7 @@ ngx_webrtc_json_parse(ngx_webrtc_json_t *json, u_char *p, size_t len)
         }
 
         if (p == NULL) {
-            return -1;
+            return NGX_WEBRTC_JSON_ERROR;
         }
 
         if (f != &dummy) {
@@ -94,7 +96,7 @@ ngx_webrtc_json_parse(ngx_webrtc_json_t *json, u_char *p, size_t len)
         p = ngx_webrtc_json_skip_ws(p, end);
 
         if (p == end) {
-            return -1;
+            return NGX_WEBRTC_JSON_ERROR;
         }
 
         if (*p == ',') {
@@ -103,10 +105,11 @@ ngx_webrtc_json_parse(ngx_webrtc_json_t *json, u_char *p, size_t len)
         }
 
         if (*p == '}') {
-            return ngx_webrtc_json_skip_ws(p + 1, end) == end ? 0 : -1;
+            return (ngx_webrtc_json_skip_ws(p + 1, end) == end)
+                   ? NGX_WEBRTC_JSON_OK : NGX_WEBRTC_JSON_ERROR;
         }
 
-        return -1;
+        return NGX_WEBRTC_JSON_ERROR;
     }
 }
 
@@ -208,7 +211,9 @@ ngx_webrtc_json_string(u_char *p, u_char *end, ngx_webrtc_json_str_t *out)
             return NULL;
         }
 
-        if (end - p < 6 || ngx_webrtc_hex4(p + 2, &c) != 0) {
+        if (end - p < 6
+            || ngx_webrtc_hex4(p + 2, &c) != NGX_WEBRTC_JSON_OK)
+        {
             return NULL;
         }
 
@@ -218,7 +223,7 @@ ngx_webrtc_json_string(u_char *p, u_char *end, ngx_webrtc_json_str_t *out)
             /* a surrogate pair */
 
             if (end - p < 6 || p[0] != '\\' || p[1] != 'u'
-                || ngx_webrtc_hex4(p + 2, &lo) != 0
+                || ngx_webrtc_hex4(p + 2, &lo) != NGX_WEBRTC_JSON_OK
                 || lo < 0xdc00 || lo > 0xdfff)
             {
                 return NULL;
@@ -359,11 +364,11 @@ ngx_webrtc_hex4(const u_char *p, unsigned *v)
             *v = *v << 4 | (c - 'a' + 10);
 
         } else {
-            return -1;
+            return NGX_WEBRTC_JSON_ERROR;
         }
     }
 
-    return 0;
+    return NGX_WEBRTC_JSON_OK;
 }
 
 

@@ -21,6 +21,10 @@
 
 #define NGX_WEBRTC_JSON_MAX_FIELDS  16
 
+/* the values of nginx's NGX_OK and NGX_ERROR */
+#define NGX_WEBRTC_JSON_OK           0
+#define NGX_WEBRTC_JSON_ERROR       -1
+
 
 typedef struct {
     size_t                      len;

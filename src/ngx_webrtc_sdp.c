@@ -74,13 +74,13 @@ ngx_webrtc_sdp_parse(ngx_webrtc_sdp_t *sdp, const u_char *p, size_t len,
         }
 
         if (last - p < 2 || p[1] != '=' || p[0] < 'a' || p[0] > 'z') {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                       "malformed line, expected <type>=<value>");
         }
 
         for (q = p; q < last; q++) {
             if ((*q < 0x20 && *q != '\t') || *q == 0x7f) {
-                sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+                sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                           "control character in SDP");
             }
         }
@@ -89,7 +89,7 @@ ngx_webrtc_sdp_parse(ngx_webrtc_sdp_t *sdp, const u_char *p, size_t len,
         v.len = last - v.data;
 
         if (!fragment && !sdp->has_version && p[0] != 'v') {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                       "SDP does not start with v=0");
         }
 
@@ -98,7 +98,7 @@ ngx_webrtc_sdp_parse(ngx_webrtc_sdp_t *sdp, const u_char *p, size_t len,
         case 'v':
             if (sdp->has_version || m != NULL || !ngx_webrtc_sdp_eq(&v, "0"))
             {
-                sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+                sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                           "bad or repeated v= line");
             }
 
@@ -131,7 +131,7 @@ ngx_webrtc_sdp_parse(ngx_webrtc_sdp_t *sdp, const u_char *p, size_t len,
     }
 
     if (!fragment && !sdp->has_version) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "empty SDP");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "empty SDP");
     }
 
     sdp->error_line = 0;
@@ -154,7 +154,7 @@ ngx_webrtc_sdp_parse_media(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_str_t *v)
     ngx_webrtc_sdp_format_t *f;
 
     if (sdp->nmedia == NGX_WEBRTC_SDP_MAX_MEDIA) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_UNSUPPORTED, "too many m= sections");
+        sdp_error(sdp, NGX_WEBRTC_SDP_DECLINED, "too many m= sections");
     }
 
     m = &sdp->media[sdp->nmedia++];
@@ -165,7 +165,7 @@ ngx_webrtc_sdp_parse_media(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_str_t *v)
         || ngx_webrtc_sdp_token(v, &t) != NGX_WEBRTC_SDP_OK
         || ngx_webrtc_sdp_token(v, &m->proto) != NGX_WEBRTC_SDP_OK)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed m= line");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed m= line");
     }
 
     if (ngx_webrtc_sdp_eq(&m->type, "audio")) {
@@ -187,7 +187,7 @@ ngx_webrtc_sdp_parse_media(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_str_t *v)
     }
 
     if (ngx_webrtc_sdp_uint(&t, 65535, &n) != NGX_WEBRTC_SDP_OK) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "bad port in m= line");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "bad port in m= line");
     }
 
     m->port = (uint16_t) n;
@@ -202,7 +202,7 @@ ngx_webrtc_sdp_parse_media(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_str_t *v)
     while (ngx_webrtc_sdp_token(v, &t) == NGX_WEBRTC_SDP_OK) {
 
         if (ngx_webrtc_sdp_uint(&t, 127, &n) != NGX_WEBRTC_SDP_OK) {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                       "bad payload type in m= line");
         }
 
@@ -211,7 +211,7 @@ ngx_webrtc_sdp_parse_media(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_str_t *v)
         }
 
         if (m->nformats == NGX_WEBRTC_SDP_MAX_FORMATS) {
-            sdp_error(sdp, NGX_WEBRTC_SDP_UNSUPPORTED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_DECLINED,
                       "too many payload types in m= line");
         }
 
@@ -222,7 +222,7 @@ ngx_webrtc_sdp_parse_media(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_str_t *v)
     /* RFC 8866, 9: media-field = ... proto 1*(SP fmt) */
 
     if (m->nformats == 0) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                   "no payload type in m= line");
     }
 
@@ -259,7 +259,7 @@ ngx_webrtc_sdp_parse_attr(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
         if (!ngx_webrtc_ice_string_valid(value.data, value.len)
             || value.len < 4 || value.len > NGX_WEBRTC_SDP_ICE_MAX)
         {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "invalid a=ice-ufrag");
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "invalid a=ice-ufrag");
         }
 
         t->ufrag = value;
@@ -270,7 +270,7 @@ ngx_webrtc_sdp_parse_attr(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
         if (!ngx_webrtc_ice_string_valid(value.data, value.len)
             || value.len < 22 || value.len > NGX_WEBRTC_SDP_ICE_MAX)
         {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "invalid a=ice-pwd");
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "invalid a=ice-pwd");
         }
 
         t->pwd = value;
@@ -296,7 +296,7 @@ ngx_webrtc_sdp_parse_attr(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
             t->setup = NGX_WEBRTC_SETUP_HOLDCONN;
 
         } else {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "invalid a=setup");
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "invalid a=setup");
         }
 
         return NGX_WEBRTC_SDP_OK;
@@ -316,7 +316,7 @@ ngx_webrtc_sdp_parse_attr(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
             && (value.len == 6 || value.data[6] == ' '))
         {
             if (sdp->bundle.data != NULL) {
-                sdp_error(sdp, NGX_WEBRTC_SDP_UNSUPPORTED,
+                sdp_error(sdp, NGX_WEBRTC_SDP_DECLINED,
                           "more than one BUNDLE group");
             }
 
@@ -362,7 +362,7 @@ ngx_webrtc_sdp_parse_attr(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
         if (value.len == 0 || value.len > NGX_WEBRTC_SDP_MID_LEN
             || memchr(value.data, ' ', value.len) != NULL)
         {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "invalid a=mid");
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "invalid a=mid");
         }
 
         m->mid = value;
@@ -482,18 +482,18 @@ ngx_webrtc_sdp_check_offer(ngx_webrtc_sdp_t *sdp)
     ngx_webrtc_sdp_transport_t  *t;
 
     if (sdp->nmedia == 0) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "offer has no m= section");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "offer has no m= section");
     }
 
     if (sdp->bundle.len == 0) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_UNSUPPORTED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_DECLINED,
                   "offer has no a=group:BUNDLE, BUNDLE is required");
     }
 
     list = sdp->bundle;
 
     if (ngx_webrtc_sdp_token(&list, &tag) != NGX_WEBRTC_SDP_OK) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_UNSUPPORTED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_DECLINED,
                   "offer has an empty a=group:BUNDLE");
     }
 
@@ -508,14 +508,14 @@ ngx_webrtc_sdp_check_offer(ngx_webrtc_sdp_t *sdp)
     while (ngx_webrtc_sdp_token(&list, &mid) == NGX_WEBRTC_SDP_OK) {
 
         if (++n > sdp->nmedia) {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                       "a=group:BUNDLE names more mids than m= sections");
         }
 
         rest = list;
 
         if (ngx_webrtc_sdp_in_list(&rest, &mid)) {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                       "a=group:BUNDLE names a mid twice");
         }
     }
@@ -532,7 +532,7 @@ ngx_webrtc_sdp_check_offer(ngx_webrtc_sdp_t *sdp)
                 && memcmp(sdp->media[n].mid.data, m->mid.data, m->mid.len)
                    == 0)
             {
-                sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+                sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                           "two m= sections have the same a=mid");
             }
         }
@@ -549,7 +549,7 @@ ngx_webrtc_sdp_check_offer(ngx_webrtc_sdp_t *sdp)
     }
 
     if (first == sdp->nmedia) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                   "a=group:BUNDLE names an unknown a=mid");
     }
 
@@ -584,12 +584,12 @@ ngx_webrtc_sdp_check_offer(ngx_webrtc_sdp_t *sdp)
     }
 
     if (t->ufrag.len == 0 || t->pwd.len == 0) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                   "offer has no a=ice-ufrag and a=ice-pwd");
     }
 
     if (t->nfingerprints == 0) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                   "offer has no a=fingerprint with a known hash function");
     }
 
@@ -598,12 +598,12 @@ ngx_webrtc_sdp_check_offer(ngx_webrtc_sdp_t *sdp)
     if (t->setup == NGX_WEBRTC_SETUP_PASSIVE
         || t->setup == NGX_WEBRTC_SETUP_HOLDCONN)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_UNSUPPORTED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_DECLINED,
                   "offer has a=setup:passive, offer actpass or active");
     }
 
     if (sdp->ice_lite) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_UNSUPPORTED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_DECLINED,
                   "offerer is ICE lite, one side must be a full agent");
     }
 
@@ -636,7 +636,7 @@ ngx_webrtc_sdp_check_fragment(ngx_webrtc_sdp_t *sdp)
     }
 
     if (t->ufrag.len == 0 || t->pwd.len == 0) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                   "fragment has no a=ice-ufrag and a=ice-pwd");
     }
 
@@ -713,7 +713,7 @@ ngx_webrtc_sdp_token(ngx_webrtc_sdp_str_t *v, ngx_webrtc_sdp_str_t *token)
     }
 
     if (p == end) {
-        return NGX_WEBRTC_SDP_MALFORMED;
+        return NGX_WEBRTC_SDP_ERROR;
     }
 
     token->data = p;
@@ -738,21 +738,21 @@ ngx_webrtc_sdp_uint(ngx_webrtc_sdp_str_t *s, uint32_t max, uint32_t *value)
     uint64_t  n;
 
     if (s->len == 0 || s->len > 10) {
-        return NGX_WEBRTC_SDP_MALFORMED;
+        return NGX_WEBRTC_SDP_ERROR;
     }
 
     n = 0;
 
     for (i = 0; i < s->len; i++) {
         if (s->data[i] < '0' || s->data[i] > '9') {
-            return NGX_WEBRTC_SDP_MALFORMED;
+            return NGX_WEBRTC_SDP_ERROR;
         }
 
         n = n * 10 + (s->data[i] - '0');
     }
 
     if (n > max) {
-        return NGX_WEBRTC_SDP_MALFORMED;
+        return NGX_WEBRTC_SDP_ERROR;
     }
 
     *value = (uint32_t) n;

@@ -31,10 +31,16 @@
 #define NGX_WEBRTC_SDP_MAX_RIDS         8
 
 
-/* results of the codec functions */
+/*
+ * Results of the codec functions, the values of nginx's NGX_OK, NGX_ERROR
+ * and NGX_DECLINED: ERROR is malformed input, e.g. a bad line or an offer
+ * without ICE credentials or fingerprint (HTTP 400); DECLINED an offer
+ * understood but refused, e.g. no BUNDLE, past a limit, no codec in common
+ * (HTTP 422).
+ */
 #define NGX_WEBRTC_SDP_OK               0
-#define NGX_WEBRTC_SDP_MALFORMED        -1     /* HTTP 400 */
-#define NGX_WEBRTC_SDP_UNSUPPORTED      -2     /* HTTP 422 */
+#define NGX_WEBRTC_SDP_ERROR           -1
+#define NGX_WEBRTC_SDP_DECLINED        -5
 
 
 typedef enum {

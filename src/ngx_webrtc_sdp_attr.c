@@ -49,7 +49,7 @@ ngx_webrtc_sdp_parse_fingerprint(ngx_webrtc_sdp_t *sdp,
     if (ngx_webrtc_sdp_token(v, &alg) != NGX_WEBRTC_SDP_OK
         || ngx_webrtc_sdp_token(v, &hex) != NGX_WEBRTC_SDP_OK)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=fingerprint");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=fingerprint");
     }
 
     hash = 0;
@@ -69,7 +69,7 @@ ngx_webrtc_sdp_parse_fingerprint(ngx_webrtc_sdp_t *sdp,
     }
 
     if (hex.len != len * 3 - 1) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                   "a=fingerprint length does not match its hash function");
     }
 
@@ -90,7 +90,7 @@ ngx_webrtc_sdp_parse_fingerprint(ngx_webrtc_sdp_t *sdp,
              : (lo >= 'a' && lo <= 'f') ? lo - 'a' + 10 : 16;
 
         if (hi > 15 || lo > 15 || (n + 1 < len && p[2] != ':')) {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                       "malformed a=fingerprint");
         }
 
@@ -120,7 +120,7 @@ ngx_webrtc_sdp_parse_rtpmap(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
         || ngx_webrtc_sdp_uint(&t, 127, &pt) != NGX_WEBRTC_SDP_OK
         || ngx_webrtc_sdp_token(v, &enc) != NGX_WEBRTC_SDP_OK)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rtpmap");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=rtpmap");
     }
 
     f = ngx_webrtc_sdp_format(m, pt);
@@ -133,7 +133,7 @@ ngx_webrtc_sdp_parse_rtpmap(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
 
     slash = memchr(enc.data, '/', enc.len);
     if (slash == NULL || slash == enc.data) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rtpmap");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=rtpmap");
     }
 
     f->name.data = enc.data;
@@ -146,7 +146,7 @@ ngx_webrtc_sdp_parse_rtpmap(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
     if (ngx_webrtc_sdp_uint(&t, 0xffffffff, &f->clock) != NGX_WEBRTC_SDP_OK
         || f->clock == 0)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "bad clock rate in a=rtpmap");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "bad clock rate in a=rtpmap");
     }
 
     f->channels = 1;
@@ -156,7 +156,7 @@ ngx_webrtc_sdp_parse_rtpmap(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
         t.len = end - t.data;
 
         if (ngx_webrtc_sdp_uint(&t, 255, &n) != NGX_WEBRTC_SDP_OK || n == 0) {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                       "bad channel count in a=rtpmap");
         }
 
@@ -183,7 +183,7 @@ ngx_webrtc_sdp_parse_fmtp(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
     if (ngx_webrtc_sdp_token(v, &t) != NGX_WEBRTC_SDP_OK
         || ngx_webrtc_sdp_uint(&t, 127, &pt) != NGX_WEBRTC_SDP_OK)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=fmtp");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=fmtp");
     }
 
     f = ngx_webrtc_sdp_format(m, pt);
@@ -262,7 +262,7 @@ ngx_webrtc_sdp_parse_fmtp(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
                                          "profile-level-id"))
         {
             if (val.len != 6) {
-                sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+                sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                           "bad profile-level-id in a=fmtp");
             }
 
@@ -278,7 +278,7 @@ ngx_webrtc_sdp_parse_fmtp(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
                     n = n << 4 | (c - 'a' + 10);
 
                 } else {
-                    sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+                    sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                               "bad profile-level-id in a=fmtp");
                 }
             }
@@ -322,7 +322,7 @@ ngx_webrtc_sdp_parse_rtcp_fb(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
     if (ngx_webrtc_sdp_token(v, &t) != NGX_WEBRTC_SDP_OK
         || ngx_webrtc_sdp_token(v, &type) != NGX_WEBRTC_SDP_OK)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rtcp-fb");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=rtcp-fb");
     }
 
     if (ngx_webrtc_sdp_token(v, &param) != NGX_WEBRTC_SDP_OK) {
@@ -355,7 +355,7 @@ ngx_webrtc_sdp_parse_rtcp_fb(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
     }
 
     if (ngx_webrtc_sdp_uint(&t, 127, &pt) != NGX_WEBRTC_SDP_OK) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rtcp-fb");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=rtcp-fb");
     }
 
     f = ngx_webrtc_sdp_format(m, pt);
@@ -382,7 +382,7 @@ ngx_webrtc_sdp_parse_extmap(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
     if (ngx_webrtc_sdp_token(v, &t) != NGX_WEBRTC_SDP_OK
         || ngx_webrtc_sdp_token(v, &uri) != NGX_WEBRTC_SDP_OK)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=extmap");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=extmap");
     }
 
     slash = memchr(t.data, '/', t.len);
@@ -391,7 +391,7 @@ ngx_webrtc_sdp_parse_extmap(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
     }
 
     if (ngx_webrtc_sdp_uint(&t, 255, &id) != NGX_WEBRTC_SDP_OK || id == 0) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "bad id in a=extmap");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "bad id in a=extmap");
     }
 
     if (m->nextmaps == NGX_WEBRTC_SDP_MAX_EXTMAP) {
@@ -426,7 +426,7 @@ ngx_webrtc_sdp_parse_ssrc(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
         /* RFC 5576, 4.2: a=ssrc-group:FID <primary> <retransmission> */
 
         if (ngx_webrtc_sdp_token(v, &t) != NGX_WEBRTC_SDP_OK) {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                       "malformed a=ssrc-group");
         }
 
@@ -439,7 +439,7 @@ ngx_webrtc_sdp_parse_ssrc(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
             || ngx_webrtc_sdp_token(v, &t) != NGX_WEBRTC_SDP_OK
             || ngx_webrtc_sdp_uint(&t, 0xffffffff, &rtx) != NGX_WEBRTC_SDP_OK)
         {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED,
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR,
                       "malformed a=ssrc-group");
         }
 
@@ -452,7 +452,7 @@ ngx_webrtc_sdp_parse_ssrc(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
     if (ngx_webrtc_sdp_token(v, &t) != NGX_WEBRTC_SDP_OK
         || ngx_webrtc_sdp_uint(&t, 0xffffffff, &ssrc) != NGX_WEBRTC_SDP_OK)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=ssrc");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=ssrc");
     }
 
     for (i = 0; i < m->nssrcs; i++) {
@@ -545,7 +545,7 @@ ngx_webrtc_sdp_parse_candidate(ngx_webrtc_sdp_t *sdp,
 
 failed:
 
-    sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=candidate");
+    sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=candidate");
 }
 
 
@@ -568,7 +568,7 @@ ngx_webrtc_sdp_parse_rid(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
         || ngx_webrtc_sdp_token(v, &dir) != NGX_WEBRTC_SDP_OK
         || id.len > NGX_WEBRTC_SDP_RID_LEN)
     {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rid");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=rid");
     }
 
     for (i = 0; i < id.len; i++) {
@@ -577,20 +577,20 @@ ngx_webrtc_sdp_parse_rid(ngx_webrtc_sdp_t *sdp, ngx_webrtc_sdp_media_t *m,
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
               || (c >= '0' && c <= '9') || c == '-' || c == '_'))
         {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rid");
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=rid");
         }
     }
 
     if (!ngx_webrtc_sdp_eq(&dir, "send") && !ngx_webrtc_sdp_eq(&dir, "recv")) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=rid");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=rid");
     }
 
     if (ngx_webrtc_sdp_rid(m, id.data, id.len) != NULL) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "repeated a=rid");
+        sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "repeated a=rid");
     }
 
     if (m->nrids == NGX_WEBRTC_SDP_MAX_RIDS) {
-        sdp_error(sdp, NGX_WEBRTC_SDP_UNSUPPORTED, "too many a=rid lines");
+        sdp_error(sdp, NGX_WEBRTC_SDP_DECLINED, "too many a=rid lines");
     }
 
     r = &m->rids[m->nrids++];
@@ -619,7 +619,7 @@ ngx_webrtc_sdp_parse_simulcast(ngx_webrtc_sdp_t *sdp,
             || (!ngx_webrtc_sdp_eq(&dir, "send")
                 && !ngx_webrtc_sdp_eq(&dir, "recv")))
         {
-            sdp_error(sdp, NGX_WEBRTC_SDP_MALFORMED, "malformed a=simulcast");
+            sdp_error(sdp, NGX_WEBRTC_SDP_ERROR, "malformed a=simulcast");
         }
 
         if (ngx_webrtc_sdp_eq(&dir, "send")) {

@@ -136,7 +136,7 @@ ngx_webrtc_sdp_negotiate_publish(ngx_webrtc_sdp_t *offer,
         video = (m->kind == NGX_WEBRTC_MEDIA_VIDEO);
 
         if (answer->tracks[video].kind) {
-            sdp_error(answer, NGX_WEBRTC_SDP_UNSUPPORTED,
+            sdp_error(answer, NGX_WEBRTC_SDP_DECLINED,
                       video ? "more than one video track, publish one"
                             : "more than one audio track, publish one");
         }
@@ -148,7 +148,7 @@ ngx_webrtc_sdp_negotiate_publish(ngx_webrtc_sdp_t *offer,
                                           prefer ? &prefer[0] : NULL);
 
         if (k < 0) {
-            sdp_error(answer, NGX_WEBRTC_SDP_UNSUPPORTED,
+            sdp_error(answer, NGX_WEBRTC_SDP_DECLINED,
                       video ? "no common video codec"
                             : "no common audio codec");
         }
@@ -160,7 +160,7 @@ ngx_webrtc_sdp_negotiate_publish(ngx_webrtc_sdp_t *offer,
     }
 
     if (n == 0) {
-        sdp_error(answer, NGX_WEBRTC_SDP_UNSUPPORTED,
+        sdp_error(answer, NGX_WEBRTC_SDP_DECLINED,
                   "offer sends no audio or video in a BUNDLE group "
                   "with rtcp-mux");
     }
@@ -219,7 +219,7 @@ ngx_webrtc_sdp_negotiate_play(ngx_webrtc_sdp_t *offer,
         k = ngx_webrtc_sdp_pick_play(m, &stream[video]);
 
         if (k < 0) {
-            sdp_error(answer, NGX_WEBRTC_SDP_UNSUPPORTED,
+            sdp_error(answer, NGX_WEBRTC_SDP_DECLINED,
                       video ? "no common video codec with the stream"
                             : "no common audio codec with the stream");
         }
@@ -233,13 +233,13 @@ ngx_webrtc_sdp_negotiate_play(ngx_webrtc_sdp_t *offer,
     }
 
     if (seen[0] + seen[1] == 0) {
-        sdp_error(answer, NGX_WEBRTC_SDP_UNSUPPORTED,
+        sdp_error(answer, NGX_WEBRTC_SDP_DECLINED,
                   "offer receives no audio or video in a BUNDLE group "
                   "with rtcp-mux");
     }
 
     if (n == 0) {
-        sdp_error(answer, NGX_WEBRTC_SDP_UNSUPPORTED,
+        sdp_error(answer, NGX_WEBRTC_SDP_DECLINED,
                   "offer receives none of the stream's tracks, "
                   "play with recvonly transceivers");
     }

@@ -38,9 +38,10 @@
 #define NGX_WEBRTC_WS_POLICY        1008
 #define NGX_WEBRTC_WS_TOO_BIG       1009
 
-#define NGX_WEBRTC_WS_AGAIN         1
+/* ngx_webrtc_ws_parse_frame(): the values of NGX_OK, NGX_ERROR, NGX_AGAIN */
 #define NGX_WEBRTC_WS_OK            0
-#define NGX_WEBRTC_WS_ERROR         -1
+#define NGX_WEBRTC_WS_ERROR        -1
+#define NGX_WEBRTC_WS_AGAIN        -2
 
 
 typedef struct {

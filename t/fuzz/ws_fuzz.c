@@ -132,7 +132,7 @@ message(u_char *msg, size_t len)
     static const char  *names[] = { "type", "sdp", "stream", "token" };
 
     if (!ngx_webrtc_utf8_valid(msg, len)
-        || ngx_webrtc_json_parse(&json, msg, len) != 0)
+        || ngx_webrtc_json_parse(&json, msg, len) != NGX_WEBRTC_JSON_OK)
     {
         return;
     }

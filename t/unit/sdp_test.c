@@ -1253,7 +1253,7 @@ test_publish_prefs(void)
     prefs.nvideo = 0;
     answer.error = NULL;
     is_int(ngx_webrtc_sdp_negotiate_publish(&offer, &prefs, NULL, &answer),
-           NGX_WEBRTC_SDP_UNSUPPORTED, "no video codec allowed");
+           NGX_WEBRTC_SDP_DECLINED, "no video codec allowed");
     check_error(answer.error, "no video codec allowed");
     ok(answer.error && strstr(answer.error, "no common video codec"),
        "no video codec allowed: \"no common video codec\"");
@@ -1262,7 +1262,7 @@ test_publish_prefs(void)
     prefs.naudio = 0;
     answer.error = NULL;
     is_int(ngx_webrtc_sdp_negotiate_publish(&offer, &prefs, NULL, &answer),
-           NGX_WEBRTC_SDP_UNSUPPORTED, "no audio codec allowed");
+           NGX_WEBRTC_SDP_DECLINED, "no audio codec allowed");
     ok(answer.error && strstr(answer.error, "no common audio codec"),
        "no audio codec allowed: \"no common audio codec\"");
 
@@ -1584,8 +1584,8 @@ test_play_tracks(void)
     answer.error = NULL;
 
     if (is_int(play("av1 profile 3", "chromium-play.sdp", stream, &buf),
-               NGX_WEBRTC_SDP_UNSUPPORTED, "AV1 profile 3 stream: "
-               "UNSUPPORTED"))
+               NGX_WEBRTC_SDP_DECLINED, "AV1 profile 3 stream: "
+               "DECLINED"))
     {
         check_error(answer.error, "AV1 profile 3");
         ok(answer.error && strstr(answer.error, "no common video codec"),
@@ -1601,7 +1601,7 @@ test_play_tracks(void)
     stream[1].h264_profile = NGX_WEBRTC_H264_UNKNOWN;
 
     is_int(play("h264 high 10", "chromium-play.sdp", stream, &buf),
-           NGX_WEBRTC_SDP_UNSUPPORTED, "H264 High 10 stream: UNSUPPORTED");
+           NGX_WEBRTC_SDP_DECLINED, "H264 High 10 stream: DECLINED");
     check_error(answer.error, "H264 High 10");
     free(buf);
 
@@ -1683,7 +1683,7 @@ test_play_tracks(void)
     stream[0].clock = 16000;
     answer.error = NULL;
     is_int(play("opus 16000", "chromium-play.sdp", stream, &buf),
-           NGX_WEBRTC_SDP_UNSUPPORTED, "opus/16000 stream: UNSUPPORTED");
+           NGX_WEBRTC_SDP_DECLINED, "opus/16000 stream: DECLINED");
     ok(answer.error && strstr(answer.error, "no common audio codec"),
        "opus/16000: \"%s\"", answer.error ? answer.error : "(null)");
     free(buf);
@@ -1692,7 +1692,7 @@ test_play_tracks(void)
 
     answer.error = NULL;
     is_int(play("no tracks", "chromium-play.sdp", stream, &buf),
-           NGX_WEBRTC_SDP_UNSUPPORTED, "empty stream: negotiate_play");
+           NGX_WEBRTC_SDP_DECLINED, "empty stream: negotiate_play");
     ok(answer.error && strstr(answer.error, "none of the stream's tracks"),
        "empty stream: \"%s\"", answer.error ? answer.error : "(null)");
 
@@ -1706,7 +1706,7 @@ test_play_tracks(void)
 
     answer.error = NULL;
     is_int(play("sendonly viewer", "chromium-publish-vp8.sdp", stream, &buf),
-           NGX_WEBRTC_SDP_UNSUPPORTED, "sendonly viewer offer: negotiate_play");
+           NGX_WEBRTC_SDP_DECLINED, "sendonly viewer offer: negotiate_play");
     ok(answer.error && strstr(answer.error, "recvonly"),
        "sendonly viewer offer: \"%s\"",
        answer.error ? answer.error : "(null)");
@@ -1730,13 +1730,13 @@ test_bad_fixtures(void)
         int          negotiate;         /* negotiate_publish */
         const char  *error;
     } cases[] = {
-        { "bad-no-bundle.sdp", NGX_WEBRTC_SDP_UNSUPPORTED, 0, "BUNDLE" },
-        { "bad-no-fingerprint.sdp", NGX_WEBRTC_SDP_MALFORMED, 0,
+        { "bad-no-bundle.sdp", NGX_WEBRTC_SDP_DECLINED, 0, "BUNDLE" },
+        { "bad-no-fingerprint.sdp", NGX_WEBRTC_SDP_ERROR, 0,
           "fingerprint" },
-        { "bad-no-ice.sdp", NGX_WEBRTC_SDP_MALFORMED, 0, "ice-ufrag" },
-        { "bad-no-codec.sdp", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_UNSUPPORTED,
+        { "bad-no-ice.sdp", NGX_WEBRTC_SDP_ERROR, 0, "ice-ufrag" },
+        { "bad-no-codec.sdp", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_DECLINED,
           "no common audio codec" },
-        { "bad-two-video.sdp", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_UNSUPPORTED,
+        { "bad-two-video.sdp", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_DECLINED,
           "more than one video track" },
     };
 
@@ -1791,7 +1791,7 @@ test_bad_fixtures(void)
         answer_init(&answer);
         is_int(ngx_webrtc_sdp_negotiate_publish(&offer, &prefs, NULL,
                                                 &answer),
-               NGX_WEBRTC_SDP_UNSUPPORTED, "bad-no-codec: video too");
+               NGX_WEBRTC_SDP_DECLINED, "bad-no-codec: video too");
         ok(answer.error && strstr(answer.error, "no common video codec"),
            "bad-no-codec: \"%s\"", answer.error ? answer.error : "(null)");
     }
@@ -1999,20 +1999,20 @@ test_malformed(void)
         { "", "", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
 
         /* lines */
-        { "v=0\n", "v=1\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "v=0\n", "v=00\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "v=0\n", "v=\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "v=0\n", "", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "v=0\n", "v=1\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "v=0\n", "v=00\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "v=0\n", "v=\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "v=0\n", "", NGX_WEBRTC_SDP_ERROR, 0 },
         { "v=0\n", "\n\nv=0\n", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
-        { "s=-\n", "s=-\nv=0\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\nhello\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\nhello world=1\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\n=x\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\nA=x\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\n1=x\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\nx\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\na\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\n \n", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "s=-\n", "s=-\nv=0\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\nhello\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\nhello world=1\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\n=x\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\nA=x\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\n1=x\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\nx\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\na\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\n \n", NGX_WEBRTC_SDP_ERROR, 0 },
         { "s=-\n", "s=-\nb=AS:30\nz=\n", NGX_WEBRTC_SDP_OK,
           NGX_WEBRTC_SDP_OK },
         { "s=-\n", "s=-\n\n\n", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
@@ -2020,182 +2020,182 @@ test_malformed(void)
           NGX_WEBRTC_SDP_OK },
         { "s=-\n", "s=-\ts\n", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
         { "s=-\n", "s=caf\xc3\xa9\n", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
-        { "s=-\n", "s=-\x01\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\x1f\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\x7f\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\r-\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "s=-\n", "s=-\x1b[0m\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "a=mid:0\n", "a=mid:0\x0b\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "s=-\n", "s=-\x01\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\x1f\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\x7f\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\r-\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "s=-\n", "s=-\x1b[0m\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "a=mid:0\n", "a=mid:0\x0b\n", NGX_WEBRTC_SDP_ERROR, 0 },
 
         /* m= lines */
-        { "m=audio 9 UDP", "m=audio 70000 UDP", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "m=audio 9 UDP", "m=audio 65536 UDP", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "m=audio 9 UDP", "m=audio x UDP", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "m=audio 9 UDP", "m=audio -1 UDP", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "m=audio 9 UDP", "m=audio 9x UDP", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "m=audio 9 UDP", "m=audio /2 UDP", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "m=audio 9 UDP", "m=audio 70000 UDP", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "m=audio 9 UDP", "m=audio 65536 UDP", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "m=audio 9 UDP", "m=audio x UDP", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "m=audio 9 UDP", "m=audio -1 UDP", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "m=audio 9 UDP", "m=audio 9x UDP", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "m=audio 9 UDP", "m=audio /2 UDP", NGX_WEBRTC_SDP_ERROR, 0 },
         { "m=audio 9 UDP", "m=audio 99999999999 UDP",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "m=audio 9 UDP", "m=audio 9/2 UDP", NGX_WEBRTC_SDP_OK,
           NGX_WEBRTC_SDP_OK },
         { "m=audio 9 UDP", "m=audio 65535 UDP", NGX_WEBRTC_SDP_OK,
           NGX_WEBRTC_SDP_OK },
         { "m=audio 9 UDP/TLS/RTP/SAVPF 111\n", "m=audio\n",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "m=audio 9 UDP/TLS/RTP/SAVPF 111\n", "m=audio 9\n",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "m=audio 9 UDP/TLS/RTP/SAVPF 111\n", "m=\n",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "m=audio 9 UDP/TLS/RTP/SAVPF 111\n",
-          "m=audio 9 UDP/TLS/RTP/SAVPF\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "SAVPF 111\n", "SAVPF 128\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "SAVPF 111\n", "SAVPF 111 x\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
+          "m=audio 9 UDP/TLS/RTP/SAVPF\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "SAVPF 111\n", "SAVPF 128\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "SAVPF 111\n", "SAVPF 111 x\n", NGX_WEBRTC_SDP_ERROR, 0 },
         { "SAVPF 111\n", "SAVPF 111 111\n", NGX_WEBRTC_SDP_OK,
           NGX_WEBRTC_SDP_OK },
 
         /* rtpmap */
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:200 opus/48000/2",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:128 opus/48000/2",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:x opus/48000/2",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 /48000/2",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/0/2",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48k/2",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000/0",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000/",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000/256",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=rtpmap:111 opus/48000/2", "a=rtpmap:112 opus/48000/2",
           NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
 
         /* fmtp, rtcp-fb, extmap, ssrc */
-        { "a=fmtp:97 apt=96", "a=fmtp:x apt=96", NGX_WEBRTC_SDP_MALFORMED,
+        { "a=fmtp:97 apt=96", "a=fmtp:x apt=96", NGX_WEBRTC_SDP_ERROR,
           0 },
-        { "a=fmtp:97 apt=96", "a=fmtp:", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "a=fmtp:97 apt=96", "a=fmtp:", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=fmtp:97 apt=96", "a=fmtp:97 profile-level-id=42e01",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=fmtp:97 apt=96", "a=fmtp:97 profile-level-id=42e01g",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=fmtp:97 apt=96", "a=fmtp:97 apt=96;;x;=;apt=;apt=999",
           NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
-        { "a=rtcp-fb:96 nack", "a=rtcp-fb:96", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "a=rtcp-fb:96 nack", "a=rtcp-fb:x nack", NGX_WEBRTC_SDP_MALFORMED,
+        { "a=rtcp-fb:96 nack", "a=rtcp-fb:96", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "a=rtcp-fb:96 nack", "a=rtcp-fb:x nack", NGX_WEBRTC_SDP_ERROR,
           0 },
         { "a=rtcp-fb:96 nack", "a=rtcp-fb:* nack", NGX_WEBRTC_SDP_OK,
           NGX_WEBRTC_SDP_OK },
         { "a=rtcp-fb:96 nack", "a=rtcp-fb:96 nack sli", NGX_WEBRTC_SDP_OK,
           NGX_WEBRTC_SDP_OK },
         { "a=mid:1\n", "a=mid:1\na=extmap:0 urn:x\n",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=mid:1\n", "a=mid:1\na=extmap:256 urn:x\n",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "a=mid:1\n", "a=mid:1\na=extmap:1\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
+        { "a=mid:1\n", "a=mid:1\na=extmap:1\n", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=mid:1\n", "a=mid:1\na=extmap:/sendonly urn:x\n",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=mid:1\n", "a=mid:1\na=extmap:255/sendonly urn:x\n",
           NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
-        { "a=ssrc:1 cname:x", "a=ssrc:x cname:x", NGX_WEBRTC_SDP_MALFORMED,
+        { "a=ssrc:1 cname:x", "a=ssrc:x cname:x", NGX_WEBRTC_SDP_ERROR,
           0 },
         { "a=ssrc:1 cname:x", "a=ssrc:4294967296 cname:x",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=ssrc:1 cname:x", "a=ssrc:4294967295 cname:x",
           NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
         { "a=ssrc-group:FID 2 3", "a=ssrc-group:FID 2",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "a=ssrc-group:FID 2 3", "a=ssrc-group:", NGX_WEBRTC_SDP_MALFORMED,
+          NGX_WEBRTC_SDP_ERROR, 0 },
+        { "a=ssrc-group:FID 2 3", "a=ssrc-group:", NGX_WEBRTC_SDP_ERROR,
           0 },
         { "a=ssrc-group:FID 2 3", "a=ssrc-group:SIM 2 3 4",
           NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
 
         /* fingerprint */
-        { FP32 "\n", "00:11\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { ":10\n", "\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { ":10\n", ":10:\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { ":10\n", ":1\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "00:11:22", "0G:11:22", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "00:11:22", "00-11:22", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "00:11:22", ":0011:22", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { FP32 "\n", "00:11\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { ":10\n", "\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { ":10\n", ":10:\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { ":10\n", ":1\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "00:11:22", "0G:11:22", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "00:11:22", "00-11:22", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "00:11:22", ":0011:22", NGX_WEBRTC_SDP_ERROR, 0 },
         { "00:11:22", "  00:11:22", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
-        { "sha-256 ", "sha-1 ", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "sha-256 ", "sha-1 ", NGX_WEBRTC_SDP_ERROR, 0 },
         { "sha-256 ", "SHA-256 ", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
-        { "sha-256 ", "md5 ", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_MALFORMED },
+        { "sha-256 ", "md5 ", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_ERROR },
         { "a=fingerprint:sha-256 " FP32, "a=fingerprint:sha-256",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=fingerprint:sha-256 " FP32, "a=fingerprint:",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
 
         /* ICE */
-        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:Ab+", NGX_WEBRTC_SDP_MALFORMED,
+        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:Ab+", NGX_WEBRTC_SDP_ERROR,
           0 },
-        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:Ab-/", NGX_WEBRTC_SDP_MALFORMED,
+        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:Ab-/", NGX_WEBRTC_SDP_ERROR,
           0 },
-        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:Ab /", NGX_WEBRTC_SDP_MALFORMED,
+        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:Ab /", NGX_WEBRTC_SDP_ERROR,
           0 },
-        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:Ab=/", NGX_WEBRTC_SDP_MALFORMED,
+        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:Ab=/", NGX_WEBRTC_SDP_ERROR,
           0 },
-        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "a=ice-ufrag:Ab+/", "a=ice-ufrag:", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=ice-ufrag:Ab+/", "a=ice-ufrag:" UFRAG_256, NGX_WEBRTC_SDP_OK,
           NGX_WEBRTC_SDP_OK },
         { "a=ice-ufrag:Ab+/", "a=ice-ufrag:" UFRAG_256 "0",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=ice-pwd:abcdefghijklmnopqrstuv",
-          "a=ice-pwd:abcdefghijklmnopqrstu", NGX_WEBRTC_SDP_MALFORMED, 0 },
+          "a=ice-pwd:abcdefghijklmnopqrstu", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=ice-pwd:abcdefghijklmnopqrstuv",
-          "a=ice-pwd:abcdefghijklmnopqrstu_", NGX_WEBRTC_SDP_MALFORMED, 0 },
+          "a=ice-pwd:abcdefghijklmnopqrstu_", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=ice-pwd:abcdefghijklmnopqrstuv", "a=ice-pwd:" UFRAG_256 "0",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=ice-ufrag:Ab+/\n", "", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_MALFORMED },
+          NGX_WEBRTC_SDP_ERROR },
         { "a=ice-pwd:abcdefghijklmnopqrstuv\n", "", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_MALFORMED },
+          NGX_WEBRTC_SDP_ERROR },
 
         /* setup, mid, BUNDLE */
-        { "a=setup:actpass", "a=setup:bogus", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "a=setup:actpass", "a=setup:", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "a=setup:actpass", "a=setup:bogus", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "a=setup:actpass", "a=setup:", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=setup:actpass", "a=setup:active", NGX_WEBRTC_SDP_OK,
           NGX_WEBRTC_SDP_OK },
         { "a=setup:actpass", "a=setup:passive", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_UNSUPPORTED },
+          NGX_WEBRTC_SDP_DECLINED },
         { "a=setup:actpass", "a=setup:holdconn", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_UNSUPPORTED },
+          NGX_WEBRTC_SDP_DECLINED },
         { "a=setup:actpass\n", "", NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
         { "s=-\n", "s=-\na=ice-lite\n", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_UNSUPPORTED },
-        { "a=mid:0\n", "a=mid:\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "a=mid:0\n", "a=mid:0 1\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_DECLINED },
+        { "a=mid:0\n", "a=mid:\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "a=mid:0\n", "a=mid:0 1\n", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=mid:0\n", "a=mid:0123456789012345678901234567890123\n",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=mid:0\n", "a=mid:audio\n", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_MALFORMED },
+          NGX_WEBRTC_SDP_ERROR },
         { "a=group:BUNDLE 0 1", "a=group:BUNDLE 1 0", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_MALFORMED },
+          NGX_WEBRTC_SDP_ERROR },
         { "a=group:BUNDLE 0 1", "a=group:BUNDLE 7 0", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_MALFORMED },
+          NGX_WEBRTC_SDP_ERROR },
         { "a=group:BUNDLE 0 1", "a=group:BUNDLE", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_UNSUPPORTED },
+          NGX_WEBRTC_SDP_DECLINED },
         { "a=group:BUNDLE 0 1", "a=group:BUNDLE   ", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_UNSUPPORTED },
+          NGX_WEBRTC_SDP_DECLINED },
         { "a=group:BUNDLE 0 1", "a=group:BUNDLEX 0 1", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_UNSUPPORTED },
+          NGX_WEBRTC_SDP_DECLINED },
         { "a=group:BUNDLE 0 1", "a=group:bundle 0 1", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_UNSUPPORTED },
+          NGX_WEBRTC_SDP_DECLINED },
         { "a=group:BUNDLE 0 1\n", "a=group:BUNDLE 0\na=group:BUNDLE 1\n",
-          NGX_WEBRTC_SDP_UNSUPPORTED, 0 },
+          NGX_WEBRTC_SDP_DECLINED, 0 },
         { "a=group:BUNDLE 0 1\n", "", NGX_WEBRTC_SDP_OK,
-          NGX_WEBRTC_SDP_UNSUPPORTED },
+          NGX_WEBRTC_SDP_DECLINED },
 
         /* candidates */
         { "typ host\n", "typ host raddr 0.0.0.0 rport 0 generation 0\n",
@@ -2204,31 +2204,31 @@ test_malformed(void)
           NGX_WEBRTC_SDP_OK, NGX_WEBRTC_SDP_OK },
         { "a=candidate:1 1 udp", "a=candidate:1 1 UDP", NGX_WEBRTC_SDP_OK,
           NGX_WEBRTC_SDP_OK },
-        { "typ host\n", "typ\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "typ host\n", "typ\n", NGX_WEBRTC_SDP_ERROR, 0 },
         { "typ host\n", "typ bogus\n", NGX_WEBRTC_SDP_OK, 0 },
-        { "typ host\n", "type host\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "typ host\n", "\n", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { " 5000 typ", " 65536 typ", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { " 5000 typ", " x typ", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { " 5000 typ", " typ", NGX_WEBRTC_SDP_MALFORMED, 0 },
+        { "typ host\n", "type host\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "typ host\n", "\n", NGX_WEBRTC_SDP_ERROR, 0 },
+        { " 5000 typ", " 65536 typ", NGX_WEBRTC_SDP_ERROR, 0 },
+        { " 5000 typ", " x typ", NGX_WEBRTC_SDP_ERROR, 0 },
+        { " 5000 typ", " typ", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=candidate:1 1 udp", "a=candidate:1 0 udp",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=candidate:1 1 udp", "a=candidate:1 257 udp",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=candidate:1 1 udp", "a=candidate:1 x udp",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=candidate:1 1 udp", "a=candidate:1-2 1 udp",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=candidate:1 1 udp",
           "a=candidate:012345678901234567890123456789012 1 udp",
-          NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "udp 2130706431", "udp 0", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "udp 2130706431", "udp 4294967296", NGX_WEBRTC_SDP_MALFORMED, 0 },
-        { "udp 2130706431", "udp -1", NGX_WEBRTC_SDP_MALFORMED, 0 },
+          NGX_WEBRTC_SDP_ERROR, 0 },
+        { "udp 2130706431", "udp 0", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "udp 2130706431", "udp 4294967296", NGX_WEBRTC_SDP_ERROR, 0 },
+        { "udp 2130706431", "udp -1", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=candidate:1 1 udp 2130706431 192.0.2.1 5000 typ host",
-          "a=candidate:", NGX_WEBRTC_SDP_MALFORMED, 0 },
+          "a=candidate:", NGX_WEBRTC_SDP_ERROR, 0 },
         { "a=candidate:1 1 udp 2130706431 192.0.2.1 5000 typ host",
-          "a=candidate:1 1 udp 2130706431", NGX_WEBRTC_SDP_MALFORMED, 0 },
+          "a=candidate:1 1 udp 2130706431", NGX_WEBRTC_SDP_ERROR, 0 },
     };
 
     prefs_all(&prefs);
@@ -2318,28 +2318,28 @@ test_malformed_more(void)
     /* empty input, NULL input */
 
     buf = unit_dup("", 0);
-    is_int(ngx_webrtc_sdp_parse(&offer, buf, 0, 0), NGX_WEBRTC_SDP_MALFORMED,
-           "empty offer: MALFORMED");
+    is_int(ngx_webrtc_sdp_parse(&offer, buf, 0, 0), NGX_WEBRTC_SDP_ERROR,
+           "empty offer: ERROR");
     check_error(offer.error, "empty offer");
     is_int(ngx_webrtc_sdp_parse(&offer, buf, 0, 1), NGX_WEBRTC_SDP_OK,
            "empty fragment parses");
-    is_int(ngx_webrtc_sdp_check_fragment(&offer), NGX_WEBRTC_SDP_MALFORMED,
-           "empty fragment: check_fragment MALFORMED");
+    is_int(ngx_webrtc_sdp_check_fragment(&offer), NGX_WEBRTC_SDP_ERROR,
+           "empty fragment: check_fragment ERROR");
     check_error(offer.error, "empty fragment");
     free(buf);
 
-    is_int(parse_text(&offer, "\n\r\n\n", 0), NGX_WEBRTC_SDP_MALFORMED,
-           "empty lines only: MALFORMED");
+    is_int(parse_text(&offer, "\n\r\n\n", 0), NGX_WEBRTC_SDP_ERROR,
+           "empty lines only: ERROR");
     is_int(parse_text(&offer, "v=0", 0), NGX_WEBRTC_SDP_OK,
            "v=0 alone, no newline, parses");
-    is_int(ngx_webrtc_sdp_check_offer(&offer), NGX_WEBRTC_SDP_MALFORMED,
-           "v=0 alone: check_offer MALFORMED, no m=");
+    is_int(ngx_webrtc_sdp_check_offer(&offer), NGX_WEBRTC_SDP_ERROR,
+           "v=0 alone: check_offer ERROR, no m=");
     check_error(offer.error, "v=0 alone");
-    is_int(parse_text(&offer, "v=1", 0), NGX_WEBRTC_SDP_MALFORMED,
-           "v=1: MALFORMED");
+    is_int(parse_text(&offer, "v=1", 0), NGX_WEBRTC_SDP_ERROR,
+           "v=1: ERROR");
     is_int(offer.error_line, 1, "v=1: error on line 1");
     is_int(parse_text(&offer, "o=- 1 1 IN IP4 0.0.0.0\nv=0\n", 0),
-           NGX_WEBRTC_SDP_MALFORMED, "o= before v=: MALFORMED");
+           NGX_WEBRTC_SDP_ERROR, "o= before v=: ERROR");
     check_error(offer.error, "o= before v=");
 
     /* the line number of an error */
@@ -2351,8 +2351,8 @@ test_malformed_more(void)
         n += (text[i] == '\n');
     }
 
-    is_int(parse_text(&offer, text, 0), NGX_WEBRTC_SDP_MALFORMED,
-           "bad a=rtpmap: MALFORMED");
+    is_int(parse_text(&offer, text, 0), NGX_WEBRTC_SDP_ERROR,
+           "bad a=rtpmap: ERROR");
     is_int(offer.error_line, n, "bad a=rtpmap: error on line %zu", n);
     ok(offer.error && strstr(offer.error, "rtpmap"),
        "bad a=rtpmap: \"%s\"", offer.error ? offer.error : "(null)");
@@ -2368,7 +2368,7 @@ test_malformed_more(void)
         buf[(p - mini) + 2 + i * 2] = '\0';
 
         is_int(ngx_webrtc_sdp_parse(&offer, buf, len, 0),
-               NGX_WEBRTC_SDP_MALFORMED, "NUL at %u in a=mid: MALFORMED",
+               NGX_WEBRTC_SDP_ERROR, "NUL at %u in a=mid: ERROR",
                i * 2);
         ok(offer.error && strstr(offer.error, "control character"),
            "NUL: \"%s\"", offer.error ? offer.error : "(null)");
@@ -2376,13 +2376,13 @@ test_malformed_more(void)
     }
 
     buf = unit_dup("v=0\0\n", 5);
-    is_int(ngx_webrtc_sdp_parse(&offer, buf, 5, 0), NGX_WEBRTC_SDP_MALFORMED,
-           "v=0 NUL: MALFORMED");
+    is_int(ngx_webrtc_sdp_parse(&offer, buf, 5, 0), NGX_WEBRTC_SDP_ERROR,
+           "v=0 NUL: ERROR");
     free(buf);
 
     buf = unit_dup("\0", 1);
-    is_int(ngx_webrtc_sdp_parse(&offer, buf, 1, 0), NGX_WEBRTC_SDP_MALFORMED,
-           "a single NUL: MALFORMED");
+    is_int(ngx_webrtc_sdp_parse(&offer, buf, 1, 0), NGX_WEBRTC_SDP_ERROR,
+           "a single NUL: ERROR");
     free(buf);
 
     /* 8 m= sections are fine, 9 are too many */
@@ -2425,8 +2425,8 @@ test_malformed_more(void)
             check_answer("8 m= sections", &offer, &answer);
 
         } else {
-            is_int(rc, NGX_WEBRTC_SDP_UNSUPPORTED, "9 m= sections: "
-                   "UNSUPPORTED");
+            is_int(rc, NGX_WEBRTC_SDP_DECLINED, "9 m= sections: "
+                   "DECLINED");
             check_error(offer.error, "9 m= sections");
             ok(offer.error && strstr(offer.error, "too many m="),
                "9 m= sections: \"%s\"", offer.error ? offer.error : "-");
@@ -2457,8 +2457,8 @@ test_malformed_more(void)
                "48 payload types parse");
 
         } else {
-            is_int(rc, NGX_WEBRTC_SDP_UNSUPPORTED,
-                   "49 payload types: UNSUPPORTED");
+            is_int(rc, NGX_WEBRTC_SDP_DECLINED,
+                   "49 payload types: DECLINED");
             check_error(offer.error, "49 payload types");
         }
 
@@ -2523,8 +2523,8 @@ test_malformed_more(void)
     /* the BUNDLE tag is mid 1 (video), which has no ICE: check fails */
 
     ok(parse_text(&offer, text, 0) == NGX_WEBRTC_SDP_OK
-       && ngx_webrtc_sdp_check_offer(&offer) == NGX_WEBRTC_SDP_MALFORMED,
-       "BUNDLE tag without ICE: MALFORMED");
+       && ngx_webrtc_sdp_check_offer(&offer) == NGX_WEBRTC_SDP_ERROR,
+       "BUNDLE tag without ICE: ERROR");
 
     p = subst(text, "a=group:BUNDLE 1 0 2", "a=group:BUNDLE 0 1 2");
     free(text);
@@ -2558,7 +2558,7 @@ test_malformed_more(void)
 
     free(text);
 
-    /* nothing to receive: UNSUPPORTED */
+    /* nothing to receive: DECLINED */
 
     text = subst(mini, "a=sendonly\n", "a=recvonly\n");
     p = subst(text, "a=sendonly\n", "a=inactive\n");
@@ -2569,7 +2569,7 @@ test_malformed_more(void)
            && ngx_webrtc_sdp_check_offer(&offer) == NGX_WEBRTC_SDP_OK
            ? ngx_webrtc_sdp_negotiate_publish(&offer, &prefs, NULL, &answer)
            : 1,
-           NGX_WEBRTC_SDP_UNSUPPORTED, "publish offer that sends nothing");
+           NGX_WEBRTC_SDP_DECLINED, "publish offer that sends nothing");
     check_error(answer.error, "publish offer that sends nothing");
     free(p);
 
@@ -2597,13 +2597,13 @@ test_malformed_more(void)
        "session level a=recvonly applies to the m= sections");
     free(text);
 
-    /* ICE lite both: UNSUPPORTED with a reason */
+    /* ICE lite both: DECLINED with a reason */
 
     text = subst(mini, "s=-\n", "s=-\na=ice-lite\n");
     ok(parse_text(&offer, text, 0) == NGX_WEBRTC_SDP_OK && offer.ice_lite,
        "a=ice-lite seen");
-    is_int(ngx_webrtc_sdp_check_offer(&offer), NGX_WEBRTC_SDP_UNSUPPORTED,
-           "ICE lite offerer: UNSUPPORTED");
+    is_int(ngx_webrtc_sdp_check_offer(&offer), NGX_WEBRTC_SDP_DECLINED,
+           "ICE lite offerer: DECLINED");
     check_error(offer.error, "ICE lite offerer");
     free(text);
 }
@@ -2659,7 +2659,7 @@ test_fragments(void)
            "RFC 8840 sdpfrag: srflx candidate");
     }
 
-    is_int(parse_text(&offer, frag_rfc8840, 0), NGX_WEBRTC_SDP_MALFORMED,
+    is_int(parse_text(&offer, frag_rfc8840, 0), NGX_WEBRTC_SDP_ERROR,
            "RFC 8840 sdpfrag is no offer");
 
     /* RFC 9725, 4.3.1: credentials in the m= section, BUNDLE group */
@@ -2702,31 +2702,31 @@ test_fragments(void)
 
     text = subst(frag_rfc8840, "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\n", "");
     ok(parse_text(&offer, text, 1) == NGX_WEBRTC_SDP_OK
-       && ngx_webrtc_sdp_check_fragment(&offer) == NGX_WEBRTC_SDP_MALFORMED,
-       "sdpfrag without ice-pwd: MALFORMED");
+       && ngx_webrtc_sdp_check_fragment(&offer) == NGX_WEBRTC_SDP_ERROR,
+       "sdpfrag without ice-pwd: ERROR");
     check_error(offer.error, "sdpfrag without ice-pwd");
     free(text);
 
     text = subst(frag_rfc8840, "a=ice-ufrag:EsAw\n", "");
     ok(parse_text(&offer, text, 1) == NGX_WEBRTC_SDP_OK
-       && ngx_webrtc_sdp_check_fragment(&offer) == NGX_WEBRTC_SDP_MALFORMED,
-       "sdpfrag without ice-ufrag: MALFORMED");
+       && ngx_webrtc_sdp_check_fragment(&offer) == NGX_WEBRTC_SDP_ERROR,
+       "sdpfrag without ice-ufrag: ERROR");
     free(text);
 
     text = subst(frag_rfc8840, "a=ice-ufrag:EsAw", "a=ice-ufrag:Es");
-    is_int(parse_text(&offer, text, 1), NGX_WEBRTC_SDP_MALFORMED,
-           "sdpfrag with a short ufrag: MALFORMED");
+    is_int(parse_text(&offer, text, 1), NGX_WEBRTC_SDP_ERROR,
+           "sdpfrag with a short ufrag: ERROR");
     free(text);
 
     text = subst(frag_rfc8840, "typ srflx", "type srflx");
-    is_int(parse_text(&offer, text, 1), NGX_WEBRTC_SDP_MALFORMED,
-           "sdpfrag with a bad candidate: MALFORMED");
+    is_int(parse_text(&offer, text, 1), NGX_WEBRTC_SDP_ERROR,
+           "sdpfrag with a bad candidate: ERROR");
     check_error(offer.error, "sdpfrag with a bad candidate");
     free(text);
 
     text = subst(frag_rfc8840, "a=mid:0\n", "a=mid:0\nhello\n");
-    is_int(parse_text(&offer, text, 1), NGX_WEBRTC_SDP_MALFORMED,
-           "sdpfrag with a bad line: MALFORMED");
+    is_int(parse_text(&offer, text, 1), NGX_WEBRTC_SDP_ERROR,
+           "sdpfrag with a bad line: ERROR");
     free(text);
 
     /* a=candidate before any m=: ignored */
@@ -2788,7 +2788,7 @@ test_write_fragment(void)
            "fragment: candidates");
     }
 
-    is_int(ngx_webrtc_sdp_parse(&reply, b, len, 0), NGX_WEBRTC_SDP_MALFORMED,
+    is_int(ngx_webrtc_sdp_parse(&reply, b, len, 0), NGX_WEBRTC_SDP_ERROR,
            "fragment is no offer (no v=)");
     free(b);
 
@@ -3592,16 +3592,16 @@ test_bundle_only_simulcast(void)
     free(text);
 
     text = publish_edited(bad_rid, &rc, &len);
-    ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+    ok(rc == NGX_WEBRTC_SDP_ERROR && offer.error
        && strstr(offer.error, "a=rid"), "a=rid with a '.': malformed");
     free(text);
 
     text = publish_edited(repeated_rid, &rc, &len);
-    ok(rc == NGX_WEBRTC_SDP_MALFORMED, "a repeated a=rid: malformed");
+    ok(rc == NGX_WEBRTC_SDP_ERROR, "a repeated a=rid: malformed");
     free(text);
 
     text = publish_edited(bad_simulcast, &rc, &len);
-    ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+    ok(rc == NGX_WEBRTC_SDP_ERROR && offer.error
        && strstr(offer.error, "a=simulcast"),
        "a=simulcast:sendrecv: malformed");
     free(text);
@@ -3623,19 +3623,19 @@ test_bundle_only_simulcast(void)
         const char  *group_huge[3] = { "a=group:BUNDLE 0 1", NULL, NULL };
 
         text = publish_edited(group_twice, &rc, &len);
-        ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+        ok(rc == NGX_WEBRTC_SDP_ERROR && offer.error
            && strstr(offer.error, "twice"),
            "BUNDLE 0 1 0: malformed, a mid twice");
         free(text);
 
         text = publish_edited(group_more, &rc, &len);
-        ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+        ok(rc == NGX_WEBRTC_SDP_ERROR && offer.error
            && strstr(offer.error, "more mids"),
            "BUNDLE 0 1 2 with 2 sections: malformed");
         free(text);
 
         text = publish_edited(same_mid, &rc, &len);
-        ok(rc == NGX_WEBRTC_SDP_MALFORMED && offer.error
+        ok(rc == NGX_WEBRTC_SDP_ERROR && offer.error
            && strstr(offer.error, "same a=mid"),
            "two sections with mid 0: malformed");
         free(text);
@@ -3651,7 +3651,7 @@ test_bundle_only_simulcast(void)
 
         group_huge[1] = group;
         text = publish_edited(group_huge, &rc, &len);
-        ok(rc == NGX_WEBRTC_SDP_MALFORMED,
+        ok(rc == NGX_WEBRTC_SDP_ERROR,
            "BUNDLE 0 1 and 9,000 more 0s: malformed");
         free(text);
         free(group);
@@ -3777,7 +3777,7 @@ test_every_fixture(void)
             error = offer.error;
 
         } else if (play) {
-            rc2 = NGX_WEBRTC_SDP_UNSUPPORTED;
+            rc2 = NGX_WEBRTC_SDP_DECLINED;
 
             for (k = 0; k < 2; k++) {
                 answer_init(&answer);
@@ -3791,7 +3791,7 @@ test_every_fixture(void)
                     if (!bad && !reason
                         && check_answer(name, &offer, &answer) == 0)
                     {
-                        rc2 = NGX_WEBRTC_SDP_MALFORMED;
+                        rc2 = NGX_WEBRTC_SDP_ERROR;
                         break;
                     }
 

@@ -970,7 +970,7 @@ get_is(json_t *j, const char *name, const char *expected, size_t len)
 
     v = ngx_webrtc_json_get(&j->json, name);
 
-    if (j->rc != 0 || v == NULL) {
+    if (j->rc != NGX_WEBRTC_JSON_OK || v == NULL) {
         diag("  rc %d, \"%s\" %s", j->rc, name, v ? "found" : "not found");
         return 0;
     }
@@ -1011,7 +1011,7 @@ test_json(void)
     j = JSON("{\"type\":\"publish\",\"stream\":\"test\",\"sdp\":"
              "\"v=0\\r\\no=- 1 2 IN IP4 127.0.0.1\\r\\ns=-\\r\\n\","
              "\"token\":\"s3cr\\/t\"}");
-    is_int(j->rc, 0, "publish message parses");
+    is_int(j->rc, NGX_WEBRTC_JSON_OK, "publish message parses");
     is_int(j->json.nfields, 4, "publish: 4 fields");
     ok(GET(j, "type", "publish"), "publish: type");
     ok(GET(j, "stream", "test"), "publish: stream");
@@ -1031,7 +1031,8 @@ test_json(void)
        "candidate message");
 
     j = JSON("{\"type\":\"ping\"}");
-    ok(j->rc == 0 && j->json.nfields == 1 && GET(j, "type", "ping"),
+    ok(j->rc == NGX_WEBRTC_JSON_OK && j->json.nfields == 1
+       && GET(j, "type", "ping"),
        "ping message");
 
     j = JSON("{\"type\":\"end-of-candidates\"}");
@@ -1055,7 +1056,8 @@ test_json(void)
        "surrogate pairs: U+10000 and U+10FFFF");
 
     j = JSON("{\"s\":\"\\u0000\"}");
-    ok(j->rc == 0 && get_is(j, "s", "\0", 1), "\\u0000 is a NUL byte");
+    ok(j->rc == NGX_WEBRTC_JSON_OK && get_is(j, "s", "\0", 1),
+       "\\u0000 is a NUL byte");
 
     j = JSON("{\"s\":\"\xc3\xa9\xf0\x9d\x84\x9e\x7f\"}");
     ok(GET(j, "s", "\xc3\xa9\xf0\x9d\x84\x9e\x7f"), "raw UTF-8 and DEL kept");
@@ -1064,31 +1066,41 @@ test_json(void)
     ok(GET(j, "type", "ping"), "names are unescaped too");
 
     j = JSON("{\"s\":\"\"}");
-    ok(j->rc == 0 && GET(j, "s", ""), "empty string");
+    ok(j->rc == NGX_WEBRTC_JSON_OK && GET(j, "s", ""), "empty string");
 
-    ok(JSON("{\"s\":\"\\x41\"}")->rc == -1, "invalid escape \\x");
-    ok(JSON("{\"s\":\"\\a\"}")->rc == -1, "invalid escape \\a");
-    ok(JSON("{\"s\":\"\\U0041\"}")->rc == -1, "invalid escape \\U");
-    ok(JSON("{\"s\":\"\\'\"}")->rc == -1, "invalid escape \\'");
-    ok(JSON("{\"s\":\"\\u12\"}")->rc == -1, "short \\u12");
-    ok(JSON("{\"s\":\"\\u12G4\"}")->rc == -1, "non-hex \\u12G4");
-    ok(JSON("{\"s\":\"\\u 123\"}")->rc == -1, "\\u with a space");
-    ok(JSON("{\"s\":\"\\u")->rc == -1, "\\u at the end of input");
-    ok(JSON("{\"s\":\"\\")->rc == -1, "backslash at the end of input");
+    ok(JSON("{\"s\":\"\\x41\"}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "invalid escape \\x");
+    ok(JSON("{\"s\":\"\\a\"}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "invalid escape \\a");
+    ok(JSON("{\"s\":\"\\U0041\"}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "invalid escape \\U");
+    ok(JSON("{\"s\":\"\\'\"}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "invalid escape \\'");
+    ok(JSON("{\"s\":\"\\u12\"}")->rc == NGX_WEBRTC_JSON_ERROR, "short \\u12");
+    ok(JSON("{\"s\":\"\\u12G4\"}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "non-hex \\u12G4");
+    ok(JSON("{\"s\":\"\\u 123\"}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "\\u with a space");
+    ok(JSON("{\"s\":\"\\u")->rc == NGX_WEBRTC_JSON_ERROR,
+       "\\u at the end of input");
+    ok(JSON("{\"s\":\"\\")->rc == NGX_WEBRTC_JSON_ERROR,
+       "backslash at the end of input");
 
-    ok(JSON("{\"s\":\"\\ud834\"}")->rc == -1, "lone high surrogate");
-    ok(JSON("{\"s\":\"\\ud834x\"}")->rc == -1,
+    ok(JSON("{\"s\":\"\\ud834\"}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "lone high surrogate");
+    ok(JSON("{\"s\":\"\\ud834x\"}")->rc == NGX_WEBRTC_JSON_ERROR,
        "high surrogate followed by a character");
-    ok(JSON("{\"s\":\"\\ud834\\u0041\"}")->rc == -1,
+    ok(JSON("{\"s\":\"\\ud834\\u0041\"}")->rc == NGX_WEBRTC_JSON_ERROR,
        "high surrogate followed by \\u0041");
-    ok(JSON("{\"s\":\"\\ud834\\ud834\"}")->rc == -1,
+    ok(JSON("{\"s\":\"\\ud834\\ud834\"}")->rc == NGX_WEBRTC_JSON_ERROR,
        "two high surrogates");
-    ok(JSON("{\"s\":\"\\udd1e\"}")->rc == -1, "lone low surrogate");
-    ok(JSON("{\"s\":\"\\udd1e\\ud834\"}")->rc == -1,
+    ok(JSON("{\"s\":\"\\udd1e\"}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "lone low surrogate");
+    ok(JSON("{\"s\":\"\\udd1e\\ud834\"}")->rc == NGX_WEBRTC_JSON_ERROR,
        "low surrogate before high");
-    ok(JSON("{\"s\":\"\\ud834\\n\"}")->rc == -1,
+    ok(JSON("{\"s\":\"\\ud834\\n\"}")->rc == NGX_WEBRTC_JSON_ERROR,
        "high surrogate followed by \\n");
-    ok(JSON("{\"s\":\"\\ud834\\udd")->rc == -1,
+    ok(JSON("{\"s\":\"\\ud834\\udd")->rc == NGX_WEBRTC_JSON_ERROR,
        "surrogate pair cut at the end of input");
 
     /* control characters must be escaped (RFC 8259, 7) */
@@ -1097,7 +1109,7 @@ test_json(void)
         /* snprintf() counts the NUL of %c too */
         n = (size_t) snprintf(buf, sizeof(buf), "{\"s\":\"a%cb\"}", (int) i);
 
-        if (json(buf, n)->rc != -1) {
+        if (json(buf, n)->rc != NGX_WEBRTC_JSON_ERROR) {
             break;
         }
     }
@@ -1108,13 +1120,15 @@ test_json(void)
         diag("  0x%02zx accepted", i);
     }
 
-    ok(JSON("{\"a\nb\":\"c\"}")->rc == -1, "raw newline in a name");
+    ok(JSON("{\"a\nb\":\"c\"}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "raw newline in a name");
 
     /* other values: recorded raw, not returned by get */
 
     j = JSON("{\"n\":-12.5e+3,\"t\":true,\"f\":false,\"z\":null,"
              "\"type\":\"x\",\"i\":0}");
-    ok(j->rc == 0 && j->json.nfields == 6, "numbers and literals: 6 fields");
+    ok(j->rc == NGX_WEBRTC_JSON_OK && j->json.nfields == 6,
+       "numbers and literals: 6 fields");
     ok(j->json.fields[0].string == 0 && j->json.fields[0].value.len == 8
        && memcmp(j->json.fields[0].value.data, "-12.5e+3", 8) == 0,
        "a number recorded raw");
@@ -1132,7 +1146,8 @@ test_json(void)
 #define NESTED  "{\"b\":[1,2,{\"c\":\"}]\\\"{[\"}],\"d\":{}}"
 
     j = JSON("{\"a\":" NESTED ",\"e\":[],\"f\":[[[]]],\"type\":\"ping\"}");
-    ok(j->rc == 0 && j->json.nfields == 4 && GET(j, "type", "ping"),
+    ok(j->rc == NGX_WEBRTC_JSON_OK && j->json.nfields == 4
+       && GET(j, "type", "ping"),
        "nested objects and arrays skipped, brackets in strings too");
     ok(ngx_webrtc_json_get(&j->json, "a") == NULL
        && ngx_webrtc_json_get(&j->json, "b") == NULL
@@ -1156,7 +1171,7 @@ test_json(void)
         buf[n++] = ']';
     }
     buf[n++] = '}';
-    ok(json(buf, n)->rc == 0, "32 nested arrays");
+    ok(json(buf, n)->rc == NGX_WEBRTC_JSON_OK, "32 nested arrays");
 
     n = 0;
     n += (size_t) snprintf(buf + n, sizeof(buf) - n, "{\"a\":");
@@ -1167,22 +1182,25 @@ test_json(void)
         buf[n++] = ']';
     }
     buf[n++] = '}';
-    ok(json(buf, n)->rc == -1, "33 nested arrays refused");
+    ok(json(buf, n)->rc == NGX_WEBRTC_JSON_ERROR, "33 nested arrays refused");
 
     n = 0;
     n += (size_t) snprintf(buf + n, sizeof(buf) - n, "{\"a\":");
     for (i = 0; i < 200; i++) {
         buf[n++] = '{';
     }
-    ok(json(buf, n)->rc == -1, "200 open braces refused");
+    ok(json(buf, n)->rc == NGX_WEBRTC_JSON_ERROR, "200 open braces refused");
 
     /* values that are not JSON */
 
-    ok(JSON("{\"a\":}")->rc == -1, "member without a value refused");
-    ok(JSON("{\"a\": ,\"type\":\"ping\"}")->rc == -1,
+    ok(JSON("{\"a\":}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "member without a value refused");
+    ok(JSON("{\"a\": ,\"type\":\"ping\"}")->rc == NGX_WEBRTC_JSON_ERROR,
        "member with only whitespace as value refused");
-    ok(JSON("{\"a\":xyz}")->rc == -1, "invalid literal xyz refused");
-    ok(JSON("{\"a\":[1,2}}")->rc == -1, "mismatched brackets [1,2} refused");
+    ok(JSON("{\"a\":xyz}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "invalid literal xyz refused");
+    ok(JSON("{\"a\":[1,2}}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "mismatched brackets [1,2} refused");
 
     /* the number of fields */
 
@@ -1194,7 +1212,7 @@ test_json(void)
     n += (size_t) snprintf(buf + n, sizeof(buf) - n, "}");
 
     j = json(buf, n);
-    ok(j->rc == 0, "20 fields: parses");
+    ok(j->rc == NGX_WEBRTC_JSON_OK, "20 fields: parses");
     is_int(j->json.nfields, NGX_WEBRTC_JSON_MAX_FIELDS,
            "20 fields: the first 16 kept");
     ok(GET(j, "k0", "v0") && GET(j, "k15", "v15"),
@@ -1209,7 +1227,7 @@ test_json(void)
                                i ? "," : "", i, i);
     }
     n += (size_t) snprintf(buf + n, sizeof(buf) - n, ",\"x\":\"\\q\"}");
-    ok(json(buf, n)->rc == -1,
+    ok(json(buf, n)->rc == NGX_WEBRTC_JSON_ERROR,
        "an invalid escape in the 21st field is still refused");
 
     n = (size_t) snprintf(buf, sizeof(buf), "{");
@@ -1219,35 +1237,40 @@ test_json(void)
     }
     n += (size_t) snprintf(buf + n, sizeof(buf) - n, "}");
     j = json(buf, n);
-    ok(j->rc == 0 && j->json.nfields == 16, "exactly 16 fields");
+    ok(j->rc == NGX_WEBRTC_JSON_OK && j->json.nfields == 16,
+       "exactly 16 fields");
 
     /* duplicates: the first wins */
 
     j = JSON("{\"type\":\"ping\",\"type\":\"stop\"}");
-    ok(j->rc == 0 && GET(j, "type", "ping"), "duplicate name: the first");
+    ok(j->rc == NGX_WEBRTC_JSON_OK && GET(j, "type", "ping"),
+       "duplicate name: the first");
 
     /* empty objects and whitespace */
 
     j = JSON("{}");
-    ok(j->rc == 0 && j->json.nfields == 0, "{}");
+    ok(j->rc == NGX_WEBRTC_JSON_OK && j->json.nfields == 0, "{}");
     j = JSON(" \t\r\n{ \t\r\n} \t\r\n");
-    ok(j->rc == 0 && j->json.nfields == 0, "{ } with whitespace around");
+    ok(j->rc == NGX_WEBRTC_JSON_OK && j->json.nfields == 0,
+       "{ } with whitespace around");
     ok(ngx_webrtc_json_get(&j->json, "type") == NULL, "{}: no type");
 
     j = JSON(" \t\r\n{ \"type\" :\n\"ping\" ,\t\"n\" : 1 ,\r\n\"o\" : { } }"
              "\r\n");
-    ok(j->rc == 0 && j->json.nfields == 3 && GET(j, "type", "ping"),
+    ok(j->rc == NGX_WEBRTC_JSON_OK && j->json.nfields == 3
+       && GET(j, "type", "ping"),
        "whitespace between every token");
-    ok(JSON("{\"type\":\"ping\"}\f")->rc == -1,
+    ok(JSON("{\"type\":\"ping\"}\f")->rc == NGX_WEBRTC_JSON_ERROR,
        "form feed is not JSON whitespace");
-    ok(JSON("\v{}")->rc == -1, "vertical tab is not JSON whitespace");
+    ok(JSON("\v{}")->rc == NGX_WEBRTC_JSON_ERROR,
+       "vertical tab is not JSON whitespace");
 
     /* malformed */
 
     for (i = 0; bad[i]; i++) {
         j = json(bad[i], strlen(bad[i]));
 
-        if (j->rc != -1) {
+        if (j->rc != NGX_WEBRTC_JSON_ERROR) {
             break;
         }
     }
@@ -1292,7 +1315,7 @@ roundtrip(const u_char *s, size_t len)
     free(buf);
 
     rc = ngx_webrtc_json_parse(&j, esc, n + 8);
-    v = (rc == 0) ? ngx_webrtc_json_get(&j, "s") : NULL;
+    v = (rc == NGX_WEBRTC_JSON_OK) ? ngx_webrtc_json_get(&j, "s") : NULL;
 
     rc = (v && v->len == len && memcmp(v->data, s, len) == 0);
 
@@ -1505,7 +1528,7 @@ test_fuzz_json(void)
 
         rc = ngx_webrtc_json_parse(&j, p, len);
 
-        if (rc == 0) {
+        if (rc == NGX_WEBRTC_JSON_OK) {
             parsed++;
 
             if (j.nfields > NGX_WEBRTC_JSON_MAX_FIELDS) {
@@ -1533,7 +1556,7 @@ test_fuzz_json(void)
                 bad++;
             }
 
-        } else if (rc != -1) {
+        } else if (rc != NGX_WEBRTC_JSON_ERROR) {
             bad++;
         }
 
