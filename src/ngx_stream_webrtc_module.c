@@ -305,7 +305,9 @@ ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     }
 
     if (p[0] <= 3) {
+        ctx->session->connection->log->action = "handling STUN check";
         ngx_stream_webrtc_stun(ctx, p, len);
+        ctx->session->connection->log->action = "serving webrtc media";
         return;
     }
 

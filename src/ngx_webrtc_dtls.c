@@ -560,6 +560,8 @@ ngx_webrtc_dtls_timer_handler(ngx_event_t *ev)
          * for as long as it does
          */
 
+        peer->log.action = "releasing DTLS state";
+
         ngx_webrtc_dtls_park(peer);
 
         ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
@@ -568,8 +570,12 @@ ngx_webrtc_dtls_timer_handler(ngx_event_t *ev)
                       (size_t) NGX_WEBRTC_ID_LEN, peer->id,
                       (ngx_msec_t) NGX_WEBRTC_DTLS_RELEASE,
                       peer->ssl ? "kept" : "released");
+
+        peer->log.action = NULL;
         return;
     }
+
+    peer->log.action = "handshaking DTLS";
 
     if (DTLSv1_handle_timeout(peer->ssl) < 0) {
         ngx_webrtc_peer_close(peer, "DTLS handshake timed out");
@@ -577,6 +583,8 @@ ngx_webrtc_dtls_timer_handler(ngx_event_t *ev)
     }
 
     ngx_webrtc_dtls_set_timer(peer);
+
+    peer->log.action = NULL;
 }
 
 

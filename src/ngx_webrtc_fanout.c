@@ -533,7 +533,10 @@ ngx_webrtc_relay_local(ngx_webrtc_local_stream_t *ls, u_char *id,
          q = ngx_queue_next(q))
     {
         v = ngx_queue_data(q, ngx_webrtc_peer_t, queue);
+
+        v->log.action = "forwarding media";
         ngx_webrtc_relay_viewer(v, kind, p, len, rtp, 0);
+        v->log.action = NULL;
     }
 
     ngx_webrtc_batch_flush();

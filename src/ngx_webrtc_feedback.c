@@ -495,6 +495,8 @@ ngx_webrtc_relay_remb_handler(ngx_event_t *ev)
 
     pub = ev->data;
 
+    pub->log.action = "sending RTCP feedback";
+
     ngx_webrtc_relay_count_stream(pub, pub->local, 0);
 
     if (pub->srtp_ready && (pub->ssrc[0] || pub->ssrc[1])) {
@@ -507,6 +509,8 @@ ngx_webrtc_relay_remb_handler(ngx_event_t *ev)
 
         (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
     }
+
+    pub->log.action = NULL;
 
     ngx_add_timer(ev, NGX_WEBRTC_REMB_INTERVAL);
 }

@@ -124,6 +124,7 @@ ngx_webrtc_handoff_all(void)
 
     for (i = 0; i < n; i++) {
         peer = peers[i];
+        peer->log.action = "handing over session";
 
         if (!successor || !peer->srtp_ready) {
             /* in its handshake: the client connects again */
@@ -332,6 +333,7 @@ ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
 
     peer->adopted = 1;
     peer->dtls_done = 1;
+    peer->log.action = "adopting session";
 
     if (ngx_webrtc_adopt_srtp(peer, &keys, &st, final) != NGX_OK) {
         ngx_webrtc_srtp_free(peer);
@@ -409,6 +411,7 @@ ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
         ngx_webrtc_relay_keyframe(peer);
     }
 
+    peer->log.action = NULL;
     *peerp = peer;
 
     return NGX_OK;

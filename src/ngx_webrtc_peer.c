@@ -22,6 +22,8 @@
 static void ngx_stream_webrtc_refresh(ngx_webrtc_peer_t *peer,
     ngx_uint_t established);
 static const char *ngx_stream_webrtc_srtp_cause(srtp_err_status_t err);
+static u_char *ngx_webrtc_peer_log_error(ngx_log_t *log, u_char *buf,
+    size_t len);
 
 
 /* a DTLS or SRTP datagram of a peer, from its path here or forwarded */
@@ -44,6 +46,8 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
         return;
     }
 
+    peer->log.action = peer->dtls_done ? "reading DTLS" : "handshaking DTLS";
+
     rc = ngx_webrtc_dtls_input(peer, p, len);
 
     switch (rc) {
@@ -58,15 +62,17 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 
     case NGX_DONE:
         ngx_webrtc_peer_close(peer, "DTLS close_notify");
-        break;
+        return;
 
     case NGX_ERROR:
         ngx_webrtc_peer_close(peer, "DTLS failed");
-        break;
+        return;
 
     default:
         break;
     }
+
+    peer->log.action = NULL;
 }
 
 
@@ -140,6 +146,8 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
      * dropped before decryption, so a peer cannot grow our memory
      */
 
+    peer->log.action = "unprotecting SRTP";
+
     ssrc = ngx_webrtc_get32(p + (rtcp ? 4 : 8));
 
     for (i = 0; i < peer->nin_ssrc; i++) {
@@ -152,12 +160,12 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
         if (!peer->ssrc_logged) {
             peer->ssrc_logged = 1;
             ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
-                          "webrtc session %*s: more than %d SSRCs, "
+                          "webrtc: more than %d SSRCs, "
                           "packets of new ones dropped",
-                          (size_t) NGX_WEBRTC_ID_LEN, peer->id,
                           NGX_WEBRTC_MAX_SSRC);
         }
 
+        peer->log.action = NULL;
         return;
     }
 
@@ -182,18 +190,18 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
             ngx_log_debug2(NGX_LOG_DEBUG_STREAM, &peer->log, 0,
                            "webrtc: %s unprotect failed: %d",
                            rtcp ? "SRTCP" : "SRTP", (int) err);
-            return;
+
+        } else {
+            peer->unprotect_logged |= mask;
+
+            ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
+                          "webrtc: %s packet %s (libsrtp2 error %d), "
+                          "dropped",
+                          rtcp ? "SRTCP" : "SRTP",
+                          ngx_stream_webrtc_srtp_cause(err), (int) err);
         }
 
-        peer->unprotect_logged |= mask;
-
-        ngx_log_error(NGX_LOG_INFO, &peer->log, 0,
-                      "webrtc session %*s: %s packet %s (libsrtp2 error "
-                      "%d), dropped",
-                      (size_t) NGX_WEBRTC_ID_LEN, peer->id,
-                      rtcp ? "SRTCP" : "SRTP",
-                      ngx_stream_webrtc_srtp_cause(err),
-                      (int) err);
+        peer->log.action = NULL;
         return;
     }
 
@@ -219,10 +227,12 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
     }
 
     if (peer->ssl && !peer->dtls_kept) {
+        peer->log.action = "releasing DTLS state";
         ngx_webrtc_dtls_park(peer);
     }
 
     if (move || remote) {
+        peer->log.action = "moving media path";
         ngx_stream_webrtc_move(peer, move, remote);
     }
 
@@ -240,11 +250,15 @@ ngx_stream_webrtc_srtp(ngx_webrtc_peer_t *peer, u_char *p, size_t len,
     }
 
     if (rtcp) {
+        peer->log.action = "handling RTCP feedback";
         ngx_webrtc_relay_rtcp(peer, p, n);
 
     } else {
+        peer->log.action = "forwarding media";
         ngx_webrtc_relay_rtp(peer, p, n);
     }
+
+    peer->log.action = NULL;
 }
 
 
@@ -497,8 +511,8 @@ ngx_webrtc_peer_create(u_char *id, ngx_webrtc_claim_t *claim,
 
     peer->log = *ngx_cycle->log;
     peer->log.connection = c ? c->number : 0;
-    peer->log.handler = NULL;
-    peer->log.data = NULL;
+    peer->log.handler = ngx_webrtc_peer_log_error;
+    peer->log.data = peer;
     peer->log.action = NULL;
 
     pool->log = &peer->log;
@@ -661,6 +675,50 @@ ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason)
     }
 
     ngx_destroy_pool(peer->pool);
+}
+
+
+/*
+ * What a peer's log lines end with, as ngx_stream_log_error() does for a
+ * stream session's: what was being done, whose session it is, and where
+ * its media goes.  It reads only the peer, which the log is part of: a
+ * line is never logged for a peer freed.
+ */
+
+static u_char *
+ngx_webrtc_peer_log_error(ngx_log_t *log, u_char *buf, size_t len)
+{
+    u_char             *p;
+    ngx_webrtc_peer_t  *peer;
+
+    if (log->action) {
+        p = ngx_snprintf(buf, len, " while %s", log->action);
+        len -= p - buf;
+        buf = p;
+    }
+
+    peer = log->data;
+
+    p = ngx_snprintf(buf, len, ", session: %*s, role: %s, stream: %*s",
+                     (size_t) NGX_WEBRTC_ID_LEN, peer->id,
+                     peer->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                            : "viewer",
+                     peer->stream_name_len, peer->stream_name);
+    len -= p - buf;
+    buf = p;
+
+    /* ngx_sock_ntop() needs the room for an IPv6 address and port */
+
+    if (!peer->has_path || len < sizeof(", client: ") + NGX_SOCKADDR_STRLEN) {
+        return p;
+    }
+
+    p = ngx_cpymem(buf, ", client: ", sizeof(", client: ") - 1);
+
+    p += ngx_sock_ntop(&peer->path.sockaddr.sockaddr, peer->path.socklen, p,
+                       NGX_SOCKADDR_STRLEN, 1);
+
+    return p;
 }
 
 

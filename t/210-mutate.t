@@ -9,9 +9,10 @@
 # (an old SRTP packet, the ClientHello), and random datagrams in each
 # range of RFC 7983 and outside them.  Meanwhile 2 viewers that send
 # nothing bad watch the same stream.  The server must drop every mutated
-# datagram with an info line (once a session or address), and serve on:
-# no session closed, viewers decrypt media after the burst, the workers
-# are the same processes, no alert and no crash.
+# datagram with an info line (once a session or address; a session's says
+# what was being done and whose it is: session, role, stream, client), and
+# serve on: no session closed, viewers decrypt media after the burst, the
+# workers are the same processes, no alert and no crash.
 # Skipped if the tool is not built (make tools).
 
 use strict;
@@ -29,7 +30,7 @@ use Time::HiRes qw/sleep time/;
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 	unless -x tool();
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(33);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(37);
 
 my $N = 2500;           # mutated datagrams a peer
 my $PEERS = 4;          # the publisher and 3 viewers
@@ -195,6 +196,49 @@ is(scalar $t->log_lines(qr/\[info\].* SRTCP $srtp/),
 	$PEERS, 'bad SRTCP logged at info');
 is(scalar $t->log_lines(qr/\[info\].* webrtc: datagram with first byte/),
 	$PEERS, 'datagrams of no protocol logged at info');
+
+# a session's line says whose it is and what was being done, as nginx's
+# stream lines do: its id, role, stream and address; the line of the UDP
+# connection that nominated it names the same worker, connection and role
+
+my %nominated;
+
+for ($t->log_lines(qr/ ICE nominated /)) {
+	$nominated{$3} = "$1 $2"
+		if /\] (\d+#\d+: \*\d+) webrtc (\w+) session (\w+): ICE nominated/;
+}
+
+my $whose = qr/\] (\d+#\d+: \*\d+) .*, session: (\w{32}), role: (\w+),/
+	. qr/ stream: mut, client: (127\.0\.0\.1:\d+)$/;
+
+sub whose {
+	my ($line) = @_;
+	my ($conn, $id, $role, $client) = ($line // '') =~ $whose
+		or return 'none';
+	return ($nominated{$id} // '?') eq "$conn $role"
+		? $client : "not nominated as $conn $role";
+}
+
+my ($bad_srtp) = $t->log_lines(qr/\[info\].* SRTP $srtp/);
+
+like($bad_srtp // '',
+	qr/ dropped while unprotecting SRTP, session: \w+, role: publisher, /,
+	'bad SRTP: while unprotecting SRTP');
+like(whose($bad_srtp), qr/^127\.0\.0\.1:\d+$/,
+	'bad SRTP: the publisher\'s session, its stream and address')
+	or diag($bad_srtp);
+
+my (@bad, %client);
+
+for ($t->log_lines(qr/\[info\].* SRTCP $srtp/)) {
+	my $client = whose($_);
+	push @bad, $_ unless / dropped while unprotecting SRTP, /
+		&& $client =~ /^127\.0\.0\.1:\d+$/;
+	$client{$client} = 1;
+}
+
+is(join("\n", @bad), '', 'bad SRTCP: each line of its session');
+is(scalar keys %client, $PEERS, "bad SRTCP: $PEERS sessions, $PEERS addresses");
 
 # sessions end on their DELETE only (bounded wait for the last ones)
 
