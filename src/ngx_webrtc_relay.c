@@ -439,6 +439,7 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
              */
 
             if (hdr->type == NGX_WEBRTC_RELAY_RTP && ls == NULL
+                && !ngx_webrtc_handing_off
                 && ngx_current_msec - ngx_webrtc_relay_stray >= 100)
             {
                 ngx_webrtc_relay_stray = ngx_current_msec;
