@@ -319,6 +319,11 @@ ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
     ngx_webrtc_handoff_t     st;
     ngx_webrtc_core_conf_t  *ccf;
 
+    if (ngx_webrtc_handing_off) {
+        /* this worker exits: the new ones adopt */
+        return NGX_DECLINED;
+    }
+
     rc = ngx_webrtc_registry_adopt(id, &claim, &keys, &st, &final);
 
     if (rc != NGX_OK) {
