@@ -906,7 +906,8 @@ ngx_stream_webrtc_init_process(ngx_cycle_t *cycle)
     if (ngx_webrtc_dtls_init(cycle) != NGX_OK
         || ngx_webrtc_srtp_init(cycle) != NGX_OK
         || ngx_webrtc_fanout_init_process(cycle) != NGX_OK
-        || ngx_webrtc_relay_init_process(cycle) != NGX_OK)
+        || ngx_webrtc_relay_init_process(cycle) != NGX_OK
+        || ngx_webrtc_peer_exit_init(cycle) != NGX_OK)
     {
         return NGX_ERROR;
     }

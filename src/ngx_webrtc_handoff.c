@@ -27,50 +27,175 @@
 #define NGX_WEBRTC_ADOPT_BATCH      64
 
 
-static void ngx_webrtc_handoff_all(void);
+static void ngx_webrtc_handoff_all(ngx_uint_t successor);
 static void ngx_webrtc_handoff_state(ngx_webrtc_peer_t *peer,
     ngx_webrtc_handoff_t *st);
 static ngx_int_t ngx_webrtc_adopt_srtp(ngx_webrtc_peer_t *peer,
     ngx_webrtc_keys_t *keys, ngx_webrtc_handoff_t *st, ngx_uint_t final);
 
 
-/* set while this worker hands its sessions over */
+/* set while this worker hands its sessions over, or closes them */
 ngx_uint_t  ngx_webrtc_handing_off;
+
+/* the close_notify of a session that ends on shutdown may go */
+ngx_uint_t  ngx_webrtc_closing;
 
 static ngx_uint_t  ngx_webrtc_exited;
 
 
 /*
+ * Sockets of this worker's media listens, duplicated when it starts: on
+ * graceful shutdown nginx closes the listening sockets before the
+ * connections, and the sessions that end then still send their DTLS
+ * close_notify from these
+ */
+
+typedef struct {
+    ngx_sockaddr_t              sockaddr;
+    socklen_t                   socklen;
+    ngx_socket_t                fd;
+} ngx_webrtc_exit_socket_t;
+
+
+static ngx_array_t  *ngx_webrtc_exit_sockets;
+
+
+ngx_int_t
+ngx_webrtc_peer_exit_init(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                 i, k;
+    ngx_listening_t           *ls;
+    ngx_webrtc_exit_socket_t  *es;
+
+    ngx_webrtc_exit_sockets = ngx_array_create(cycle->pool, 4,
+                                          sizeof(ngx_webrtc_exit_socket_t));
+    if (ngx_webrtc_exit_sockets == NULL) {
+        return NGX_ERROR;
+    }
+
+    ls = cycle->listening.elts;
+
+    for (i = 0; i < cycle->listening.nelts; i++) {
+
+        if (ls[i].type != SOCK_DGRAM || ls[i].fd == (ngx_socket_t) -1
+            || ls[i].socklen > (socklen_t) sizeof(ngx_sockaddr_t))
+        {
+            continue;
+        }
+
+        es = ngx_webrtc_exit_sockets->elts;
+
+        for (k = 0; k < ngx_webrtc_exit_sockets->nelts; k++) {
+            if (ngx_cmp_sockaddr(&es[k].sockaddr.sockaddr, es[k].socklen,
+                                 ls[i].sockaddr, ls[i].socklen, 1)
+                == NGX_OK)
+            {
+                break;
+            }
+        }
+
+        if (k < ngx_webrtc_exit_sockets->nelts) {
+            continue;
+        }
+
+        es = ngx_array_push(ngx_webrtc_exit_sockets);
+        if (es == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(&es->sockaddr, ls[i].sockaddr, ls[i].socklen);
+        es->socklen = ls[i].socklen;
+
+        es->fd = dup(ls[i].fd);
+
+        if (es->fd == (ngx_socket_t) -1) {
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_socket_errno,
+                          "webrtc: dup() of %V failed", &ls[i].addr_text);
+            ngx_webrtc_exit_sockets->nelts--;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * Graceful shutdown: on a reload (a newer configuration keeps the zone)
  * the sessions are handed over; otherwise (nginx -s quit, a zone not
- * kept) they close as the UDP connections do.  Called once, from the
- * first idle connection nginx closes.
+ * kept) they close with a DTLS close_notify, so that clients learn at
+ * once.  Called once, from the first idle connection nginx closes.
  */
 
 void
 ngx_webrtc_peer_exit(void)
 {
+    ngx_uint_t  i, k;
+    ngx_rbtree_node_t         *node, *root, *sentinel;
+    ngx_webrtc_peer_t         *peer;
+    ngx_webrtc_exit_socket_t  *es;
+
     if (ngx_webrtc_exited) {
         return;
     }
 
     ngx_webrtc_exited = 1;
 
-    if (ngx_webrtc_peers.root == NULL
-        || ngx_webrtc_peers.root == ngx_webrtc_peers.sentinel)
-    {
-        return;
+    root = ngx_webrtc_peers.root;
+    sentinel = ngx_webrtc_peers.sentinel;
+
+    if (root != NULL && root != sentinel) {
+
+        /* the peers go by themselves, the connections after them */
+
+        ngx_webrtc_handing_off = 1;
+
+        for (node = ngx_rbtree_min(root, sentinel);
+             node;
+             node = ngx_rbtree_next(&ngx_webrtc_peers, node))
+        {
+            peer = (ngx_webrtc_peer_t *)
+                       ((u_char *) node - offsetof(ngx_webrtc_peer_t, node));
+
+            ngx_webrtc_peer_leave_connection(peer);
+
+            /* the last words from this worker's duplicate of the socket */
+
+            peer->has_path = 0;
+            es = ngx_webrtc_exit_sockets ? ngx_webrtc_exit_sockets->elts
+                                         : NULL;
+
+            for (k = 0;
+                 es && k < ngx_webrtc_exit_sockets->nelts;
+                 k++)
+            {
+                if (ngx_cmp_sockaddr(&es[k].sockaddr.sockaddr, es[k].socklen,
+                                     &peer->path.listen.sockaddr,
+                                     peer->path.listen_socklen, 1)
+                    == NGX_OK)
+                {
+                    peer->path.fd = es[k].fd;
+                    peer->has_path = (peer->path.socklen != 0);
+                    break;
+                }
+            }
+        }
+
+        ngx_webrtc_closing = 1;
+
+        ngx_webrtc_handoff_all(ngx_webrtc_registry_successor() == NGX_OK);
+
+        ngx_webrtc_closing = 0;
     }
 
-    if (ngx_webrtc_registry_successor() != NGX_OK) {
-        return;
+    if (ngx_webrtc_exit_sockets) {
+        es = ngx_webrtc_exit_sockets->elts;
+
+        for (i = 0; i < ngx_webrtc_exit_sockets->nelts; i++) {
+            (void) ngx_close_socket(es[i].fd);
+        }
+
+        ngx_webrtc_exit_sockets->nelts = 0;
     }
-
-    /* nothing is sent from here (ngx_exiting), connections leave peers */
-
-    ngx_webrtc_handing_off = 1;
-
-    ngx_webrtc_handoff_all();
 }
 
 
@@ -80,9 +205,9 @@ ngx_webrtc_peer_exit(void)
  */
 
 static void
-ngx_webrtc_handoff_all(void)
+ngx_webrtc_handoff_all(ngx_uint_t successor)
 {
-    ngx_uint_t             i, n, handed, successor;
+    ngx_uint_t             i, n, handed;
     ngx_rbtree_node_t     *node, *root, *sentinel;
     ngx_webrtc_peer_t     *peer, **peers;
     ngx_webrtc_handoff_t   st;
@@ -93,8 +218,6 @@ ngx_webrtc_handoff_all(void)
     if (root == sentinel) {
         return;
     }
-
-    successor = (ngx_webrtc_registry_successor() == NGX_OK);
 
     n = 0;
 
@@ -157,9 +280,11 @@ ngx_webrtc_handoff_all(void)
 
     ngx_free(peers);
 
-    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                  "webrtc: %ui of %ui sessions handed over to the new "
-                  "workers", handed, n);
+    if (successor) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "webrtc: %ui of %ui sessions handed over to the new "
+                      "workers", handed, n);
+    }
 }
 
 

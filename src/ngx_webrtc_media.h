@@ -328,6 +328,8 @@ void ngx_webrtc_relay_start(ngx_webrtc_peer_t *peer);
 
 /* hand-over on reload */
 void ngx_webrtc_peer_exit(void);
+ngx_int_t ngx_webrtc_peer_exit_init(ngx_cycle_t *cycle);
+void ngx_webrtc_peer_leave_connection(ngx_webrtc_peer_t *peer);
 ngx_int_t ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
     ngx_webrtc_peer_t **peerp);
 void ngx_webrtc_peer_adopt_pending(void);
@@ -347,6 +349,7 @@ srtp_err_status_t ngx_webrtc_peer_unprotect_resumed(ngx_webrtc_peer_t *peer,
     u_char *p, int *n, uint32_t ssrc);
 
 extern ngx_uint_t    ngx_webrtc_handing_off;
+extern ngx_uint_t    ngx_webrtc_closing;
 extern ngx_rbtree_t  ngx_webrtc_peers;
 
 /* peer: a session in the worker serving its media */

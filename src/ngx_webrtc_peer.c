@@ -582,6 +582,28 @@ ngx_webrtc_peer_free(ngx_webrtc_peer_t *peer)
 }
 
 
+/*
+ * The peer leaves its UDP connection: on shutdown the peers are closed
+ * (or handed over) by themselves, the connections after them
+ */
+
+void
+ngx_webrtc_peer_leave_connection(ngx_webrtc_peer_t *peer)
+{
+    ngx_stream_webrtc_ctx_t  *ctx;
+
+    if (peer->connection == NULL) {
+        return;
+    }
+
+    ctx = ngx_stream_get_module_ctx(
+              (ngx_stream_session_t *) peer->connection->data,
+                                    ngx_stream_webrtc_module);
+    ctx->peer = NULL;
+    peer->connection = NULL;
+}
+
+
 ssize_t
 ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 {
@@ -590,8 +612,13 @@ ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
     struct msghdr  msg;
     u_char         cmsg[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 
-    if (!peer->has_path || ngx_exiting || ngx_terminate) {
-        /* on shutdown the listening sockets are already closed */
+    if (!peer->has_path || ngx_terminate
+        || (ngx_exiting && !ngx_webrtc_closing))
+    {
+        /*
+         * on shutdown the listening sockets are already closed: only the
+         * last words of ngx_webrtc_peer_exit() go, from its own sockets
+         */
         return NGX_AGAIN;
     }
 
