@@ -368,9 +368,7 @@ ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
 
         if (s->owner_pid) {
             o = &owners[(*nowners)++];
-            o->pid = s->owner_pid;
-            o->slot = s->owner_slot;
-            ngx_memcpy(o->id, s->id, NGX_WEBRTC_ID_LEN);
+            ngx_webrtc_registry_owner(s, o);
         }
 
         ngx_webrtc_registry_session_close(ctx, s);
@@ -419,9 +417,7 @@ ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
 
         if (s->owner_pid) {
             o = &owners[(*nowners)++];
-            o->pid = s->owner_pid;
-            o->slot = s->owner_slot;
-            ngx_memcpy(o->id, s->id, NGX_WEBRTC_ID_LEN);
+            ngx_webrtc_registry_owner(s, o);
         }
 
         ngx_webrtc_registry_session_close(ctx, s);
@@ -456,6 +452,19 @@ ngx_webrtc_registry_owner_live(ngx_webrtc_session_t *s)
     }
 
     return NGX_OK;
+}
+
+
+/* who serves a session's media, a copy */
+
+void
+ngx_webrtc_registry_owner(ngx_webrtc_session_t *s, ngx_webrtc_owner_t *owner)
+{
+    owner->pid = s->owner_pid;
+    owner->slot = s->owner_slot;
+    owner->cycle = s->owner_cycle;
+    owner->handoff = s->handoff;
+    ngx_memcpy(owner->id, s->id, NGX_WEBRTC_ID_LEN);
 }
 
 

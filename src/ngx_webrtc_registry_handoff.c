@@ -218,11 +218,7 @@ ngx_webrtc_registry_adopt(u_char *id, ngx_webrtc_claim_t *claim,
         }
 
         if (s->owner_pid && ngx_webrtc_registry_owner_live(s) == NGX_OK) {
-            claim->owner.pid = s->owner_pid;
-            claim->owner.slot = s->owner_slot;
-            claim->owner.cycle = s->owner_cycle;
-            claim->owner.handoff = 0;
-            ngx_memcpy(claim->owner.id, s->id, NGX_WEBRTC_ID_LEN);
+            ngx_webrtc_registry_owner(s, &claim->owner);
             rc = NGX_BUSY;
             goto done;
         }
@@ -501,11 +497,7 @@ ngx_webrtc_registry_path_lookup(struct sockaddr *sockaddr, socklen_t socklen,
         s = (ngx_webrtc_session_t *)
                 ((u_char *) sn - offsetof(ngx_webrtc_session_t, path_node));
 
-        owner->pid = s->owner_pid;
-        owner->slot = s->owner_slot;
-        owner->cycle = s->owner_cycle;
-        owner->handoff = s->handoff;
-        ngx_memcpy(owner->id, s->id, NGX_WEBRTC_ID_LEN);
+        ngx_webrtc_registry_owner(s, owner);
 
         if (owner->pid && !owner->handoff
             && ngx_webrtc_registry_owner_live(s) != NGX_OK)

@@ -262,11 +262,7 @@ ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out)
     if (s->owner_pid && s->owner_pid != ngx_pid) {
 
         if (ngx_webrtc_registry_owner_live(s) == NGX_OK) {
-            out->owner.pid = s->owner_pid;
-            out->owner.slot = s->owner_slot;
-            out->owner.cycle = s->owner_cycle;
-            out->owner.handoff = 0;
-            ngx_memcpy(out->owner.id, s->id, NGX_WEBRTC_ID_LEN);
+            ngx_webrtc_registry_owner(s, &out->owner);
             out->established = s->established;
             rc = NGX_BUSY;
             goto done;
@@ -475,9 +471,7 @@ ngx_webrtc_registry_stream_publisher(ngx_webrtc_stream_t *st, uint32_t gen,
     s = (st->gen == gen) ? st->publisher : NULL;
 
     if (s && s->owner_pid) {
-        owner->pid = s->owner_pid;
-        owner->slot = s->owner_slot;
-        ngx_memcpy(owner->id, s->id, NGX_WEBRTC_ID_LEN);
+        ngx_webrtc_registry_owner(s, owner);
         rc = NGX_OK;
 
     } else {

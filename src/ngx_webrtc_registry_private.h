@@ -242,6 +242,8 @@ ngx_int_t ngx_webrtc_registry_count(ngx_webrtc_registry_ctx_t *ctx,
 void ngx_webrtc_registry_uncount_key(ngx_webrtc_registry_ctx_t *ctx,
     ngx_rbtree_t *tree, ngx_webrtc_client_t *cl);
 ngx_int_t ngx_webrtc_registry_owner_live(ngx_webrtc_session_t *s);
+void ngx_webrtc_registry_owner(ngx_webrtc_session_t *s,
+    ngx_webrtc_owner_t *owner);
 
 /* ngx_webrtc_registry_media.c */
 void ngx_webrtc_registry_claim_copy(ngx_webrtc_session_t *s,

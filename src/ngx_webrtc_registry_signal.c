@@ -356,9 +356,7 @@ ngx_webrtc_registry_session_end(ngx_str_t *id, ngx_uint_t role,
         return NGX_ABORT;
     }
 
-    owner->pid = s->owner_pid;
-    owner->slot = s->owner_slot;
-    ngx_memcpy(owner->id, s->id, NGX_WEBRTC_ID_LEN);
+    ngx_webrtc_registry_owner(s, owner);
 
     ngx_webrtc_registry_session_close(ctx, s);
 
