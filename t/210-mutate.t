@@ -24,7 +24,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Nginx qw/port/;
 use Test::Nginx::Load qw/tool spawn_tool publisher_up finish run_tool
-	summary decode slurp/;
+	summary decode slurp load_conf/;
 use Time::HiRes qw/sleep time/;
 
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
@@ -37,47 +37,7 @@ my $PEERS = 4;          # the publisher and 3 viewers
 
 # info, not debug: the lines asserted are those an operator sees
 
-my $module = Test::Nginx::module_path();
-
-$t->write_file_expand('nginx.conf', <<"EOF")->run();
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-load_module $module;
-
-pid %%TESTDIR%%/nginx.pid;
-error_log %%TESTDIR%%/error.log info;
-
-worker_processes 2;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    server {
-        listen 127.0.0.1:%%PORT_8080%%;
-        server_name localhost;
-
-        webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;
-
-        location /whip/ {
-            webrtc_whip;
-        }
-
-        location /whep/ {
-            webrtc_whep;
-        }
-    }
-}
-
-stream {
-    server {
-        listen 127.0.0.1:%%PORT_8980_UDP%% udp reuseport;
-        webrtc;
-    }
-}
-EOF
+$t->write_file_expand('nginx.conf', load_conf(status => 0))->run();
 
 my $d = $t->testdir();
 my $base = 'http://127.0.0.1:' . port(8080);

@@ -17,7 +17,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Nginx qw/port/;
 use Test::Nginx::Load qw/tool spawn_tool publisher_up finish run_tool
-	summary slurp created_ids ended_ids status_json/;
+	summary slurp created_ids ended_ids load_conf load_wait/;
 use Time::HiRes qw/sleep time/;
 
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
@@ -25,9 +25,7 @@ plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 
 my $t = Test::Nginx->new()->has(qw/http stream/)->plan(8);
 
-my $module = Test::Nginx::module_path();
-
-$t->write_file_expand('nginx.conf', conf('16m'))->run();
+$t->write_file_expand('nginx.conf', load_conf(zone_size => '16m'))->run();
 
 my $d = $t->testdir();
 my $base = 'http://127.0.0.1:' . port(8080);
@@ -41,14 +39,7 @@ ok(publisher_up($d, 'publisher'), 'publisher connected');
 my $aud = spawn_tool($d, 'audience', '--whep', "$base/whep/load",
 	'--viewers', '10', '--duration', '12', '--http-timeout', '3', '--json');
 
-my $st = {};
-
-for (1 .. 100) {
-	$st = status_json('/status?stream=load');
-	last if ($st->{streams}[0]{viewers} // 0) == 10
-		&& $t->log_lines(qr/session \w+: DTLS \S+ established/) >= 11;
-	sleep 0.1;
-}
+load_wait($t, 'load', 10);
 
 my @ids = (created_ids($t, 'load', 'publisher'),
 	created_ids($t, 'load', 'viewer'));
@@ -61,7 +52,7 @@ sleep 1;
 
 my $r0 = time();
 
-$t->write_file_expand('nginx.conf', conf('32m'));
+$t->write_file_expand('nginx.conf', load_conf(zone_size => '32m'));
 $t->reload();
 
 # each session ended, with its reason, soon after the reload
@@ -116,54 +107,3 @@ ok(($after->{connected} // 0) == 2 && ($after->{min_rtp_per_viewer} // 0) > 20,
 	or diag(join '', @out);
 
 finish($pub2, 10);
-
-###########################################################################
-
-sub conf {
-	my ($size) = @_;
-
-	return <<"EOF";
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-load_module $module;
-
-pid %%TESTDIR%%/nginx.pid;
-error_log %%TESTDIR%%/error.log info;
-
-worker_processes 2;
-webrtc_zone_size $size;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    server {
-        listen 127.0.0.1:%%PORT_8080%%;
-        server_name localhost;
-
-        webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;
-
-        location /whip/ {
-            webrtc_whip;
-        }
-
-        location /whep/ {
-            webrtc_whep;
-        }
-
-        location = /status {
-            webrtc_status;
-        }
-    }
-}
-
-stream {
-    server {
-        listen 127.0.0.1:%%PORT_8980_UDP%% udp reuseport;
-        webrtc;
-    }
-}
-EOF
-}
