@@ -23,10 +23,10 @@ use Cwd qw/abs_path/;
 use lib "$FindBin::Bin/lib", "$FindBin::Bin/e2e/lib";
 
 use JSON::PP ();
-use POSIX qw/WNOHANG/;
 use Test::More;
 use Test::Nginx qw/http_req port/;
 use E2E;
+use E2E::Watch;
 use Time::HiRes qw/sleep time/;
 
 my $html = abs_path("$FindBin::Bin/../html");
@@ -56,16 +56,10 @@ my $d = $t->testdir();
 # the browsers, in the background: they watch until $d/done
 
 my $t0 = time();
-my $node = spawn_scenario('ws-reload', 60, STREAM => 'wsreload',
+my $node = spawn_scenario($t, 'ws-reload', 60, STREAM => 'wsreload',
 	READY => "$d/ready", DONE => "$d/done", WATCH => 40000);
 
-my $ready;
-
-for (1 .. 400) {
-	last if $ready = -e "$d/ready";
-	last if waitpid($node, WNOHANG) == $node;
-	sleep 0.1;
-}
+my $ready = wait_ready($t, $node);
 
 ok($ready, 'a publisher and a viewer over the WebSocket decode, '
 	. sprintf('%.1f s after the start', time() - $t0));
@@ -73,28 +67,7 @@ ok($ready, 'a publisher and a viewer over the WebSocket decode, '
 ###########################################################################
 # 2 reloads, 3 s apart
 
-my $conf = $t->read_file('nginx.conf');
-my $n = 0;
-
-for my $workers (2, 3) {
-	$n++;
-
-	sleep($n == 1 ? 1.5 : 3);
-
-	my @old = $t->worker_pids();
-
-	$conf =~ s/worker_processes \d+;/worker_processes $workers;/;
-	$t->write_file('nginx.conf', $conf);
-	$t->reload();
-
-	my @new = $t->worker_pids();
-	my %old = map { $_ => 1 } @old;
-
-	ok(@new == $workers && !grep({ $old{$_} } @new)
-		&& !grep({ kill 0, $_ } @old),
-		"reload $n (worker_processes " . scalar(@old)
-		. " -> $workers): workers @new replaced @old");
-}
+reload_twice($t);
 
 sleep 8;
 
@@ -107,23 +80,16 @@ my @closed = $t->log_lines(qr/signaling closed/);
 
 $t->write_file('done', "done\n");
 
-my $r = finish_scenario($node, 'ws-reload', 60 + 20 - (time() - $t0)) || {};
+my $r = finish_scenario($t, $node, 'ws-reload', 60 + 20 - (time() - $t0))
+	|| {};
 my ($p, $v) = map { $r->{$_} || {} } qw/publisher viewer/;
 
-ok(($p->{watch}{samples} // 0) > 50 && ($v->{watch}{samples} // 0) > 50,
-	'the pages were watched all along: '
-	. join(', ', map { $_->{watch}{samples} // 0 } $p, $v) . ' samples');
+watched_ok(50, $p, $v);
 
 ###########################################################################
 # the peer connections did not notice
 
-my $w = $v->{watch} || {};
-my ($f1, $f2) = @{$w->{frames} || []};
-
-ok(defined $w->{maxGapMs} && $w->{maxGapMs} <= 500,
-	'viewer: framesDecoded never stood still over 500 ms: longest '
-	. ($w->{maxGapMs} // '?') . ' ms, frames ' . ($f1 // '?') . ' to '
-	. ($f2 // '?'));
+gap_ok($v->{watch} || {}, 'viewer');
 
 for ([$p, 'publisher'], [$v, 'viewer']) {
 	my ($s, $who) = @$_;
@@ -180,13 +146,6 @@ sub status {
 	return $j->{streams}[0] || {};
 }
 
-# the watch's events of a type, "state@ms ..."
-sub events {
-	my ($w, $type) = @_;
-	return join ' ', map { "$_->{state}\@$_->{t}" }
-		grep { $_->{type} eq $type } @{($w || {})->{events} || []};
-}
-
 sub within {
 	my ($timeout, $cond) = @_;
 	my $end = time() + $timeout;
@@ -195,61 +154,4 @@ sub within {
 		sleep 0.1;
 	}
 	return $cond->() ? 1 : 0;
-}
-
-# node t/e2e/$name.js in the background, as E2E::scenario() runs it (its
-# own process group, output in the test directory); its pid
-sub spawn_scenario {
-	my ($name, $timeout, %env) = @_;
-
-	my $pid = fork() // die "fork: $!";
-
-	if ($pid == 0) {
-		setpgrp(0, 0);
-		$ENV{E2E_BASE} = E2E::base();
-		$ENV{E2E_TIMEOUT} = $timeout;
-		$ENV{E2E_ERROR_LOG} = "$d/error.log";
-		$ENV{"E2E_$_"} = $env{$_} for keys %env;
-		open STDIN, '<', '/dev/null';
-		open STDOUT, '>', "$d/$name.out";
-		open STDERR, '>', "$d/$name.err";
-		chdir "$FindBin::Bin/e2e";
-		{ exec 'node', "$FindBin::Bin/e2e/$name.js" }
-		POSIX::_exit(127);
-	}
-
-	return $pid;
-}
-
-# its RESULT once it exits (killed after $secs); undef if none
-sub finish_scenario {
-	my ($pid, $name, $secs) = @_;
-	my $end = time() + $secs;
-	my $done;
-
-	while (time() < $end) {
-		last if $done = waitpid($pid, WNOHANG) == $pid;
-		sleep 0.1;
-	}
-
-	unless ($done) {
-		diag("$name: killed");
-		kill 'KILL', -$pid;
-		waitpid($pid, 0);
-	}
-
-	my $out = $t->read_file("$name.out");
-	my ($line) = $out =~ /^RESULT (.*)$/m;
-	my $res = defined $line ? eval { JSON::PP::decode_json($line) } : undef;
-
-	if (!$res || $res->{error}) {
-		my @err = grep { !/unexpected operator/ }
-			split /\n/, $t->read_file("$name.err");
-		splice @err, 0, @err - 30 if @err > 30;
-		diag("$name: " . ($res ? "error: $res->{error}\n"
-			. join("\n", @{$res->{log} || []}) : "stdout: $out")
-			. "\nstderr:\n" . join("\n", @err));
-	}
-
-	return $res;
 }

@@ -37,10 +37,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib", "$FindBin::Bin/e2e/lib";
 
 use JSON::PP ();
-use POSIX qw/WNOHANG/;
 use Test::More;
 use Test::Nginx qw/port/;
+use Test::Nginx::Load qw/kill_worker kill_alerts status_sum/;
 use E2E;
+use E2E::Watch;
 use Time::HiRes qw/sleep time/;
 
 my $VIEWERS = 2;
@@ -54,17 +55,11 @@ my $d = $t->testdir();
 # the browsers, in the background: they watch until $d/done
 
 my $t0 = time();
-my $node = spawn_scenario('kill', 60, STREAM => 'kill',
+my $node = spawn_scenario($t, 'kill', 60, STREAM => 'kill',
 	VIEWERS => $VIEWERS, READY => "$d/ready", DONE => "$d/done",
 	WATCH => 40000);
 
-my $ready;
-
-for (1 .. 400) {
-	last if $ready = -e "$d/ready";
-	last if waitpid($node, WNOHANG) == $node;
-	sleep 0.1;
-}
+my $ready = wait_ready($t, $node);
 
 ok($ready, 'the publisher and 2 viewers decode, '
 	. sprintf('%.1f s after the start', time() - $t0));
@@ -110,30 +105,10 @@ for my $n (1, 2) {
 		}
 	}
 
-	$st = status_json();
-	my ($w) = grep { $_->{worker} == $slot } @{$st->{workers} // []};
-	my $pid = $w->{pid} // 0;
-	my $at = time();
-
-	if ($pid) {
-		kill 'KILL', $pid;
-		$killed{$pid} = 1;
-	}
+	my ($pid, $new, $at) = kill_worker($t, $slot, \&status_json);
+	$killed{$pid} = 1 if $pid;
 
 	push @kills, { at => $at, pid => $pid, slot => $slot };
-
-	# the master reaps it and starts another in its slot
-
-	my $new;
-
-	for (1 .. 50) {
-		sleep 0.1;
-		$st = status_json();
-		($w) = grep { $_->{worker} == $slot } @{$st->{workers} // []};
-		$new = $w->{pid};
-		last if $new && $new != $pid
-			&& !grep { $_ == $pid } $t->worker_pids();
-	}
 
 	ok($pid && $new && $new != $pid
 		&& $t->log_lines(qr/ $pid exited on signal 9/)
@@ -158,22 +133,12 @@ ok(($st->{streams}[0]{viewers} // 0) == $VIEWERS
 
 $t->write_file('done', "done\n");
 
-my $r = finish_scenario($node, 'kill', 60 + 20 - (time() - $t0)) || {};
+my $r = finish_scenario($t, $node, 'kill', 60 + 20 - (time() - $t0)) || {};
 my $p = $r->{publisher} || {};
 my @v = map { $_ || {} } @{$r->{viewers} || []}[0 .. $VIEWERS - 1];
 
-ok(($p->{watch}{samples} // 0) > 100
-	&& !grep({ ($_->{watch}{samples} // 0) <= 100 } @v),
-	'the pages were watched all along: '
-	. join(', ', map { $_->{watch}{samples} // 0 } $p, @v)
-	. ' samples');
-
-my $after = $r->{after} || {};
-
-ok(($after->{publisher} // 0) == 201 && ($after->{viewer} // 0) == 201
-	&& ($after->{frames} // 0) > 0,
-	'a new publisher and viewer after the kills: '
-	. ($after->{frames} // 0) . ' frames decoded');
+watched_ok(100, $p, @v);
+after_ok($r, 'the kills');
 
 ###########################################################################
 # what the browsers saw
@@ -187,20 +152,12 @@ diag('publisher: PLIs received ' . ($pl->[0] // '?') . ' -> '
 
 for my $i (0 .. $VIEWERS - 1) {
 	my $w = $v[$i]{watch} || {};
-	my ($t1, $t2) = @{$w->{transport} || []};
 
 	diag("viewer $i: standstills of 200 ms or more: " . gaps($w));
 
 	is(events($w, 'signaling'), '',
 		"viewer $i: no signalingstatechange (no renegotiation)");
-
-	ok($t1 && $t2 && ($t1->{dtlsState} // '') eq 'connected'
-		&& ($t2->{dtlsState} // '') eq 'connected'
-		&& ($t1->{srtpCipher} // '') ne ''
-		&& ($t2->{srtpCipher} // '') eq ($t1->{srtpCipher} // ''),
-		"viewer $i: the transport kept its DTLS and SRTP: "
-		. join(' -> ', map { ($_->{dtlsState} // '?') . ' '
-			. ($_->{srtpCipher} // '?') } grep { $_ } $t1, $t2));
+	transport_ok($w, "viewer $i");
 
 	is(events($w, 'connection'), '',
 		"viewer $i: no connection state change (failed, disconnected)");
@@ -217,13 +174,7 @@ is(events($p->{watch}, 'connection'), '',
 # 500 ms
 
 for my $i (0 .. $VIEWERS - 1) {
-	my $w = $v[$i]{watch} || {};
-	my ($f1, $f2) = @{$w->{frames} || []};
-
-	ok(defined $w->{maxGapMs} && $w->{maxGapMs} <= 500,
-		"viewer $i: framesDecoded never stood still over 500 ms: "
-		. 'longest ' . ($w->{maxGapMs} // '?') . ' ms, frames '
-		. ($f1 // '?') . ' to ' . ($f2 // '?'));
+	gap_ok($v[$i]{watch} || {}, "viewer $i");
 }
 
 ###########################################################################
@@ -231,16 +182,7 @@ for my $i (0 .. $VIEWERS - 1) {
 # the kills' own (a worker exited on signal 9, the lock it held, the
 # repair) fails, and the harness checks only what comes after
 
-my @bad = grep {
-		!(/ (\d+) exited on signal 9\b/ && $killed{$1})
-		&& !(/ was locked by (\d+)/ && $killed{$1})
-		&& !/webrtc .*repair/
-	} $t->log_lines(qr/\[(?:alert|emerg|crit)\]|exited on signal/);
-
-is(scalar @bad, 0, 'no alerts but those of the ' . keys(%killed)
-	. ' kills') or diag(join "\n", @bad);
-
-$t->{_log_from} = -s "$d/error.log";
+kill_alerts($t, \%killed);
 
 ###########################################################################
 
@@ -251,13 +193,6 @@ sub status_json {
 	my $r = Test::Nginx::http_req(GET => $uri // '/status', SSL => 1,
 		port => port(8443), timeout => 3);
 	return eval { JSON::PP::decode_json($r->{body} // '') } || {};
-}
-
-sub status_sum {
-	my ($st, $key) = @_;
-	my $n = 0;
-	$n += $_->{$key} // 0 for @{$st->{workers} // []};
-	return $n;
 }
 
 sub status_text {
@@ -282,68 +217,4 @@ sub gaps {
 				$at - $kills[$k]{at})
 			: sprintf('%.1f s before kill 1', $kills[0]{at} - $at))
 	} @g;
-}
-
-# the watch's events of a type, "state@ms ..."
-sub events {
-	my ($w, $type) = @_;
-	return join ' ', map { "$_->{state}\@$_->{t}" }
-		grep { $_->{type} eq $type } @{($w || {})->{events} || []};
-}
-
-# node t/e2e/$name.js in the background, as E2E::scenario() runs it (its
-# own process group, output in the test directory); its pid
-sub spawn_scenario {
-	my ($name, $timeout, %env) = @_;
-
-	my $pid = fork() // die "fork: $!";
-
-	if ($pid == 0) {
-		setpgrp(0, 0);
-		$ENV{E2E_BASE} = E2E::base();
-		$ENV{E2E_TIMEOUT} = $timeout;
-		$ENV{E2E_ERROR_LOG} = "$d/error.log";
-		$ENV{"E2E_$_"} = $env{$_} for keys %env;
-		open STDIN, '<', '/dev/null';
-		open STDOUT, '>', "$d/$name.out";
-		open STDERR, '>', "$d/$name.err";
-		chdir "$FindBin::Bin/e2e";
-		{ exec 'node', "$FindBin::Bin/e2e/$name.js" }
-		POSIX::_exit(127);
-	}
-
-	return $pid;
-}
-
-# its RESULT once it exits (killed after $secs); undef if none
-sub finish_scenario {
-	my ($pid, $name, $secs) = @_;
-	my $end = time() + $secs;
-	my $done;
-
-	while (time() < $end) {
-		last if $done = waitpid($pid, WNOHANG) == $pid;
-		sleep 0.1;
-	}
-
-	unless ($done) {
-		diag("$name: killed");
-		kill 'KILL', -$pid;
-		waitpid($pid, 0);
-	}
-
-	my $out = $t->read_file("$name.out");
-	my ($line) = $out =~ /^RESULT (.*)$/m;
-	my $res = defined $line ? eval { JSON::PP::decode_json($line) } : undef;
-
-	if (!$res || $res->{error}) {
-		my @err = grep { !/unexpected operator/ }
-			split /\n/, $t->read_file("$name.err");
-		splice @err, 0, @err - 30 if @err > 30;
-		diag("$name: " . ($res ? "error: $res->{error}\n"
-			. join("\n", @{$res->{log} || []}) : "stdout: $out")
-			. "\nstderr:\n" . join("\n", @err));
-	}
-
-	return $res;
 }
