@@ -15,8 +15,8 @@
 //           stopped} }, where client is { events: [{t, type, code,
 //           state}], state, sessionId, wsOpen }.
 
-const fs = require('fs');
 const { run } = require('./lib/scenario');
+const { startWatch, endWatch, watchUntilDone } = require('./lib/watch');
 
 // Runs in the page: a webrtc.js session over the WebSocket
 async function startWs(arg) {
@@ -83,78 +83,6 @@ async function waitFrames(name) {
   return 0;
 }
 
-// as in t/e2e/reload.js, but frames that disappear (the peer connection
-// closed) count as standing still
-function startWatch(name) {
-  const e = window.__rtc.pcs[name];
-  const pc = e.pc;
-  const t0 = performance.now();
-  const w = {
-    events: [], samples: 0, maxGapMs: 0, frames: [null, null],
-    transport: [null, null], stop: false, lastChange: t0, lastFrames: null,
-    errors: 0,
-  };
-  const now = () => Math.round(performance.now() - t0);
-
-  pc.addEventListener('connectionstatechange', () => {
-    w.events.push({ t: now(), type: 'connection', state: pc.connectionState });
-  });
-  pc.addEventListener('signalingstatechange', () => {
-    w.events.push({ t: now(), type: 'signaling', state: pc.signalingState });
-  });
-
-  (async () => {
-    while (!w.stop) {
-      const at = performance.now();
-      try {
-        const st = await pc.getStats();
-        let frames = null;
-        let transport = null;
-        st.forEach((s) => {
-          if (s.type === 'inbound-rtp' && s.kind === 'video') {
-            frames = s.framesDecoded || 0;
-          } else if (s.type === 'transport') {
-            transport = { dtlsState: s.dtlsState || null,
-              srtpCipher: s.srtpCipher || null };
-          }
-        });
-        w.samples++;
-        if (w.frames[0] === null) {
-          w.frames[0] = frames;
-          w.transport[0] = transport;
-        }
-        w.frames[1] = frames;
-        w.transport[1] = transport;
-        if (frames !== null && frames !== w.lastFrames) {
-          w.lastFrames = frames;
-          w.lastChange = at;
-        }
-        // a peer connection closed under the watch stands still too
-        if (w.lastFrames !== null) {
-          w.maxGapMs = Math.max(w.maxGapMs, Math.round(at - w.lastChange));
-        }
-      } catch (err) {
-        w.errors++;
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, 100 - (performance.now() - at))));
-    }
-  })();
-
-  window.__watch = window.__watch || {};
-  window.__watch[name] = w;
-}
-
-function endWatch(name) {
-  const w = window.__watch[name];
-  w.stop = true;
-  w.stateAtEnd = window.__rtc.pcs[name].pc.connectionState;
-  const out = Object.assign({}, w);
-  delete out.stop;
-  delete out.lastChange;
-  delete out.lastFrames;
-  return out;
-}
-
 run(async (env) => {
   const stream = env.param('STREAM', 'wsreload');
   const ready = env.param('READY');
@@ -180,16 +108,11 @@ run(async (env) => {
     return res;
   }
 
-  await pubPage.evaluate(startWatch, 'pub');
-  await viewPage.evaluate(startWatch, 'v');
-  fs.writeFileSync(ready, 'ready\n');
-  env.log('ready');
-
-  const end = env.now() + watch;
-  while (!fs.existsSync(done) && env.now() < end) {
-    await env.sleep(100);
-  }
-  env.log(fs.existsSync(done) ? 'done' : 'no done file: watched ' + watch + ' ms');
+  // as in t/e2e/reload.js, but frames that disappear (the peer
+  // connection closed) count as standing still
+  await pubPage.evaluate(startWatch, { name: 'pub', stillWhenGone: true });
+  await viewPage.evaluate(startWatch, { name: 'v', stillWhenGone: true });
+  await watchUntilDone(env, { ready, done, watch });
 
   res.publisher.watch = await pubPage.evaluate(endWatch, 'pub');
   res.viewer.watch = await viewPage.evaluate(endWatch, 'v');
