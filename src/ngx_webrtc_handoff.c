@@ -535,11 +535,13 @@ ngx_webrtc_peer_adopt(u_char *id, ngx_connection_t *c,
                   (size_t) NGX_WEBRTC_ID_LEN, peer->id,
                   final ? "" : " from a worker that exited");
 
-    /* what was in flight is lost: a key frame makes good */
+    /*
+     * what was in flight is lost: a key frame makes good; a publisher is
+     * asked too, as its viewers' requests made before it was adopted
+     * reached nobody
+     */
 
-    if (peer->role == NGX_WEBRTC_ROLE_VIEWER) {
-        ngx_webrtc_relay_keyframe(peer);
-    }
+    ngx_webrtc_relay_keyframe(peer);
 
     peer->log.action = NULL;
     *peerp = peer;
