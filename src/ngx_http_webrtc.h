@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_webrtc.h"
+#include "ngx_webrtc_ws.h"
 
 
 #define NGX_HTTP_WEBRTC_ANSWER_SIZE   16384
@@ -76,6 +77,41 @@ typedef struct {
 } ngx_http_webrtc_offer_t;
 
 
+/* a WebSocket signaling connection */
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_webrtc_ws_t             ws;
+
+    u_char                     *in;
+    size_t                      in_len;
+    size_t                      in_size;
+
+    u_char                     *msg;
+    size_t                      msg_len;
+
+    u_char                     *out;
+    size_t                      out_pos;
+    size_t                      out_len;
+
+    u_char                     *scratch;        /* a JSON message */
+
+    ngx_event_t                 tick;
+    time_t                      last_input;
+
+    ngx_str_t                   stream;
+    u_char                      stream_name[NGX_WEBRTC_STREAM_LEN];
+    ngx_uint_t                  role;
+    u_char                      id[NGX_WEBRTC_ID_LEN];
+    ngx_int_t                   live;           /* -1: not told yet */
+    ngx_int_t                   viewers;
+
+    unsigned                    session:1;
+    unsigned                    closing:1;
+    unsigned                    lingering:1;
+    unsigned                    finalized:1;
+} ngx_http_webrtc_ws_ctx_t;
+
+
 ngx_int_t ngx_http_webrtc_offer(ngx_http_request_t *r, ngx_pool_t *pool,
     ngx_uint_t role, ngx_str_t *stream, ngx_str_t *body,
     ngx_http_webrtc_offer_t *out);
@@ -99,6 +135,13 @@ ngx_int_t ngx_http_webrtc_etag(ngx_http_request_t *r, u_char *ufrag);
 ngx_int_t ngx_http_webrtc_ws_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_webrtc_ws_handshake(ngx_http_request_t *r,
     ngx_http_webrtc_loc_conf_t *wlcf);
+ngx_int_t ngx_http_webrtc_ws_message(ngx_http_webrtc_ws_ctx_t *ctx);
+ngx_int_t ngx_http_webrtc_ws_json(ngx_http_webrtc_ws_ctx_t *ctx,
+    const char *fmt, ...);
+void ngx_http_webrtc_ws_close(ngx_http_webrtc_ws_ctx_t *ctx, uint16_t code,
+    const char *reason);
+void ngx_http_webrtc_ws_finalize(ngx_http_webrtc_ws_ctx_t *ctx);
+void ngx_http_webrtc_ws_tick(ngx_event_t *ev);
 ngx_int_t ngx_http_webrtc_status_handler(ngx_http_request_t *r);
 
 
