@@ -25,6 +25,7 @@ use FindBin;
 use JSON::PP ();
 use POSIX qw/WNOHANG/;
 use Test::More ();
+use Test::Nginx ();
 use Time::HiRes qw/sleep time/;
 
 use E2E;
@@ -178,13 +179,18 @@ sub transport_ok {
 			. ($_->{srtpCipher} // '?') } grep { $_ } $t1, $t2));
 }
 
-# a check: the watch's framesDecoded never stood still over 500 ms
+# a check: the watch's framesDecoded never stood still over 500 ms (the
+# issue's bound).  With the sanitizers' runtimes preloaded (make test's
+# ASan pass) the module runs several times slower and the bound is 1500
+# ms: that pass checks that reloads and kills keep the sessions with no
+# sanitizer report, the plain pass holds the 500 ms.
 sub gap_ok {
 	my ($w, $who) = @_;
 	my ($f1, $f2) = @{$w->{frames} || []};
+	my $bound = Test::Nginx::preload() ? 1500 : 500;
 
-	Test::More::ok(defined $w->{maxGapMs} && $w->{maxGapMs} <= 500,
-		"$who: framesDecoded never stood still over 500 ms: "
+	Test::More::ok(defined $w->{maxGapMs} && $w->{maxGapMs} <= $bound,
+		"$who: framesDecoded never stood still over $bound ms: "
 		. 'longest ' . ($w->{maxGapMs} // '?') . ' ms, frames '
 		. ($f1 // '?') . ' to ' . ($f2 // '?'));
 }
