@@ -34,8 +34,17 @@ typedef struct {
     unsigned                    handling:1;
     unsigned                    close:1;
     unsigned                    resolved:1;     /* looked up its path */
+    unsigned                    holding:1;      /* its worker hands over */
     ngx_msec_t                  resolve_time;
     ngx_msec_t                  resolve_wait;
+
+    /*
+     * datagrams of a session a worker of the configuration before a
+     * reload still serves, held until this one has it
+     */
+    ngx_uint_t                  nheld;
+    u_char                    **held;
+    uint16_t                   *held_len;
 } ngx_stream_webrtc_ctx_t;
 
 

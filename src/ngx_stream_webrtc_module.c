@@ -30,6 +30,7 @@
 #define NGX_STREAM_WEBRTC_SWEEP_BATCH     256
 #define NGX_STREAM_WEBRTC_ADOPT_INTERVAL  10
 #define NGX_STREAM_WEBRTC_ADOPT_PERIOD    10000
+#define NGX_STREAM_WEBRTC_HOLD            64      /* datagrams */
 
 /* an address that is not a session's media path, without a check */
 #define NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT 5000
@@ -60,6 +61,9 @@ static ngx_uint_t ngx_stream_webrtc_log_unknown(ngx_log_t *log);
 static void ngx_stream_webrtc_sweep_handler(ngx_event_t *ev);
 static void ngx_stream_webrtc_adopt_handler(ngx_event_t *ev);
 static ngx_int_t ngx_stream_webrtc_resolve(ngx_stream_webrtc_ctx_t *ctx);
+static void ngx_stream_webrtc_hold(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len);
+static void ngx_stream_webrtc_replay(ngx_stream_webrtc_ctx_t *ctx);
 
 static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
 static void *ngx_stream_webrtc_create_srv_conf(ngx_conf_t *cf);
@@ -314,7 +318,14 @@ ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     if (ctx->peer == NULL && ctx->forward < 0 && !ctx->candidate
         && ((p[0] >= 20 && p[0] <= 63) || (p[0] >= 128 && p[0] <= 191)))
     {
-        (void) ngx_stream_webrtc_resolve(ctx);
+        if (ngx_stream_webrtc_resolve(ctx) != NGX_OK && ctx->holding) {
+            ngx_stream_webrtc_hold(ctx, p, len);
+            return;
+        }
+
+        if (ctx->holding) {
+            ngx_stream_webrtc_replay(ctx);
+        }
     }
 
     if (p[0] >= 20 && p[0] <= 63) {
@@ -344,6 +355,71 @@ ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
                    ctx->session->connection->log, 0,
                    "webrtc: datagram with first byte %ui dropped",
                    (ngx_uint_t) p[0]);
+}
+
+
+/*
+ * A datagram held while a worker of the configuration before a reload
+ * still serves its session: a few, copied into the connection's pool
+ */
+
+static void
+ngx_stream_webrtc_hold(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
+{
+    ngx_pool_t  *pool;
+
+    pool = ctx->session->connection->pool;
+
+    if (ctx->held == NULL) {
+        ctx->held = ngx_palloc(pool, NGX_STREAM_WEBRTC_HOLD
+                                     * sizeof(u_char *));
+        ctx->held_len = ngx_palloc(pool, NGX_STREAM_WEBRTC_HOLD
+                                         * sizeof(uint16_t));
+        if (ctx->held == NULL || ctx->held_len == NULL) {
+            ctx->held = NULL;
+            return;
+        }
+    }
+
+    if (ctx->nheld == NGX_STREAM_WEBRTC_HOLD || len > NGX_WEBRTC_MTU) {
+        return;
+    }
+
+    ctx->held[ctx->nheld] = ngx_pnalloc(pool, len);
+    if (ctx->held[ctx->nheld] == NULL) {
+        return;
+    }
+
+    ngx_memcpy(ctx->held[ctx->nheld], p, len);
+    ctx->held_len[ctx->nheld] = (uint16_t) len;
+    ctx->nheld++;
+}
+
+
+/* the session is this worker's or another's of this configuration now */
+
+static void
+ngx_stream_webrtc_replay(ngx_stream_webrtc_ctx_t *ctx)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_uint_t   i;
+
+    ctx->holding = 0;
+
+    for (i = 0; i < ctx->nheld && !ctx->close; i++) {
+        p = ctx->held[i];
+        len = ctx->held_len[i];
+
+        if (p[0] >= 20 && p[0] <= 63) {
+            ngx_stream_webrtc_dtls(ctx, p, len);
+
+        } else {
+            ngx_stream_webrtc_srtp_datagram(ctx, p, len);
+        }
+    }
+
+    ctx->nheld = 0;
 }
 
 
@@ -414,6 +490,23 @@ ngx_stream_webrtc_resolve(ngx_stream_webrtc_ctx_t *ctx)
         ctx->valid = 1;
         ctx->forward = owner.slot;
         goto timer;
+
+    } else if (owner.pid && !ctx->holding) {
+
+        /*
+         * a worker of the configuration before a reload, which hands it
+         * over in a moment: what arrives meanwhile is held, not lost
+         */
+
+        ngx_memcpy(ctx->id, owner.id, NGX_WEBRTC_ID_LEN);
+        ctx->valid = 1;
+        ctx->holding = 1;
+
+        if (!c->read->timer_set) {
+            ngx_add_timer(c->read, NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT);
+        }
+
+        return NGX_AGAIN;
     }
 
     if (peer == NULL) {
