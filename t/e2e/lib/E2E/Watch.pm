@@ -181,13 +181,15 @@ sub transport_ok {
 
 # a check: the watch's framesDecoded never stood still over 500 ms (the
 # issue's bound).  With the sanitizers' runtimes preloaded (make test's
-# ASan pass) the module runs several times slower and the bound is 1500
-# ms: that pass checks that reloads and kills keep the sessions with no
-# sanitizer report, the plain pass holds the 500 ms.
+# ASan pass, beside other tests) the module runs several times slower and
+# stood still up to 1.5 s: there the bound is 5 s, which still fails a
+# session that lost its media for good (the watch goes on 12 s after the
+# last event); that pass is for sanitizer reports, the plain pass holds
+# the 500 ms.
 sub gap_ok {
 	my ($w, $who) = @_;
 	my ($f1, $f2) = @{$w->{frames} || []};
-	my $bound = Test::Nginx::preload() ? 1500 : 500;
+	my $bound = Test::Nginx::preload() ? 5000 : 500;
 
 	Test::More::ok(defined $w->{maxGapMs} && $w->{maxGapMs} <= $bound,
 		"$who: framesDecoded never stood still over $bound ms: "
