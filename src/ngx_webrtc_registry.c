@@ -16,6 +16,9 @@
 
 static ngx_int_t ngx_webrtc_registry_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static void ngx_webrtc_registry_expire_one(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_webrtc_session_t *s, ngx_log_t *log, const char *why,
+    ngx_webrtc_owner_t *owners, ngx_uint_t *nowners);
 
 
 /*
@@ -326,7 +329,6 @@ ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
     time_t                      first;
     ngx_uint_t                  n;
     ngx_queue_t                *q, *next;
-    ngx_webrtc_owner_t         *o;
     ngx_webrtc_session_t       *s;
     ngx_webrtc_registry_ctx_t  *ctx;
 
@@ -359,19 +361,8 @@ ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
             break;
         }
 
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "webrtc %s session %*s of stream \"%V\" timed out",
-                      s->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
-                                                           : "viewer",
-                      (size_t) NGX_WEBRTC_ID_LEN, s->id,
-                      &s->stream->node.str);
-
-        if (s->owner_pid) {
-            o = &owners[(*nowners)++];
-            ngx_webrtc_registry_owner(s, o);
-        }
-
-        ngx_webrtc_registry_session_close(ctx, s);
+        ngx_webrtc_registry_expire_one(ctx, s, log, "timed out", owners,
+                                       nowners);
         n++;
     }
 
@@ -407,20 +398,9 @@ ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
             continue;
         }
 
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "webrtc %s session %*s of stream \"%V\" closed: "
-                      "signaling closed, not resumed",
-                      s->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
-                                                           : "viewer",
-                      (size_t) NGX_WEBRTC_ID_LEN, s->id,
-                      &s->stream->node.str);
-
-        if (s->owner_pid) {
-            o = &owners[(*nowners)++];
-            ngx_webrtc_registry_owner(s, o);
-        }
-
-        ngx_webrtc_registry_session_close(ctx, s);
+        ngx_webrtc_registry_expire_one(ctx, s, log,
+                                       "closed: signaling closed, not resumed",
+                                       owners, nowners);
         n++;
     }
 
@@ -452,6 +432,28 @@ ngx_webrtc_registry_owner_live(ngx_webrtc_session_t *s)
     }
 
     return NGX_OK;
+}
+
+
+/* an expired session: logged, its media owner named to be told, closed */
+
+static void
+ngx_webrtc_registry_expire_one(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_webrtc_session_t *s, ngx_log_t *log, const char *why,
+    ngx_webrtc_owner_t *owners, ngx_uint_t *nowners)
+{
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "webrtc %s session %*s of stream \"%V\" %s",
+                  s->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                       : "viewer",
+                  (size_t) NGX_WEBRTC_ID_LEN, s->id, &s->stream->node.str,
+                  why);
+
+    if (s->owner_pid) {
+        ngx_webrtc_registry_owner(s, &owners[(*nowners)++]);
+    }
+
+    ngx_webrtc_registry_session_close(ctx, s);
 }
 
 
