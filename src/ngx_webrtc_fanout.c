@@ -55,7 +55,6 @@ typedef struct {
 static void ngx_webrtc_batch_add(ngx_webrtc_path_t *path, size_t len);
 
 
-ngx_webrtc_worker_stats_t         *ngx_webrtc_stats;
 static ngx_webrtc_batch_t          ngx_webrtc_batch;
 static ngx_rbtree_t                ngx_webrtc_local_streams;
 static ngx_rbtree_node_t           ngx_webrtc_local_sentinel;
@@ -69,16 +68,7 @@ ngx_webrtc_fanout_init_process(ngx_cycle_t *cycle)
     ngx_rbtree_init(&ngx_webrtc_local_streams, &ngx_webrtc_local_sentinel,
                     ngx_webrtc_local_insert_value);
 
-    ngx_webrtc_stats = ngx_webrtc_registry_worker_stats(ngx_worker);
-
-    if (ngx_webrtc_stats) {
-
-        /* the counters go on across reloads, the peers are this worker's */
-
-        ngx_webrtc_stats->pid = ngx_pid;
-        ngx_webrtc_stats->publishers = 0;
-        ngx_webrtc_stats->viewers = 0;
-    }
+    ngx_webrtc_registry_stats_init(ngx_worker);
 
     return NGX_OK;
 }
@@ -142,7 +132,6 @@ ngx_int_t
 ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
 {
     ngx_webrtc_local_stream_t  *ls;
-    ngx_webrtc_worker_stats_t  *ws;
 
     ls = ngx_webrtc_local_find(peer->stream);
 
@@ -177,17 +166,7 @@ ngx_webrtc_relay_attach(ngx_webrtc_peer_t *peer)
 
     peer->local = ls;
 
-    /*
-     * a worker's slot, read by the others; counted atomically, as after a
-     * reload the old worker may still count into it
-     */
-
-    ws = ngx_webrtc_stats;
-
-    if (ws && ws->pid == (ngx_atomic_uint_t) ngx_pid) {
-        (void) ngx_atomic_fetch_add(peer->role == NGX_WEBRTC_ROLE_PUBLISHER
-                                    ? &ws->publishers : &ws->viewers, 1);
-    }
+    ngx_webrtc_registry_count_peer(peer->role, 1);
 
     if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
         ls->publisher = peer;
@@ -216,7 +195,6 @@ void
 ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
 {
     ngx_webrtc_local_stream_t  *ls;
-    ngx_webrtc_worker_stats_t  *ws;
 
     ls = peer->local;
 
@@ -226,14 +204,7 @@ ngx_webrtc_relay_detach(ngx_webrtc_peer_t *peer)
 
     peer->local = NULL;
 
-    /* after a reload the slot is the new worker's */
-
-    ws = ngx_webrtc_stats;
-
-    if (ws && ws->pid == (ngx_atomic_uint_t) ngx_pid) {
-        (void) ngx_atomic_fetch_add(peer->role == NGX_WEBRTC_ROLE_PUBLISHER
-                                    ? &ws->publishers : &ws->viewers, -1);
-    }
+    ngx_webrtc_registry_count_peer(peer->role, -1);
 
     if (peer->role == NGX_WEBRTC_ROLE_PUBLISHER) {
         if (ls->publisher == peer) {
@@ -322,10 +293,7 @@ ngx_webrtc_relay_rtp(ngx_webrtc_peer_t *pub, u_char *p, size_t len)
     pub->packets_in++;
     pub->bytes_in += len;
 
-    if (ngx_webrtc_stats) {
-        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->packets_in, 1);
-        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->bytes_in, len);
-    }
+    ngx_webrtc_registry_count_in(len);
 
     if (kind == 1 && pub->tracks[1].codec == NGX_WEBRTC_CODEC_H264) {
         ngx_webrtc_relay_h264(pub, p + rtp.header_len, rtp.payload_len);
@@ -808,13 +776,10 @@ ngx_webrtc_batch_add(ngx_webrtc_path_t *path, size_t len)
 void
 ngx_webrtc_batch_flush(void)
 {
-    int                         rc;
-    size_t                      bytes;
-    uint64_t                    delay;
-    ngx_uint_t                  i, j, k, sent;
-    struct timeval              tv;
-    ngx_webrtc_batch_t         *b;
-    ngx_webrtc_worker_stats_t  *ws;
+    int                  rc;
+    size_t               bytes;
+    ngx_uint_t           i, j, k, sent;
+    ngx_webrtc_batch_t  *b;
 
     b = &ngx_webrtc_batch;
     sent = 0;
@@ -846,29 +811,7 @@ ngx_webrtc_batch_flush(void)
         }
     }
 
-    if (ngx_webrtc_stats && b->n) {
-        ws = ngx_webrtc_stats;
-
-        (void) ngx_atomic_fetch_add(&ws->packets_out, sent);
-        (void) ngx_atomic_fetch_add(&ws->bytes_out, bytes);
-        (void) ngx_atomic_fetch_add(&ws->dropped_out, b->n - sent);
-
-        if (ngx_webrtc_arrival && sent) {
-            ngx_gettimeofday(&tv);
-
-            delay = (uint64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-            delay = (delay > ngx_webrtc_arrival) ? delay - ngx_webrtc_arrival
-                                                 : 0;
-
-            for (k = 0; k < NGX_WEBRTC_DELAY_BUCKETS; k++) {
-                if (delay <= ngx_webrtc_delay_bounds[k]) {
-                    break;
-                }
-            }
-
-            (void) ngx_atomic_fetch_add(&ws->delay[k], sent);
-        }
-    }
+    ngx_webrtc_registry_count_out(b->n, sent, bytes, ngx_webrtc_arrival);
 
     b->n = 0;
 }

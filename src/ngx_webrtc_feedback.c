@@ -352,9 +352,7 @@ ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls)
         return;
     }
 
-    if (ngx_webrtc_stats) {
-        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
-    }
+    ngx_webrtc_registry_count_event(NGX_WEBRTC_COUNT_KEYFRAME);
 
     n = ngx_webrtc_rtcp_pli(buf, pub->local_ssrc,
                             pub->ssrc[1] ? pub->ssrc[1] : pub->tracks[1].ssrc);
@@ -392,8 +390,8 @@ ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
         return;
     }
 
-    if (type == NGX_WEBRTC_RELAY_KEYFRAME && ngx_webrtc_stats) {
-        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->keyframe_requests, 1);
+    if (type == NGX_WEBRTC_RELAY_KEYFRAME) {
+        ngx_webrtc_registry_count_event(NGX_WEBRTC_COUNT_KEYFRAME);
     }
 
     ngx_webrtc_relay_send(slot, type, 0, ls->stream, ls->gen, NULL, p, len,

@@ -312,7 +312,6 @@ void ngx_webrtc_batch_flush(void);
 void ngx_webrtc_relay_count_stream(ngx_webrtc_peer_t *pub,
     ngx_webrtc_local_stream_t *ls, ngx_uint_t last);
 
-extern ngx_webrtc_worker_stats_t  *ngx_webrtc_stats;
 
 /* feedback: RTCP, key frames, NACK */
 void ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len);

@@ -250,22 +250,136 @@ ngx_webrtc_registry_get(void)
 
 
 /*
- * This worker's statistics slot, atomics it adds to lock-free (and, for a
- * while after a reload, the old worker of the slot too); NULL if none
+ * This worker's statistics slot in the zone: atomics it adds to lock-free
+ * (and, for a while after a reload, the old worker of the slot too), read
+ * by the status location of any worker
  */
 
-ngx_webrtc_worker_stats_t *
-ngx_webrtc_registry_worker_stats(ngx_uint_t slot)
+static ngx_webrtc_worker_stats_t  *ngx_webrtc_registry_stats;
+
+
+void
+ngx_webrtc_registry_stats_init(ngx_uint_t slot)
 {
+    ngx_webrtc_worker_stats_t  *ws;
     ngx_webrtc_registry_ctx_t  *ctx;
 
     ctx = ngx_webrtc_registry_get();
 
     if (slot >= ctx->sh->nworkers) {
-        return NULL;
+        ngx_webrtc_registry_stats = NULL;
+        return;
     }
 
-    return &ctx->sh->workers[slot];
+    ws = &ctx->sh->workers[slot];
+
+    /* the counters go on across reloads, the peers are this worker's */
+
+    ws->pid = ngx_pid;
+    ws->publishers = 0;
+    ws->viewers = 0;
+
+    ngx_webrtc_registry_stats = ws;
+}
+
+
+/* a peer attached to or detached from the fan-out (n is 1 or -1) */
+
+void
+ngx_webrtc_registry_count_peer(ngx_uint_t role, ngx_int_t n)
+{
+    ngx_webrtc_worker_stats_t  *ws;
+
+    ws = ngx_webrtc_registry_stats;
+
+    /* after a reload the slot is the new worker's */
+
+    if (ws == NULL || ws->pid != (ngx_atomic_uint_t) ngx_pid) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(role == NGX_WEBRTC_ROLE_PUBLISHER
+                                ? &ws->publishers : &ws->viewers,
+                                (ngx_atomic_int_t) n);
+}
+
+
+/* a publisher's RTP packet received */
+
+void
+ngx_webrtc_registry_count_in(size_t len)
+{
+    ngx_webrtc_worker_stats_t  *ws;
+
+    ws = ngx_webrtc_registry_stats;
+
+    if (ws) {
+        (void) ngx_atomic_fetch_add(&ws->packets_in, 1);
+        (void) ngx_atomic_fetch_add(&ws->bytes_in, len);
+    }
+}
+
+
+/*
+ * A batch to viewers: "sent" of "n" packets taken by the kernel, and the
+ * forwarding delay from "arrival" (microseconds of the publisher packet's
+ * receive timestamp, 0: unknown) to now
+ */
+
+void
+ngx_webrtc_registry_count_out(ngx_uint_t n, ngx_uint_t sent, size_t bytes,
+    uint64_t arrival)
+{
+    uint64_t                    delay;
+    ngx_uint_t                  k;
+    struct timeval              tv;
+    ngx_webrtc_worker_stats_t  *ws;
+
+    ws = ngx_webrtc_registry_stats;
+
+    if (ws == NULL || n == 0) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&ws->packets_out, sent);
+    (void) ngx_atomic_fetch_add(&ws->bytes_out, bytes);
+    (void) ngx_atomic_fetch_add(&ws->dropped_out, n - sent);
+
+    if (arrival == 0 || sent == 0) {
+        return;
+    }
+
+    ngx_gettimeofday(&tv);
+
+    delay = (uint64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+    delay = (delay > arrival) ? delay - arrival : 0;
+
+    for (k = 0; k < NGX_WEBRTC_DELAY_BUCKETS; k++) {
+        if (delay <= ngx_webrtc_delay_bounds[k]) {
+            break;
+        }
+    }
+
+    (void) ngx_atomic_fetch_add(&ws->delay[k], sent);
+}
+
+
+/* a key frame request sent, or a packet the channel to a worker dropped */
+
+void
+ngx_webrtc_registry_count_event(ngx_uint_t counter)
+{
+    ngx_webrtc_worker_stats_t  *ws;
+
+    ws = ngx_webrtc_registry_stats;
+
+    if (ws == NULL) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(counter == NGX_WEBRTC_COUNT_KEYFRAME
+                                ? &ws->keyframe_requests
+                                : &ws->relay_dropped, 1);
 }
 
 

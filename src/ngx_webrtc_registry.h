@@ -223,7 +223,17 @@ ngx_int_t ngx_webrtc_registry_add_zone(ngx_conf_t *cf, ngx_str_t *name,
 ngx_int_t ngx_webrtc_registry_certificate(ngx_shm_zone_t *shm_zone,
     ngx_pool_t *pool, ngx_str_t *cert, ngx_str_t *key, ngx_str_t *kept_cert,
     ngx_str_t *kept_key);
-ngx_webrtc_worker_stats_t *ngx_webrtc_registry_worker_stats(ngx_uint_t slot);
+
+/* a worker's counters */
+#define NGX_WEBRTC_COUNT_KEYFRAME       0
+#define NGX_WEBRTC_COUNT_RELAY_DROPPED  1
+
+void ngx_webrtc_registry_stats_init(ngx_uint_t slot);
+void ngx_webrtc_registry_count_peer(ngx_uint_t role, ngx_int_t n);
+void ngx_webrtc_registry_count_in(size_t len);
+void ngx_webrtc_registry_count_out(ngx_uint_t n, ngx_uint_t sent,
+    size_t bytes, uint64_t arrival);
+void ngx_webrtc_registry_count_event(ngx_uint_t counter);
 
 /* signaling */
 ngx_int_t ngx_webrtc_registry_token_hash(ngx_uint_t role, ngx_str_t *token,

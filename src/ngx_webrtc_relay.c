@@ -325,9 +325,7 @@ ngx_webrtc_relay_send(ngx_uint_t slot, ngx_uint_t type, ngx_uint_t kind,
         return;
     }
 
-    if (ngx_webrtc_stats) {
-        (void) ngx_atomic_fetch_add(&ngx_webrtc_stats->relay_dropped, 1);
-    }
+    ngx_webrtc_registry_count_event(NGX_WEBRTC_COUNT_RELAY_DROPPED);
 
     /*
      * the other worker's sweep closes the session later; a lost path is
