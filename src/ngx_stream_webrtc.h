@@ -15,6 +15,13 @@
 #include "ngx_webrtc_media.h"
 
 
+/* how often a worker looks for sessions handed over to it, milliseconds */
+#define NGX_STREAM_WEBRTC_ADOPT_INTERVAL  10
+
+/* an address that is not a session's media path, without a check */
+#define NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT 5000
+
+
 /*
  * The stream module's private header: the state of a UDP "connection"
  * (an address of a session), shared with the peer and path code
@@ -50,6 +57,16 @@ typedef struct {
 
 /* ngx_stream_webrtc_module.c */
 void ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx);
+void ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len);
+void ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len);
+
+/* ngx_stream_webrtc_resolve.c */
+ngx_int_t ngx_stream_webrtc_resolve(ngx_stream_webrtc_ctx_t *ctx);
+void ngx_stream_webrtc_hold(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len);
+void ngx_stream_webrtc_replay(ngx_stream_webrtc_ctx_t *ctx);
 
 /* ngx_webrtc_peer.c */
 ngx_int_t ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx,
