@@ -270,11 +270,27 @@ ngx_http_webrtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_webrtc_loc_conf_t *wlcf = conf;
 
-    u_char     *p;
-    ngx_str_t  *value, *c;
-    ngx_url_t   u;
+    u_char      *p;
+    ngx_str_t   *value, *c;
+    ngx_url_t    u;
+    ngx_uint_t   tcp;
 
     value = cf->args->elts;
+
+    tcp = 0;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strcmp(value[2].data, "tcp") == 0) {
+            tcp = 1;
+
+        } else if (ngx_strcmp(value[2].data, "udp") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid transport \"%V\" of the "
+                               "\"webrtc_candidate\" directive, "
+                               "\"udp\" or \"tcp\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (wlcf->candidates == NGX_CONF_UNSET_PTR) {
         wlcf->candidates = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
@@ -311,15 +327,19 @@ ngx_http_webrtc_candidate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1 + NGX_INT_T_LEN);
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1 + NGX_INT_T_LEN
+                              + sizeof(" tcp") - 1);
     if (p == NULL) {
         return NGX_CONF_ERROR;
     }
 
+    /* "addr port", and " tcp" after an ICE-TCP one's */
+
     c->data = p;
     c->len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
                            NGX_SOCKADDR_STRLEN, 0);
-    c->len = ngx_sprintf(p + c->len, " %d", (int) u.port) - p;
+    c->len = ngx_sprintf(p + c->len, tcp ? " %d tcp" : " %d", (int) u.port)
+             - p;
 
     return NGX_CONF_OK;
 }

@@ -120,7 +120,7 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
       NULL },
 
     { ngx_string("webrtc_candidate"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_webrtc_candidate,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,

@@ -22,6 +22,16 @@
 #define NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT 5000
 
 
+typedef struct ngx_stream_webrtc_tcp_s  ngx_stream_webrtc_tcp_t;
+
+
+typedef struct {
+    ngx_flag_t                  enable;
+    ngx_uint_t                  max_addresses;
+    size_t                      tcp_buffer;
+} ngx_stream_webrtc_srv_conf_t;
+
+
 /*
  * The stream module's private header: the state of a UDP "connection"
  * (an address of a session), shared with the peer and path code
@@ -30,6 +40,7 @@
 typedef struct {
     ngx_stream_session_t       *session;
     ngx_webrtc_peer_t          *peer;
+    ngx_stream_webrtc_tcp_t    *tcp;            /* ICE-TCP, or NULL */
     u_char                      id[NGX_WEBRTC_ID_LEN];
     ngx_int_t                   forward;        /* worker slot, or -1 */
     unsigned                    valid:1;        /* a valid check came */
@@ -61,6 +72,12 @@ void ngx_stream_webrtc_dtls(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     size_t len);
 void ngx_stream_webrtc_srtp_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     size_t len);
+void ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
+    size_t len);
+ngx_int_t ngx_stream_webrtc_timeout(ngx_stream_webrtc_ctx_t *ctx);
+
+/* ngx_stream_webrtc_tcp.c */
+void ngx_stream_webrtc_tcp_init(ngx_stream_webrtc_ctx_t *ctx);
 
 /* ngx_stream_webrtc_resolve.c */
 ngx_int_t ngx_stream_webrtc_resolve(ngx_stream_webrtc_ctx_t *ctx);

@@ -31,16 +31,8 @@
 #define NGX_STREAM_WEBRTC_ADOPT_PERIOD    10000
 
 
-typedef struct {
-    ngx_flag_t                  enable;
-    ngx_uint_t                  max_addresses;
-} ngx_stream_webrtc_srv_conf_t;
-
-
 static void ngx_stream_webrtc_handler(ngx_stream_session_t *s);
 static void ngx_stream_webrtc_read_handler(ngx_event_t *rev);
-static void ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx,
-    u_char *p, size_t len);
 static void ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     size_t len);
 static uint64_t ngx_stream_webrtc_arrival(ngx_socket_t fd);
@@ -64,6 +56,10 @@ static ngx_conf_num_bounds_t  ngx_stream_webrtc_max_addresses_bounds = {
     ngx_conf_check_num_bounds, 1, 64
 };
 
+static ngx_conf_num_bounds_t  ngx_stream_webrtc_tcp_buffer_bounds = {
+    ngx_conf_check_num_bounds, 4096, 16 * 1024 * 1024
+};
+
 
 static ngx_command_t  ngx_stream_webrtc_commands[] = {
 
@@ -80,6 +76,13 @@ static ngx_command_t  ngx_stream_webrtc_commands[] = {
       NGX_STREAM_SRV_CONF_OFFSET,
       offsetof(ngx_stream_webrtc_srv_conf_t, max_addresses),
       &ngx_stream_webrtc_max_addresses_bounds },
+
+    { ngx_string("webrtc_tcp_buffer"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_webrtc_srv_conf_t, tcp_buffer),
+      &ngx_stream_webrtc_tcp_buffer_bounds },
 
       ngx_null_command
 };
@@ -144,7 +147,7 @@ ngx_stream_webrtc_handler(ngx_stream_session_t *s)
     c = s->connection;
     b = c->buffer;
 
-    if (c->type != SOCK_DGRAM || b == NULL) {
+    if (c->type == SOCK_DGRAM && b == NULL) {
         ngx_stream_finalize_session(s, NGX_STREAM_BAD_REQUEST);
         return;
     }
@@ -158,6 +161,11 @@ ngx_stream_webrtc_handler(ngx_stream_session_t *s)
     ctx->session = s;
     ctx->forward = -1;
     ngx_stream_set_ctx(s, ctx, ngx_stream_webrtc_module);
+
+    if (c->type == SOCK_STREAM) {
+        ngx_stream_webrtc_tcp_init(ctx);
+        return;
+    }
 
     c->log->action = "serving webrtc media";
     c->read->handler = ngx_stream_webrtc_read_handler;
@@ -220,39 +228,8 @@ ngx_stream_webrtc_read_handler(ngx_event_t *rev)
     }
 
     if (rev->timedout) {
-
         rev->timedout = 0;
-
-        if (ctx->peer == NULL && ctx->forward < 0) {
-            ngx_log_debug0(NGX_LOG_DEBUG_STREAM, c->log, 0,
-                           "webrtc: address without a check closed");
-
-            ngx_stream_webrtc_close(ctx);
-            return;
-        }
-
-        if (ngx_stream_webrtc_consent_left(ctx) == NGX_OK) {
-            /* checks came on another address of the session */
-            return;
-        }
-
-        /* RFC 7675, 5.1: no valid check for the consent timeout */
-
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "webrtc: ICE consent expired");
-
-        if (ctx->forward >= 0) {
-            ngx_webrtc_relay_close_session(ctx->id, NGX_WEBRTC_CLOSE_CONSENT);
-            ctx->forward = -1;
-        }
-
-        if (ctx->peer) {
-            /* closes this connection too */
-            ngx_webrtc_peer_close(ctx->peer, "ICE consent expired");
-            return;
-        }
-
-        ngx_stream_webrtc_close(ctx);
+        (void) ngx_stream_webrtc_timeout(ctx);
         return;
     }
 
@@ -285,9 +262,56 @@ ngx_stream_webrtc_read_handler(ngx_event_t *rev)
 }
 
 
+/*
+ * The read timer of an address: no check yet, or none for the consent
+ * timeout.  NGX_DONE: the connection is closed.
+ */
+
+ngx_int_t
+ngx_stream_webrtc_timeout(ngx_stream_webrtc_ctx_t *ctx)
+{
+    ngx_connection_t  *c;
+
+    c = ctx->session->connection;
+
+    if (ctx->peer == NULL && ctx->forward < 0) {
+        ngx_log_debug0(NGX_LOG_DEBUG_STREAM, c->log, 0,
+                       "webrtc: address without a check closed");
+
+        ngx_stream_webrtc_close(ctx);
+        return NGX_DONE;
+    }
+
+    if (ngx_stream_webrtc_consent_left(ctx) == NGX_OK) {
+        /* checks came on another address of the session */
+        return NGX_OK;
+    }
+
+    /* RFC 7675, 5.1: no valid check for the consent timeout */
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "webrtc: ICE consent expired");
+
+    if (ctx->forward >= 0) {
+        ngx_webrtc_relay_close_session(ctx->id, NGX_WEBRTC_CLOSE_CONSENT);
+        ctx->forward = -1;
+    }
+
+    if (ctx->peer) {
+        /* closes this connection too */
+        ngx_webrtc_peer_close(ctx->peer, "ICE consent expired");
+        return NGX_DONE;
+    }
+
+    ngx_stream_webrtc_close(ctx);
+
+    return NGX_DONE;
+}
+
+
 /* RFC 7983, 7: demultiplexing by the first byte */
 
-static void
+void
 ngx_stream_webrtc_datagram(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
     size_t len)
 {
@@ -865,6 +889,7 @@ ngx_stream_webrtc_create_srv_conf(ngx_conf_t *cf)
 
     conf->enable = NGX_CONF_UNSET;
     conf->max_addresses = NGX_CONF_UNSET_UINT;
+    conf->tcp_buffer = NGX_CONF_UNSET_SIZE;
 
     return conf;
 }
@@ -877,6 +902,8 @@ ngx_stream_webrtc_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_stream_webrtc_srv_conf_t *conf = child;
 
     ngx_conf_merge_uint_value(conf->max_addresses, prev->max_addresses, 8);
+    ngx_conf_merge_size_value(conf->tcp_buffer, prev->tcp_buffer,
+                              256 * 1024);
 
     return NGX_CONF_OK;
 }

@@ -756,6 +756,12 @@ ngx_webrtc_batch_add(ngx_webrtc_path_t *path, size_t len)
     b = &ngx_webrtc_batch;
     i = b->n;
 
+    if (path->tcp) {
+        ngx_stream_webrtc_tcp_send(path->tcp, b->bufs[i], len);
+        ngx_webrtc_registry_count_out(1, 1, len, ngx_webrtc_arrival);
+        return;
+    }
+
     b->fds[i] = path->fd;
     b->iovs[i].iov_base = b->bufs[i];
     b->iovs[i].iov_len = len;

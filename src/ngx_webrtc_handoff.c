@@ -28,6 +28,7 @@
 
 
 static void ngx_webrtc_handoff_all(ngx_uint_t successor);
+static void ngx_webrtc_peer_close_tcp(void);
 static void ngx_webrtc_handoff_state(ngx_webrtc_peer_t *peer,
     ngx_webrtc_handoff_t *st);
 static ngx_int_t ngx_webrtc_adopt_srtp(ngx_webrtc_peer_t *peer,
@@ -145,6 +146,20 @@ ngx_webrtc_peer_exit(void)
 
     if (root != NULL && root != sentinel) {
 
+        /*
+         * ICE-TCP sessions end with their connections, which stay in this
+         * worker: a close_notify while those are still open
+         */
+
+        ngx_webrtc_closing = 1;
+        ngx_webrtc_peer_close_tcp();
+        ngx_webrtc_closing = 0;
+
+        root = ngx_webrtc_peers.root;
+    }
+
+    if (root != NULL && root != sentinel) {
+
         /* the peers go by themselves, the connections after them */
 
         ngx_webrtc_handing_off = 1;
@@ -196,6 +211,54 @@ ngx_webrtc_peer_exit(void)
 
         ngx_webrtc_exit_sockets->nelts = 0;
     }
+}
+
+
+/* the peers on an ICE-TCP connection, closed */
+
+static void
+ngx_webrtc_peer_close_tcp(void)
+{
+    ngx_uint_t          i, n;
+    ngx_rbtree_node_t  *node, *root, *sentinel;
+    ngx_webrtc_peer_t  *peer, **peers;
+
+    root = ngx_webrtc_peers.root;
+    sentinel = ngx_webrtc_peers.sentinel;
+
+    n = 0;
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&ngx_webrtc_peers, node))
+    {
+        n++;
+    }
+
+    peers = ngx_alloc(n * sizeof(ngx_webrtc_peer_t *), ngx_cycle->log);
+    if (peers == NULL) {
+        return;
+    }
+
+    n = 0;
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&ngx_webrtc_peers, node))
+    {
+        peer = (ngx_webrtc_peer_t *)
+                   ((u_char *) node - offsetof(ngx_webrtc_peer_t, node));
+
+        if (peer->has_path && peer->path.tcp) {
+            peers[n++] = peer;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_webrtc_peer_close(peers[i], "worker exiting, ICE-TCP");
+    }
+
+    ngx_free(peers);
 }
 
 
@@ -335,7 +398,9 @@ ngx_webrtc_handoff_state(ngx_webrtc_peer_t *peer, ngx_webrtc_handoff_t *st)
 
     ngx_memzero(st, sizeof(ngx_webrtc_handoff_t));
 
-    if (peer->has_path) {
+    /* an ICE-TCP connection is not handed over: no path for the next */
+
+    if (peer->has_path && peer->path.tcp == NULL) {
         st->remote = peer->path.sockaddr;
         st->remote_len = peer->path.socklen;
         st->local = peer->path.local;

@@ -43,6 +43,7 @@ typedef struct ngx_webrtc_peer_s          ngx_webrtc_peer_t;
 
 typedef struct {
     ngx_socket_t                fd;
+    ngx_connection_t           *tcp;            /* ICE-TCP: the connection */
     socklen_t                   socklen;
     socklen_t                   local_socklen;
     ngx_uint_t                  wildcard;
@@ -350,6 +351,9 @@ srtp_err_status_t ngx_webrtc_peer_unprotect_resumed(ngx_webrtc_peer_t *peer,
 extern ngx_uint_t    ngx_webrtc_handing_off;
 extern ngx_uint_t    ngx_webrtc_closing;
 extern ngx_rbtree_t  ngx_webrtc_peers;
+
+/* ICE-TCP: a packet framed into a connection (ngx_stream_webrtc_tcp.c) */
+void ngx_stream_webrtc_tcp_send(ngx_connection_t *c, u_char *p, size_t len);
 
 /* peer: a session in the worker serving its media */
 ngx_webrtc_peer_t *ngx_webrtc_peer_create(u_char *id,

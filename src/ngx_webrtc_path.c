@@ -28,6 +28,7 @@ ngx_stream_webrtc_path_from(ngx_webrtc_path_t *path, ngx_connection_t *c)
     ngx_memzero(path, sizeof(ngx_webrtc_path_t));
 
     path->fd = c->fd;
+    path->tcp = (c->type == SOCK_STREAM) ? c : NULL;
     path->socklen = ngx_min(c->socklen, sizeof(ngx_sockaddr_t));
     ngx_memcpy(&path->sockaddr, c->sockaddr, path->socklen);
 
@@ -57,6 +58,11 @@ ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p, size_t len)
     ngx_webrtc_path_t  path;
     u_char             cmsg[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 
+    if (c->type == SOCK_STREAM) {
+        ngx_stream_webrtc_tcp_send(c, p, len);
+        return;
+    }
+
     ngx_stream_webrtc_path_from(&path, c);
 
     iov.iov_base = p;
@@ -84,7 +90,11 @@ ngx_webrtc_peer_set_path(ngx_webrtc_peer_t *peer, ngx_connection_t *c)
     peer->has_path = 1;
     peer->path_time = ngx_current_msec;
 
-    ngx_webrtc_registry_path_set(peer->id, c->sockaddr, c->socklen);
+    /* a TCP connection stays in this worker: nothing to find it by */
+
+    if (c->type != SOCK_STREAM) {
+        ngx_webrtc_registry_path_set(peer->id, c->sockaddr, c->socklen);
+    }
 }
 
 

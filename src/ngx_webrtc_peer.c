@@ -383,6 +383,16 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
             return NGX_DECLINED;
         }
 
+        if (c->type == SOCK_STREAM) {
+
+            /* another worker cannot send into this worker's connection */
+
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "webrtc: ICE-TCP connection nominated for worker "
+                          "%P's session, not taken", claim.owner.pid);
+            return NGX_DECLINED;
+        }
+
         ctx->forward = claim.owner.slot;
 
         /*
@@ -620,6 +630,11 @@ ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
          * last words of ngx_webrtc_peer_exit() go, from its own sockets
          */
         return NGX_AGAIN;
+    }
+
+    if (peer->path.tcp) {
+        ngx_stream_webrtc_tcp_send(peer->path.tcp, p, len);
+        return len;
     }
 
     iov.iov_base = p;

@@ -211,7 +211,8 @@ typedef struct {
     ngx_webrtc_sdp_str_t        fingerprint;    /* "sha-256 AB:CD:..." */
     ngx_webrtc_sdp_str_t        cname;
     ngx_webrtc_sdp_str_t        msid;           /* stream id for a=msid */
-    ngx_webrtc_sdp_str_t       *candidates;     /* "127.0.0.1 10000" */
+    ngx_webrtc_sdp_str_t       *candidates;     /* "127.0.0.1 10000",
+                                                   ICE-TCP "... tcp" */
     unsigned                    ncandidates;
     uint64_t                    session_id;
 

@@ -9,6 +9,7 @@
 #include "ngx_webrtc_sdp_private.h"
 
 
+static unsigned ngx_webrtc_candidate_tcp(const ngx_webrtc_sdp_str_t *c);
 static void ngx_webrtc_put_candidates(ngx_webrtc_sdp_out_t *o,
     ngx_webrtc_answer_t *a);
 static void ngx_webrtc_put_transport(ngx_webrtc_sdp_out_t *o,
@@ -96,7 +97,7 @@ ngx_webrtc_put_media(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m,
     unsigned                  i;
     const u_char             *sp;
     ngx_webrtc_track_t       *tr;
-    ngx_webrtc_sdp_str_t      addr, port;
+    ngx_webrtc_sdp_str_t      addr, port, cand;
     ngx_webrtc_sdp_format_t  *f;
 
     static const char  *dirs[] = {
@@ -151,14 +152,32 @@ ngx_webrtc_put_media(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m,
     port.data = (const u_char *) "9";
     port.len = 1;
 
+    /* a UDP one's if any: the browsers' default is UDP */
+
+    for (i = 0; i < a->ncandidates; i++) {
+        if (ngx_webrtc_candidate_tcp(&a->candidates[i]) == 0) {
+            break;
+        }
+    }
+
+    if (i == a->ncandidates) {
+        i = 0;
+    }
+
     if (a->ncandidates) {
-        sp = memchr(a->candidates[0].data, ' ', a->candidates[0].len);
+        cand = a->candidates[i];
+
+        if (ngx_webrtc_candidate_tcp(&cand)) {
+            cand.len -= sizeof(" tcp") - 1;
+        }
+
+        sp = memchr(cand.data, ' ', cand.len);
 
         if (sp) {
-            addr.data = a->candidates[0].data;
+            addr.data = cand.data;
             addr.len = sp - addr.data;
             port.data = sp + 1;
-            port.len = a->candidates[0].data + a->candidates[0].len - port.data;
+            port.len = cand.data + cand.len - port.data;
         }
     }
 
@@ -370,10 +389,20 @@ ngx_webrtc_put_simulcast(ngx_webrtc_sdp_out_t *o, ngx_webrtc_sdp_media_t *m)
 }
 
 
+/* an ICE-TCP candidate's ends with " tcp" */
+
+static unsigned
+ngx_webrtc_candidate_tcp(const ngx_webrtc_sdp_str_t *c)
+{
+    return c->len > 4 && memcmp(c->data + c->len - 4, " tcp", 4) == 0;
+}
+
+
 static void
 ngx_webrtc_put_candidates(ngx_webrtc_sdp_out_t *o, ngx_webrtc_answer_t *a)
 {
-    unsigned  i;
+    unsigned              i;
+    ngx_webrtc_sdp_str_t  c;
 
     /*
      * RFC 8445, 5.1.2.1: host type preference 126, the local preference
@@ -381,6 +410,11 @@ ngx_webrtc_put_candidates(ngx_webrtc_sdp_out_t *o, ngx_webrtc_answer_t *a)
      */
 
     for (i = 0; i < a->ncandidates && i < 256; i++) {
+
+        if (ngx_webrtc_candidate_tcp(&a->candidates[i])) {
+            continue;
+        }
+
         ngx_webrtc_puts(o, "a=candidate:");
         ngx_webrtc_put_uint(o, i + 1);
         ngx_webrtc_puts(o, " 1 udp ");
@@ -388,6 +422,31 @@ ngx_webrtc_put_candidates(ngx_webrtc_sdp_out_t *o, ngx_webrtc_answer_t *a)
         ngx_webrtc_puts(o, " ");
         ngx_webrtc_put_str(o, &a->candidates[i]);
         ngx_webrtc_puts(o, " typ host\r\n");
+    }
+
+    /*
+     * ICE-TCP, RFC 6544, 4.2 and 4.5: passive host candidates, after UDP's
+     * with a lower type preference (90), the direction's preference in the
+     * local one; port 9 is for active candidates only
+     */
+
+    for (i = 0; i < a->ncandidates && i < 256; i++) {
+
+        if (!ngx_webrtc_candidate_tcp(&a->candidates[i])) {
+            continue;
+        }
+
+        c = a->candidates[i];
+        c.len -= sizeof(" tcp") - 1;
+
+        ngx_webrtc_puts(o, "a=candidate:");
+        ngx_webrtc_put_uint(o, i + 1);
+        ngx_webrtc_puts(o, " 1 tcp ");
+        ngx_webrtc_put_uint(o, (90u << 24)
+                               + (((4u << 13) + (8191u - i)) << 8) + 255);
+        ngx_webrtc_puts(o, " ");
+        ngx_webrtc_put_str(o, &c);
+        ngx_webrtc_puts(o, " typ host tcptype passive\r\n");
     }
 
     ngx_webrtc_puts(o, "a=end-of-candidates\r\n");
