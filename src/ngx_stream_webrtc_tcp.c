@@ -214,17 +214,24 @@ ngx_stream_webrtc_tcp_input(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
         if (tcp->in_len < 2) {
             tcp->in[tcp->in_len++] = *p++;
             n--;
+
+            if (tcp->in_len < 2) {
+                continue;
+            }
+
+            len = (tcp->in[0] << 8) | tcp->in[1];
+
+            if (len == 0 || len > NGX_STREAM_WEBRTC_TCP_FRAME) {
+                ngx_log_error(NGX_LOG_INFO, ctx->session->connection->log, 0,
+                              "webrtc: ICE-TCP frame of %uz bytes, "
+                              "connection closed", len);
+                return NGX_ERROR;
+            }
+
             continue;
         }
 
         len = (tcp->in[0] << 8) | tcp->in[1];
-
-        if (len == 0 || len > NGX_STREAM_WEBRTC_TCP_FRAME) {
-            ngx_log_error(NGX_LOG_INFO, ctx->session->connection->log, 0,
-                          "webrtc: ICE-TCP frame of %uz bytes, "
-                          "connection closed", len);
-            return NGX_ERROR;
-        }
 
         need = ngx_min(2 + len - tcp->in_len, n);
 
