@@ -188,6 +188,18 @@ function pageLib() {
     st.forEach((s) => {
       if (s.type === 'transport') {
         out.srtpCipher = s.srtpCipher || null;
+        // the selected pair's candidates: which transport carries media
+        const pair = s.selectedCandidatePairId && st.get(s.selectedCandidatePairId);
+        const l = pair && st.get(pair.localCandidateId);
+        const r = pair && st.get(pair.remoteCandidateId);
+        if (l && r) {
+          out.path = {
+            local: { protocol: l.protocol, type: l.candidateType,
+              relayProtocol: l.relayProtocol || null, tcpType: l.tcpType || null },
+            remote: { protocol: r.protocol, type: r.candidateType,
+              address: r.address, port: r.port, tcpType: r.tcpType || null },
+          };
+        }
         return;
       }
       if (s.type !== 'inbound-rtp' && s.type !== 'outbound-rtp') {
