@@ -79,6 +79,12 @@ sub start {
 	my $main = $o{main} // '';
 	my $http = $o{http} // '';
 
+	# candidates => the webrtc_candidate lines instead of the UDP one;
+	# stream => more stream servers (an ICE-TCP listen)
+	my $cand = $o{candidates}
+		// 'webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;';
+	my $stream = $o{stream} // '';
+
 	$t->write_file_expand('nginx.conf', <<"EOF");
 %%TEST_GLOBALS%%
 
@@ -106,7 +112,7 @@ http {
 
         root %%TESTDIR%%;
 
-        webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;
+        $cand
 
         $http
 
@@ -125,6 +131,8 @@ stream {
         listen 127.0.0.1:%%PORT_8980_UDP%% udp reuseport;
         webrtc;
     }
+
+    $stream
 }
 EOF
 
