@@ -43,6 +43,7 @@ BUILD_PKGS := gcc make openssl nginx nginx-dev libnginx-mod-stream \
               libssl-dev libsrtp2-dev libnice-dev
 TEST_PKGS  := perl libio-socket-ssl-perl libwww-perl libjson-pp-perl \
               libprotocol-websocket-perl curl chromium firefox-esr sqlite3 coturn \
+              nftables iproute2 \
               clang libclang-rt-14-dev \
               python3-gst-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1 \
               gstreamer1.0-plugins-bad gstreamer1.0-nice \
