@@ -85,6 +85,13 @@ sub start {
 		// 'webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;';
 	my $stream = $o{stream} // '';
 
+	# conf => a whole nginx.conf of the test's own (expanded)
+	if (defined $o{conf}) {
+		$t->write_file_expand('nginx.conf', $o{conf});
+		$t->run();
+		return $t;
+	}
+
 	$t->write_file_expand('nginx.conf', <<"EOF");
 %%TEST_GLOBALS%%
 
@@ -142,7 +149,8 @@ EOF
 
 sub base { 'https://127.0.0.1:' . port(8443) }
 
-# scenario($t, $name, timeout => seconds (default 60), env => {NAME => v}):
+# scenario($t, $name, timeout => seconds (default 60), env => {NAME => v},
+# base => origin (default base()), netns => network namespace to run in):
 # runs "node t/e2e/$name.js" with E2E_BASE, E2E_TIMEOUT, E2E_ERROR_LOG and
 # E2E_<NAME> for each env entry; returns the decoded RESULT object (undef
 # if there was none: a diag shows the script's output).  The script stops
@@ -155,7 +163,7 @@ sub scenario {
 	my $timeout = $o{timeout} // 60;
 	my $tag = $name . '-' . ++$RUNS;
 	my %env = (
-		E2E_BASE => base(),
+		E2E_BASE => $o{base} // base(),
 		E2E_TIMEOUT => $timeout,
 		E2E_ERROR_LOG => "$d/error.log",
 		map { ('E2E_' . $_ => $o{env}{$_}) } keys %{$o{env} || {}},
@@ -171,6 +179,12 @@ sub scenario {
 		open STDOUT, '>', "$d/$tag.out";
 		open STDERR, '>', "$d/$tag.err";
 		chdir $E2E;
+
+		# netns => a network namespace the test made: the browsers in it
+		if ($o{netns}) {
+			exec 'ip', 'netns', 'exec', $o{netns}, 'node', "$E2E/$name.js";
+		}
+
 		{ exec 'node', "$E2E/$name.js" }
 		POSIX::_exit(127);
 	}

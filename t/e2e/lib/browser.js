@@ -34,9 +34,12 @@ const BASE_ARGS = [
   '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
   '--disable-features=WebRtcHideLocalIpsWithMdns',
-  // no name lookups but localhost: Chromium otherwise resolves Google's
-  // hosts (accounts, update, clients2, optimizationguide) at start
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]',
+  // no name lookups but localhost (and E2E_HOSTS, addresses a test made):
+  // Chromium otherwise resolves Google's hosts (accounts, update, clients2,
+  // optimizationguide) at start
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]'
+    + (process.env.E2E_HOSTS || '').split(',').filter((h) => h)
+      .map((h) => ', EXCLUDE ' + h).join(''),
 ];
 
 /**
