@@ -15,10 +15,11 @@
 //           watch}], after: {publisher, viewer, frames} }, where watch is
 // { events: [{t, type, state}], samples: n, maxGapMs, frames: [first,
 //   last], transport: [first, last] ({dtlsState, srtpCipher}),
-//   stateAtEnd }.
+//   stateAtEnd }, and the detail of t/e2e/kill.js (epochMs, gaps, pli,
+// keyFrames): the test places each standstill after its reload.
 
 const { run } = require('./lib/scenario');
 const { watchLive } = require('./lib/watch');
 
 // the scenario and the watch: t/e2e/lib/watch.js
-run((env) => watchLive(env, { stream: 'reload', after: 'reload-after' }));
+run((env) => watchLive(env, { stream: 'reload', after: 'reload-after', detail: true }));
