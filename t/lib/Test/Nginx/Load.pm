@@ -22,7 +22,8 @@ use Time::HiRes qw/sleep time/;
 our @EXPORT_OK = qw/tool spawn_tool publisher_up finish run_tool summary
 	decode slurp created_ids ended_ids session_found status_json
 	status_sum last_tick status_text load_conf load_start load_wait
-	load_step_checks load_checks kill_worker kill_alerts/;
+	load_step_checks load_checks kill_worker kill_alerts viewer_lines
+	workers_memory/;
 
 # TEST_WEBRTC_LOAD: another build of it
 sub tool { $ENV{TEST_WEBRTC_LOAD} || "$FindBin::Bin/../tools/webrtc-load" }
@@ -489,6 +490,40 @@ sub slurp {
 	open my $fh, '<', $path or return '';
 	local $/;
 	return <$fh> // '';
+}
+
+###########################################################################
+# ICE-TCP load (t/415)
+
+# the per-viewer JSON lines ({"type":"viewer"}, with --tcp-viewers) of the
+# tool spawned as $name in $dir: index => the line decoded
+sub viewer_lines {
+	my ($dir, $name) = @_;
+	my %v;
+
+	for (grep { /"type":"viewer"/ } split /\n/, slurp("$dir/$name.json")) {
+		my $l = decode($_) or next;
+		$v{$l->{index}} = $l;
+	}
+
+	return \%v;
+}
+
+# the memory of nginx's workers from /proc, summed: { rss, pss } in kB
+# (smaps_rollup; rss from status if it has none)
+sub workers_memory {
+	my ($t) = @_;
+	my %m = (rss => 0, pss => 0);
+
+	for my $pid ($t->worker_pids()) {
+		my $r = slurp("/proc/$pid/smaps_rollup");
+		$m{rss} += $1 if $r =~ /^Rss:\s+(\d+) kB/m;
+		$m{pss} += $1 if $r =~ /^Pss:\s+(\d+) kB/m;
+		$m{rss} += $1 if $r !~ /^Rss:/m
+			&& slurp("/proc/$pid/status") =~ /^VmRSS:\s+(\d+) kB/m;
+	}
+
+	return \%m;
 }
 
 1;
