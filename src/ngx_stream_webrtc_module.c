@@ -505,6 +505,26 @@ ngx_stream_webrtc_stun(ngx_stream_webrtc_ctx_t *ctx, u_char *p, size_t len)
         return;
     }
 
+    if (ctx->tcp && chk.owner_pid && chk.owner_pid != ngx_pid) {
+
+        /*
+         * an ICE-TCP connection of a session another worker serves: that
+         * worker cannot send into it, so the check is not answered and ICE
+         * keeps the pair it nominated (a browser connects from each of its
+         * addresses, and nginx spreads the connections over the workers)
+         */
+
+        ngx_log_debug1(NGX_LOG_DEBUG_STREAM, c->log, 0,
+                       "webrtc: ICE-TCP check of worker %P's session "
+                       "not answered", chk.owner_pid);
+
+        if (!c->read->timer_set) {
+            ngx_add_timer(c->read, NGX_STREAM_WEBRTC_ADDRESS_TIMEOUT);
+        }
+
+        return;
+    }
+
     if (outlen) {
         ngx_stream_webrtc_send(c, out, outlen);
     }

@@ -51,7 +51,7 @@ static ngx_int_t ngx_stream_webrtc_tcp_input(ngx_stream_webrtc_ctx_t *ctx,
     u_char *p, size_t n);
 static ngx_int_t ngx_stream_webrtc_tcp_flush(ngx_connection_t *c,
     ngx_stream_webrtc_tcp_t *tcp);
-static void ngx_stream_webrtc_tcp_queue(ngx_stream_webrtc_tcp_t *tcp,
+static ngx_int_t ngx_stream_webrtc_tcp_queue(ngx_stream_webrtc_tcp_t *tcp,
     u_char *p, size_t len);
 static void ngx_stream_webrtc_tcp_drained(ngx_connection_t *c);
 
@@ -266,9 +266,10 @@ ngx_stream_webrtc_tcp_input(ngx_stream_webrtc_ctx_t *ctx, u_char *p,
 /*
  * A packet to the client: framed into the connection, or into its queue
  * when the kernel does not take it now; dropped whole when that is full
+ * (NGX_DECLINED)
  */
 
-void
+ngx_int_t
 ngx_stream_webrtc_tcp_send(ngx_connection_t *c, u_char *p, size_t len)
 {
     ssize_t                   n;
@@ -281,7 +282,7 @@ ngx_stream_webrtc_tcp_send(ngx_connection_t *c, u_char *p, size_t len)
     tcp = ctx->tcp;
 
     if (tcp == NULL || len > NGX_STREAM_WEBRTC_TCP_FRAME || c->error) {
-        return;
+        return NGX_DECLINED;
     }
 
     frame[0] = (u_char) (len >> 8);
@@ -291,15 +292,14 @@ ngx_stream_webrtc_tcp_send(ngx_connection_t *c, u_char *p, size_t len)
     len += 2;
 
     if (tcp->out_len) {
-        ngx_stream_webrtc_tcp_queue(tcp, frame, len);
-        return;
+        return ngx_stream_webrtc_tcp_queue(tcp, frame, len);
     }
 
     n = c->send(c, frame, len);
 
     if (n == NGX_ERROR) {
         c->error = 1;
-        return;
+        return NGX_DECLINED;
     }
 
     if (n == NGX_AGAIN) {
@@ -307,7 +307,7 @@ ngx_stream_webrtc_tcp_send(ngx_connection_t *c, u_char *p, size_t len)
     }
 
     if ((size_t) n == len) {
-        return;
+        return NGX_OK;
     }
 
     /* the rest of a frame begun must follow it, whatever the queue's size */
@@ -316,7 +316,7 @@ ngx_stream_webrtc_tcp_send(ngx_connection_t *c, u_char *p, size_t len)
         tcp->out = ngx_palloc(c->pool, tcp->out_size);
         if (tcp->out == NULL) {
             c->error = 1;
-            return;
+            return NGX_DECLINED;
         }
     }
 
@@ -327,10 +327,12 @@ ngx_stream_webrtc_tcp_send(ngx_connection_t *c, u_char *p, size_t len)
     if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
         c->error = 1;
     }
+
+    return NGX_OK;
 }
 
 
-static void
+static ngx_int_t
 ngx_stream_webrtc_tcp_queue(ngx_stream_webrtc_tcp_t *tcp, u_char *p,
     size_t len)
 {
@@ -339,7 +341,7 @@ ngx_stream_webrtc_tcp_queue(ngx_stream_webrtc_tcp_t *tcp, u_char *p,
     if (tcp->out_size - tcp->out_len < len) {
         tcp->dropped++;
         tcp->dropped_total++;
-        return;
+        return NGX_DECLINED;
     }
 
     tail = (tcp->out_head + tcp->out_len) % tcp->out_size;
@@ -349,6 +351,8 @@ ngx_stream_webrtc_tcp_queue(ngx_stream_webrtc_tcp_t *tcp, u_char *p,
     ngx_memcpy(tcp->out, p + first, len - first);
 
     tcp->out_len += len;
+
+    return NGX_OK;
 }
 
 

@@ -750,15 +750,17 @@ ngx_webrtc_relay_index(ngx_webrtc_out_t *out, uint16_t seq, ngx_uint_t resend)
 static void
 ngx_webrtc_batch_add(ngx_webrtc_path_t *path, size_t len)
 {
-    ngx_uint_t           i;
+    ngx_uint_t           i, sent;
     ngx_webrtc_batch_t  *b;
 
     b = &ngx_webrtc_batch;
     i = b->n;
 
     if (path->tcp) {
-        ngx_stream_webrtc_tcp_send(path->tcp, b->bufs[i], len);
-        ngx_webrtc_registry_count_out(1, 1, len, ngx_webrtc_arrival);
+        sent = (ngx_stream_webrtc_tcp_send(path->tcp, b->bufs[i], len)
+                == NGX_OK);
+        ngx_webrtc_registry_count_out(1, sent, sent ? len : 0,
+                                      ngx_webrtc_arrival);
         return;
     }
 

@@ -353,7 +353,8 @@ extern ngx_uint_t    ngx_webrtc_closing;
 extern ngx_rbtree_t  ngx_webrtc_peers;
 
 /* ICE-TCP: a packet framed into a connection (ngx_stream_webrtc_tcp.c) */
-void ngx_stream_webrtc_tcp_send(ngx_connection_t *c, u_char *p, size_t len);
+ngx_int_t ngx_stream_webrtc_tcp_send(ngx_connection_t *c, u_char *p,
+    size_t len);
 
 /* peer: a session in the worker serving its media */
 ngx_webrtc_peer_t *ngx_webrtc_peer_create(u_char *id,

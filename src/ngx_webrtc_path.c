@@ -59,7 +59,7 @@ ngx_stream_webrtc_send(ngx_connection_t *c, u_char *p, size_t len)
     u_char             cmsg[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 
     if (c->type == SOCK_STREAM) {
-        ngx_stream_webrtc_tcp_send(c, p, len);
+        (void) ngx_stream_webrtc_tcp_send(c, p, len);
         return;
     }
 

@@ -633,8 +633,8 @@ ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
     }
 
     if (peer->path.tcp) {
-        ngx_stream_webrtc_tcp_send(peer->path.tcp, p, len);
-        return len;
+        return (ngx_stream_webrtc_tcp_send(peer->path.tcp, p, len) == NGX_OK)
+               ? (ssize_t) len : NGX_ERROR;
     }
 
     iov.iov_base = p;

@@ -174,6 +174,7 @@ typedef struct {
     ngx_uint_t                    naddrs;
     ngx_uint_t                    expired;      /* made to expire now */
     ngx_uint_t                    owner_exited; /* and closed for it */
+    ngx_pid_t                     owner_pid;    /* serving its media, or 0 */
 } ngx_webrtc_check_t;
 
 

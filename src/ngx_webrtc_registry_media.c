@@ -79,6 +79,7 @@ ngx_webrtc_registry_check(u_char *id, ngx_webrtc_check_t *chk)
 
     chk->expired = 0;
     chk->owner_exited = 0;
+    chk->owner_pid = 0;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
@@ -90,6 +91,7 @@ ngx_webrtc_registry_check(u_char *id, ngx_webrtc_check_t *chk)
     }
 
     chk->naddrs = s->naddrs;
+    chk->owner_pid = s->owner_pid;
 
     if (s->owner_pid && (s->media == NULL || !s->media->has_state)
         && ngx_webrtc_registry_owner_live(s) != NGX_OK)

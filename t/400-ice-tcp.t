@@ -22,7 +22,7 @@ use Digest::SHA qw/hmac_sha1/;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use Test::Nginx qw/http_req port run_cmd/;
+use Test::Nginx qw/http_req port run_cmd sanitizer_env/;
 use Test::Nginx::STUN qw/stun_check stun_exchange stun_parse/;
 
 my $t = Test::Nginx->new()->has(qw/http stream/)->plan(29);
@@ -292,6 +292,10 @@ my $bad = $conf;
 $bad =~ s/(webrtc_candidate 127\.0\.0\.1:%%PORT_8091%%) tcp;/$1 sctp;/;
 $t->write_file_expand('bad.conf', $bad);
 my $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+
+# under ASan (make test's second pass) nginx -t needs its runtime preloaded
+my %env = sanitizer_env($t->testdir());
+local @ENV{keys %env} = values %env;
 my (undef, $out) = run_cmd($NGINX, '-t', '-p', $t->testdir() . '/',
 	'-c', 'bad.conf');
 like($out, qr/invalid transport "sctp" of the "webrtc_candidate" directive/,
