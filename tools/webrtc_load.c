@@ -56,6 +56,13 @@
 #define WL_OPT_NO_RTCP          0x109
 #define WL_OPT_MARKS            0x10b           /* webrtc_load_gaps.c */
 #define WL_OPT_MARK_WINDOW      0x10c
+#define WL_OPT_TCP              0x10d           /* webrtc_load_tcp.c */
+#define WL_OPT_TCP_VIEWERS      0x10e
+#define WL_OPT_TCP_PUBLISHER    0x10f
+#define WL_OPT_TCP_STALL_AFTER  0x110
+#define WL_OPT_TCP_STALL_FOR    0x111
+#define WL_OPT_TCP_STALL_VIEWERS 0x112
+#define WL_OPT_TCP_RCVBUF       0x113
 
 
 typedef struct {
@@ -190,6 +197,15 @@ wl_options(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },
         { "marks", no_argument, NULL, WL_OPT_MARKS },
         { "mark-window", required_argument, NULL, WL_OPT_MARK_WINDOW },
+        { "tcp", no_argument, NULL, WL_OPT_TCP },
+        { "tcp-viewers", required_argument, NULL, WL_OPT_TCP_VIEWERS },
+        { "tcp-publisher", no_argument, NULL, WL_OPT_TCP_PUBLISHER },
+        { "tcp-stall-after", required_argument, NULL,
+          WL_OPT_TCP_STALL_AFTER },
+        { "tcp-stall-for", required_argument, NULL, WL_OPT_TCP_STALL_FOR },
+        { "tcp-stall-viewers", required_argument, NULL,
+          WL_OPT_TCP_STALL_VIEWERS },
+        { "tcp-rcvbuf", required_argument, NULL, WL_OPT_TCP_RCVBUF },
         { "publish", no_argument, NULL, 'P' },
         { "bitrate", required_argument, NULL, 'b' },
         { "fps", required_argument, NULL, 'f' },
@@ -463,6 +479,60 @@ wl_options(int argc, char **argv)
             }
             break;
 
+        case WL_OPT_TCP:
+            wl_conf.tcp_viewers = WL_MAX_VIEWERS;
+            break;
+
+        case WL_OPT_TCP_VIEWERS:
+            wl_conf.tcp_viewers = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.tcp_viewers > WL_MAX_VIEWERS) {
+                wl_log("webrtc-load: --tcp-viewers: 0 to %d",
+                       WL_MAX_VIEWERS);
+                return -1;
+            }
+            break;
+
+        case WL_OPT_TCP_PUBLISHER:
+            wl_conf.tcp_publisher = 1;
+            break;
+
+        case WL_OPT_TCP_STALL_AFTER:
+        case WL_OPT_TCP_STALL_FOR:
+            if (wl_seconds(optarg, &v) != 0 || v <= 0 || v > 3600) {
+                wl_log("webrtc-load: --tcp-stall-after, --tcp-stall-for: "
+                       "seconds, e.g. 5 or 500ms");
+                return -1;
+            }
+
+            if (c == WL_OPT_TCP_STALL_AFTER) {
+                wl_conf.tcp_stall_after = v;
+
+            } else {
+                wl_conf.tcp_stall_for = v;
+            }
+            break;
+
+        case WL_OPT_TCP_STALL_VIEWERS:
+            wl_conf.tcp_stall_viewers = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.tcp_stall_viewers == 0
+                || wl_conf.tcp_stall_viewers > WL_MAX_VIEWERS)
+            {
+                wl_log("webrtc-load: --tcp-stall-viewers: 1 to %d",
+                       WL_MAX_VIEWERS);
+                return -1;
+            }
+            break;
+
+        case WL_OPT_TCP_RCVBUF:
+            wl_conf.tcp_rcvbuf = (unsigned) strtoul(optarg, &end, 10);
+            if (*end || wl_conf.tcp_rcvbuf < 1024
+                || wl_conf.tcp_rcvbuf > 64 * 1024 * 1024)
+            {
+                wl_log("webrtc-load: --tcp-rcvbuf: bytes, 1024 or more");
+                return -1;
+            }
+            break;
+
         case 'p':
             wl_conf.procs = (unsigned) strtoul(optarg, &end, 10);
             if (*end || wl_conf.procs < 1 || wl_conf.procs > WL_MAX_PROCS) {
@@ -618,7 +688,7 @@ wl_options(int argc, char **argv)
         return -1;
     }
 
-    if (wl_janus_conf() != 0) {
+    if (wl_janus_conf() != 0 || wl_tcp_conf() != 0) {
         return -1;
     }
 
@@ -763,6 +833,17 @@ wl_usage(void)
         "                        each and per label, and those lost\n"
         "  --mark-window S       a mark's gaps start before S s after it\n"
         "                        or the next mark (5)\n"
+        "\n"
+        "  ICE-TCP (RFC 6544 passive, RFC 4571 framing):\n"
+        "  --tcp                 every viewer on the answer's TCP candidate\n"
+        "  --tcp-viewers N       the first N viewers over TCP, the others\n"
+        "                        over UDP; a JSON line per viewer at the end\n"
+        "  --tcp-publisher       the publisher over TCP too\n"
+        "  --tcp-stall-after S   the first --tcp-stall-viewers M (1) TCP\n"
+        "  --tcp-stall-for D     viewers stop reading S s after the start,\n"
+        "                        for D s, then read again: what they got, a\n"
+        "                        key frame after it\n"
+        "  --tcp-rcvbuf B        their SO_RCVBUF (4096)\n"
         "\n"
         "  Janus (its streaming plugin):\n"
         "  --janus URL           viewers through the HTTP API, e.g.\n"
@@ -1001,6 +1082,7 @@ wl_loop(void)
 
     start = wl_now();
     end = start + (int64_t) (wl_conf.duration * WL_SEC);
+    wl_tcp_t0 = start;
     hard_end = 0;
     next_report = start + WL_SEC;
     last_report = start;
@@ -1149,6 +1231,10 @@ wl_loop(void)
                 if (p->timer && now >= p->timer) {
                     wl_peer_timer(p, now);
                 }
+
+                if (p->stall) {
+                    wl_tcp_stall(p, now);
+                }
             }
 
             if (wl_conf.churn_max) {
@@ -1214,6 +1300,8 @@ wl_loop(void)
             break;
         }
     }
+
+    wl_tcp_lines(wl_viewers, wl_nviewers, wl_now());
 
     if (wl_report_fd != -1) {
         /* a child: the parent reports */

@@ -85,6 +85,13 @@ typedef enum {
 } wl_ev_type_e;
 
 
+/* ICE-TCP (webrtc_load_tcp.c): a peer's buffers of framed packets */
+#define WL_TCP_IN               16384
+#define WL_TCP_OUT              16384           /* a viewer's */
+#define WL_TCP_OUT_PUB          (1024 * 1024)   /* the publisher's */
+#define WL_TCP_RCVBUF           4096            /* --tcp-stall viewers */
+
+
 typedef enum {
     WL_ROLE_VIEWER = 0,
     WL_ROLE_PUBLISHER
@@ -298,6 +305,14 @@ typedef struct {
     uint64_t                    rtcp_after_mutate;  /* the publisher's */
     uint64_t                    consent_after_mutate;
 
+    /* ICE-TCP, --tcp-stall-*: webrtc_load_tcp.c */
+    uint64_t                    tcp_viewers;    /* connected over TCP */
+    uint64_t                    tcp_out_drops;  /* our queue was full */
+    uint64_t                    stall_viewers;  /* stopped reading */
+    uint64_t                    stall_resumed;  /* RTP after reading again */
+    uint64_t                    stall_keyframes;    /* a key frame after */
+    uint64_t                    stall_consent;  /* unanswered, excused */
+
     uint32_t                    http_status[600];
 
     wl_hist_t                   latency;        /* send to arrival */
@@ -325,6 +340,7 @@ typedef struct wl_http_s    wl_http_t;
 typedef struct wl_peer_s    wl_peer_t;
 typedef struct wl_mutate_s  wl_mutate_t;
 typedef struct wl_index_s   wl_index_t;
+typedef struct wl_tcp_s     wl_tcp_t;
 
 typedef void (*wl_http_handler_pt)(wl_http_t *h, void *data);
 
@@ -489,6 +505,30 @@ struct wl_peer_s {
     wl_pub_t                   *pub;
     wl_mutate_t                *mutate;         /* --mutate */
     wl_index_t                 *indices;        /* --index-check */
+
+    /* per viewer, for its line with --tcp-viewers (webrtc_load_tcp.c) */
+    uint64_t                    decrypt_errors;
+    uint64_t                    consent_sent;
+    uint64_t                    consent_ok;
+    uint64_t                    consent_unanswered;
+
+    /* ICE-TCP (RFC 6544, RFC 4571): NULL over UDP */
+    wl_tcp_t                   *tcp;
+
+    /* --tcp-stall-after: stops reading for --tcp-stall-for */
+    unsigned                    stall:1;        /* one of those */
+    unsigned                    stalling:1;
+    unsigned                    stall_done:1;
+    unsigned                    stall_key_first:1;  /* first frame key */
+    unsigned                    stall_frame_seen:1;
+    int64_t                     stall_start;
+    int64_t                     stall_end;
+    int64_t                     stall_first;    /* RTP after it, arrival */
+    int64_t                     stall_key;      /* a key frame starts */
+    uint64_t                    stall_rtp_before;
+    uint64_t                    stall_rtp_to_key;   /* after, before key */
+    uint64_t                    stall_expected; /* at its end */
+    uint64_t                    stall_received;
 };
 
 
@@ -548,6 +588,14 @@ typedef struct {
     wl_url_t                    janus_url;
     const char                 *mountpoint;
     const char                 *rtp;            /* --rtp HOST:PORT:PORT */
+
+    /* ICE-TCP: webrtc_load_tcp.c */
+    unsigned                    tcp_viewers;    /* the first N viewers */
+    unsigned                    tcp_publisher:1;
+    double                      tcp_stall_after;    /* s; 0: none */
+    double                      tcp_stall_for;      /* s */
+    unsigned                    tcp_stall_viewers;  /* the first M */
+    unsigned                    tcp_rcvbuf;         /* theirs */
 } wl_conf_t;
 
 
@@ -642,6 +690,24 @@ int wl_janus_stun_request(wl_peer_t *p, u_char *buf, size_t len);
 void wl_janus_dtls_timer(SSL *ssl);
 void wl_janus_timers(int64_t now);
 int wl_janus_teardown(void);
+
+int wl_tcp_conf(void);
+int wl_tcp_create(wl_peer_t *p);
+void wl_tcp_free(wl_peer_t *p);
+void wl_tcp_linger(wl_peer_t *p);
+int wl_tcp_connect(wl_peer_t *p);
+void wl_tcp_event(wl_peer_t *p);
+ssize_t wl_tcp_send(wl_peer_t *p, const u_char *buf, size_t len);
+void wl_tcp_stall(wl_peer_t *p, int64_t now);
+void wl_tcp_rtp(wl_peer_t *p, const u_char *buf, size_t len,
+    int64_t arrived);
+int wl_tcp_consent_excused(wl_peer_t *p);
+void wl_tcp_lines(wl_peer_t **viewers, unsigned n, int64_t now);
+void wl_peer_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
+    int64_t arrived);
+void wl_peer_fail(wl_peer_t *p, wl_fail_e reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+extern int64_t      wl_tcp_t0;
 
 void wl_hist_add(wl_hist_t *h, uint64_t us);
 double wl_hist_pct(const wl_hist_t *h, double q);

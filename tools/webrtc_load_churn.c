@@ -71,6 +71,7 @@ wl_churn_replace(wl_peer_t *p, unsigned i)
 
     free(p->mutate);
     free(p->indices);
+    wl_tcp_free(p);
     free(p);
 
     wl_churn_end[i] = 0;

@@ -51,10 +51,6 @@ static int wl_peer_socket(wl_peer_t *p, int family);
 static int wl_peer_move(wl_peer_t *p);
 static void wl_peer_answer(wl_http_t *h, void *data);
 static void wl_peer_deleted(wl_http_t *h, void *data);
-static void wl_peer_input(wl_peer_t *p, u_char *buf, size_t len,
-    int64_t now, int64_t arrived);
-static void wl_peer_fail(wl_peer_t *p, wl_fail_e reason,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void wl_peer_release(wl_peer_t *p);
 static void wl_peer_set_timer(wl_peer_t *p, int64_t pub_next);
 
@@ -331,7 +327,8 @@ wl_peer_create(wl_role_e role, unsigned index)
         p->pub = pub;
     }
 
-    if (wl_mutate_peer(p) != 0) {
+    if (wl_mutate_peer(p) != 0 || wl_tcp_create(p) != 0) {
+        free(p->mutate);
         free(p->pub);
         free(p);
         return NULL;
@@ -557,7 +554,13 @@ wl_peer_answer(wl_http_t *h, void *data)
         return;
     }
 
-    if (p->remote.ss_family != AF_INET) {
+    if (p->tcp) {
+        if (wl_tcp_connect(p) != 0) {
+            wl_peer_fail(p, WL_FAIL_LOCAL, "TCP socket: %s", strerror(errno));
+            return;
+        }
+
+    } else if (p->remote.ss_family != AF_INET) {
         close(p->fd);
         p->fd = -1;
 
@@ -568,8 +571,9 @@ wl_peer_answer(wl_http_t *h, void *data)
         }
     }
 
-    if (connect(p->fd, (struct sockaddr *) &p->remote, p->remote_len)
-        == -1)
+    if (p->tcp == NULL
+        && connect(p->fd, (struct sockaddr *) &p->remote, p->remote_len)
+           == -1)
     {
         wl_peer_fail(p, WL_FAIL_LOCAL, "connect(): %s", strerror(errno));
         return;
@@ -602,6 +606,11 @@ wl_peer_event(wl_peer_t *p)
     struct msghdr    *msg;
     struct cmsghdr   *cmsg;
     struct timespec   ts;
+
+    if (p->tcp) {
+        wl_tcp_event(p);
+        return;
+    }
 
     for (round = 0; round < 8 && p->fd != -1; round++) {
 
@@ -679,7 +688,7 @@ wl_peer_event(wl_peer_t *p)
 
 /* RFC 7983, 7: STUN 0-3, DTLS 20-63, RTP and RTCP 128-191 */
 
-static void
+void
 wl_peer_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
     int64_t arrived)
 {
@@ -716,6 +725,7 @@ wl_peer_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
 
         if (rc != srtp_err_status_ok) {
             wl_stats.decrypt_errors++;
+            p->decrypt_errors++;
             return;
         }
 
@@ -738,11 +748,16 @@ wl_peer_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
 
     if (rc != srtp_err_status_ok) {
         wl_stats.decrypt_errors++;
+        p->decrypt_errors++;
         return;
     }
 
     if (p->role == WL_ROLE_VIEWER) {
         wl_view_rtp(p, buf, n, now, arrived);
+
+        if (p->stall_done && p->stall_key == 0) {
+            wl_tcp_rtp(p, buf, n, arrived);
+        }
     }
 }
 
@@ -765,8 +780,13 @@ wl_peer_timer(wl_peer_t *p, int64_t now)
         }
 
         if (now >= p->stun_next) {
-            /* RFC 8489, 6.2.1: the same transaction, a longer RTO */
-            (void) wl_peer_send(p, p->stun, p->stun_len);
+            /*
+             * RFC 8489, 6.2.1: the same transaction, a longer RTO; over
+             * TCP a request is not retransmitted (6.2.2), only waited for
+             */
+            if (p->tcp == NULL) {
+                (void) wl_peer_send(p, p->stun, p->stun_len);
+            }
 
             p->stun_tries++;
             p->rto = p->rto * 2 > WL_RTO_MAX ? WL_RTO_MAX : p->rto * 2;
@@ -822,6 +842,7 @@ wl_peer_timer(wl_peer_t *p, int64_t now)
 
                 if (p->role == WL_ROLE_VIEWER) {
                     wl_stats.consent_sent++;
+                    p->consent_sent++;
                 }
             }
 
@@ -929,6 +950,10 @@ wl_peer_send(wl_peer_t *p, const u_char *buf, size_t len)
         return -1;
     }
 
+    if (p->tcp) {
+        return wl_tcp_send(p, buf, len);
+    }
+
     return send(p->fd, buf, len, MSG_DONTWAIT);
 }
 
@@ -995,6 +1020,11 @@ wl_peer_deleted(wl_http_t *h, void *data)
 
     p->http = NULL;
     p->deleted = 1;
+
+    if (p->tcp && p->fd != -1) {
+        close(p->fd);
+        p->fd = -1;
+    }
 
     if (h->error == NULL && h->status >= 200 && h->status < 300) {
         if (p->role == WL_ROLE_VIEWER) {
@@ -1070,7 +1100,7 @@ wl_peer_close_notify(wl_peer_t *p)
 }
 
 
-static void
+void
 wl_peer_fail(wl_peer_t *p, wl_fail_e reason, const char *fmt, ...)
 {
     char     buf[512];
@@ -1132,8 +1162,19 @@ wl_peer_release(wl_peer_t *p)
     }
 
     if (p->fd != -1) {
-        close(p->fd);
-        p->fd = -1;
+        if (p->tcp && p->state == WL_PEER_CLOSED && p->location[0]
+            && !p->deleted)
+        {
+            /*
+             * ICE-TCP: the server ends the session with the connection,
+             * which is kept (not read) until the DELETE is answered
+             */
+            wl_tcp_linger(p);
+
+        } else {
+            close(p->fd);
+            p->fd = -1;
+        }
     }
 
     p->timer = 0;
@@ -1149,10 +1190,19 @@ wl_peer_release(wl_peer_t *p)
 static void
 wl_consent_unanswered(wl_peer_t *p)
 {
+    int  excused;
+
+    excused = wl_tcp_consent_excused(p);
+
     p->consent_deadline = 0;
 
-    if (p->role == WL_ROLE_VIEWER) {
+    if (excused) {
+        /* a --tcp-stall viewer that did not read its socket then */
+        wl_stats.stall_consent++;
+
+    } else if (p->role == WL_ROLE_VIEWER) {
         wl_stats.consent_unanswered++;
+        p->consent_unanswered++;
 
     } else {
         wl_stats.pub_consent_unanswered++;
@@ -1310,6 +1360,7 @@ wl_ice_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
     if (p->state == WL_PEER_CONNECTED && rc == STUN_USAGE_ICE_RETURN_SUCCESS) {
         if (p->role == WL_ROLE_VIEWER) {
             wl_stats.consent_ok++;
+            p->consent_ok++;
         }
 
         if (p->consent_deadline) {
@@ -1515,6 +1566,10 @@ wl_dtls_established(wl_peer_t *p, int64_t now)
 
     if (p->role == WL_ROLE_VIEWER) {
         wl_stats.connected_ever++;
+
+        if (p->tcp) {
+            wl_stats.tcp_viewers++;
+        }
         wl_hist_add(&wl_stats.setup_dtls, (now - p->ice_done) / 1000);
 
     } else {

@@ -647,8 +647,11 @@ wl_sdp_answer(wl_peer_t *p, const u_char *body, size_t len)
         for (j = 0; j < m->ncandidates; j++) {
             c = &m->candidates[j];
 
+            /* RFC 6544, 4.5: a TCP peer takes the passive candidate */
+
             if (c->component != 1 || c->transport.len != 3
-                || strncasecmp((char *) c->transport.data, "udp", 3) != 0
+                || strncasecmp((char *) c->transport.data,
+                               p->tcp ? "tcp" : "udp", 3) != 0
                 || c->address.len >= sizeof(addr))
             {
                 continue;
@@ -683,7 +686,8 @@ wl_sdp_answer(wl_peer_t *p, const u_char *body, size_t len)
     }
 
     if (p->remote_len == 0) {
-        return "no loopback UDP candidate in the answer";
+        return p->tcp ? "no loopback TCP candidate in the answer"
+                      : "no loopback UDP candidate in the answer";
     }
 
     audio = 0;

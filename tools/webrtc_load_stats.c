@@ -1348,6 +1348,29 @@ summary:
             wl_out(",\"pub_dups\":%llu", (unsigned long long) s->pub_dups);
         }
 
+        if (wl_conf.tcp_viewers || wl_conf.tcp_publisher) {
+            wl_out(",\"transport\":\"%s\",\"tcp_viewers\":%llu"
+                   ",\"tcp_viewers_connected\":%llu"
+                   ",\"tcp_publisher\":%s,\"tcp_out_drops\":%llu",
+                   wl_conf.tcp_viewers == 0 ? "udp"
+                   : wl_conf.tcp_viewers >= wl_conf.viewers ? "tcp"
+                   : "mixed",
+                   (unsigned long long) wl_conf.tcp_viewers,
+                   (unsigned long long) s->tcp_viewers,
+                   wl_conf.tcp_publisher ? "true" : "false",
+                   (unsigned long long) s->tcp_out_drops);
+        }
+
+        if (wl_conf.tcp_stall_after) {
+            wl_out(",\"stall_viewers\":%llu,\"stall_resumed\":%llu"
+                   ",\"stall_keyframes\":%llu"
+                   ",\"stall_consent_excused\":%llu",
+                   (unsigned long long) s->stall_viewers,
+                   (unsigned long long) s->stall_resumed,
+                   (unsigned long long) s->stall_keyframes,
+                   (unsigned long long) s->stall_consent);
+        }
+
         if (wl_server_seen) {
             wl_out(",\"server_pids\":%u,\"server_cpu_ms\":%.0f"
                    ",\"server_cpu_pct_avg\":%.1f"
