@@ -7,7 +7,7 @@
         [--seconds N] [--stop-file FILE] [--wait-publisher N]
         [--first-frame N] [--no-keyframe-requests] [--drop-first N]
         [--opus-no-channels] [--keepalive-conncheck] [--no-candidates]
-        [--save-offer FILE] [--save-answer FILE]
+        [--save-offer FILE] [--save-answer FILE] [--watch]
 
 publish: videotestsrc and audiotestsrc, encoded with vp8enc or x264enc
 (constrained baseline, no B-frames, packetization-mode 1) and opusenc,
@@ -33,6 +33,15 @@ enforces RFC 7675 consent ends the session after its consent timeout;
 --keepalive-conncheck makes the agent send Binding Requests instead.
 Every wait is bounded: the whole run ends after --seconds plus
 --wait-publisher plus --first-frame plus 25 s at most.
+
+--watch (t/313, live sessions across reloads and kills) adds to the
+result "epoch" (the wall clock of the start, s since 1970: the states'
+times are from it) and, for a viewer, "max_frame_gap_ms" (the longest
+time between two decoded video frames, from the first until the end,
+the end included) and "frame_gaps" (each of 200 ms or more: [s after
+the start when it began, ms]); and prints a line "TICK {json}" every
+second: the counters so far and the connection state; "finished_after"
+is when it began to end (the states after it are the teardown's).
 """
 
 import argparse
@@ -270,9 +279,34 @@ class Client:
             self.res[name] += info.get_buffer_list().length()
         else:
             self.res[name] += 1
+        if self.args.watch and name == 'video_frames':
+            self.frame_gap(time.monotonic())
         if name == 'video_frames' and self.res[name] == 1:
             GLib.idle_add(self.on_first_frame)
         return Gst.PadProbeReturn.OK
+
+    # --watch: the time between decoded video frames
+
+    def frame_gap(self, now):
+        if self.last_frame is not None:
+            gap = round((now - self.last_frame) * 1000)
+            if gap > self.res['max_frame_gap_ms']:
+                self.res['max_frame_gap_ms'] = gap
+            if gap >= 200:
+                self.res['frame_gaps'].append(
+                    [round(self.last_frame - self.t0, 2), gap])
+        self.last_frame = now
+
+    def tick(self):
+        if self.deleting:
+            return False
+        tick = {k: self.res[k] for k in ('video_frames', 'audio_buffers',
+                                         'video_packets', 'audio_packets')}
+        tick['t'] = round(time.monotonic() - self.t0, 2)
+        tick['connection_state'] = \
+            self.webrtc.get_property('connection-state').value_nick
+        print('TICK ' + json.dumps(tick, sort_keys=True), flush=True)
+        return True
 
     # a viewer counts for --seconds from its first decoded video frame
     # (or gives up --first-frame seconds after the answer)
@@ -382,6 +416,14 @@ class Client:
     def start(self):
         self.pipe.set_state(Gst.State.PLAYING)
         self.caps_wait = 0
+        if self.args.watch:
+            self.res['epoch'] = round(
+                time.time() - (time.monotonic() - self.t0), 3)
+            self.last_frame = None
+            if self.args.role == 'play':
+                self.res['max_frame_gap_ms'] = 0
+                self.res['frame_gaps'] = []
+            GLib.timeout_add(1000, self.tick)
         GLib.timeout_add(50, self.maybe_create_offer)
         GLib.timeout_add_seconds(int(self.args.seconds
                                      + self.args.wait_publisher
@@ -569,6 +611,12 @@ class Client:
         if self.deleting:
             return False
         self.deleting = True
+        if self.args.watch and self.last_frame is not None:
+            # the standstill up to the end counts: frames that stopped
+            # for good
+            self.frame_gap(time.monotonic())
+        if self.args.watch:
+            self.res['finished_after'] = round(time.monotonic() - self.t0, 2)
         w = self.webrtc
         self.res['ice_connection_state'] = \
             w.get_property('ice-connection-state').value_nick
@@ -613,6 +661,7 @@ def main():
     p.add_argument('--keepalive-conncheck', action='store_true')
     p.add_argument('--save-offer')
     p.add_argument('--save-answer')
+    p.add_argument('--watch', action='store_true')
     a = p.parse_args()
     if a.role == 'publish' and a.codec == 'any':
         p.error('publish needs --codec VP8 or H264')
