@@ -39,7 +39,9 @@
  *   token        bearer token: "Authorization: Bearer" over HTTP, the
  *                "token" member of the first WebSocket message.
  *   iceServers   RTCIceServer[]; ICE servers that the WHIP/WHEP answer lists
- *                in Link: <...>; rel="ice-server" headers are added to them.
+ *                in Link: <...>; rel="ice-server" headers are added to them
+ *                before the browser gathers its candidates.
+ *   iceTransportPolicy  'all' (the default) or 'relay': TURN only.
  *   videoCodec   publisher: the preferred video codec (setCodecPreferences);
  *                the other codecs stay as fallbacks, the one in use is
  *                reported as stats.codec.
@@ -866,6 +868,7 @@ class Session {
         const pc = new RTCPeerConnection({
             bundlePolicy: 'max-bundle',
             iceServers: opts.iceServers || [],
+            iceTransportPolicy: opts.iceTransportPolicy || 'all',
         });
 
         this.pc = pc;
@@ -876,29 +879,20 @@ class Session {
 
         this._addTransceivers(pc);
 
-        await pc.setLocalDescription(await pc.createOffer());
-        this._check();
+        /*
+         * The offer goes out before setLocalDescription(): the ICE servers
+         * of the answer's Link headers must be set before the browser
+         * gathers its candidates, which setLocalDescription() starts (a
+         * later setConfiguration() takes effect at an ICE restart only)
+         */
 
-        /* what was offered, with the mids: _checkRefused() */
-        this._offered = pc.getTransceivers().map((t) => ({
-            t, mid: t.mid,
-            kind: t.sender.track?.kind || t.receiver.track?.kind || null,
-        }));
+        const offer = await pc.createOffer();
+        this._check();
 
         const answer = opts.transport === 'websocket'
-            ? await this._wsOffer(pc.localDescription.sdp)
-            : await this._httpOffer(pc.localDescription.sdp);
+            ? await this._wsOffer(offer.sdp)
+            : await this._httpOffer(offer.sdp);
         this._check();
-
-        try {
-            await pc.setRemoteDescription({ type: 'answer', sdp: answer });
-        } catch (e) {
-            throw new WebRTCError('protocol', `bad answer: ${e.message}`, { cause: e });
-        }
-        this._check();
-
-        this._answered = true;
-        this._checkRefused(pc, answer);
 
         if (this._linkServers?.length) {
             try {
@@ -910,6 +904,25 @@ class Session {
                 this._warn(`cannot use the ICE servers of the answer: ${e.message}`);
             }
         }
+
+        await pc.setLocalDescription(offer);
+        this._check();
+
+        /* what was offered, with the mids: _checkRefused() */
+        this._offered = pc.getTransceivers().map((t) => ({
+            t, mid: t.mid,
+            kind: t.sender.track?.kind || t.receiver.track?.kind || null,
+        }));
+
+        try {
+            await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+        } catch (e) {
+            throw new WebRTCError('protocol', `bad answer: ${e.message}`, { cause: e });
+        }
+        this._check();
+
+        this._answered = true;
+        this._checkRefused(pc, answer);
 
         this._call('onEvent', {
             type: 'session',

@@ -81,7 +81,7 @@ EOF
 	}
 }
 
-my $t = E2E::start(plan => 10 * @cases + 6, http => <<"EOF");
+my $t = E2E::start(plan => 10 * @cases + 6 + 3, http => <<"EOF");
         location /pages/ {
             alias $html/;
 
@@ -99,7 +99,8 @@ my $coturn = start_coturn();
 
 my $r = E2E::scenario($t, 'turn', timeout => 75,
 	env => { CASES => join(',', @cases), NOCONNECT => 'bad',
-		NOCONNECT_MS => 8000, SPKI => spki("$d/cert.pem") }) || {};
+		NOCONNECT_MS => 8000, SPKI => spki("$d/cert.pem"),
+		CLIENT => 'udp' }) || {};
 
 my $clog = -e "$d/turnserver.log" ? $t->read_file('turnserver.log') : '';
 my $media = port(8980);
@@ -159,6 +160,19 @@ for my $c (@cases) {
 		. ($x->{framesDecoded} // 0) . ' then '
 		. ($x->{framesLater} // 0) . ' frames');
 }
+
+# the pages' client, relay only: it must set the Link servers before it
+# gathers (it set them after setLocalDescription() before 2026-12-07, and
+# relay only never connected)
+my $cl = $r->{client} || {};
+is(($cl->{states}{pub} // 'none') . ' ' . ($cl->{states}{view} // 'none'),
+	'connected connected', "pages' client relay only: publisher and player "
+	. 'connect' . ($cl->{states}{error} ? " ($cl->{states}{error})" : ''));
+ok(($cl->{pubPair}{local}{candidateType} // '') eq 'relay'
+	&& ($cl->{viewPair}{local}{candidateType} // '') eq 'relay',
+	"pages' client: both over coturn's relay");
+ok(($cl->{framesDecoded} // 0) >= 10, "pages' client: the player decodes ("
+	. ($cl->{framesDecoded} // 0) . ' frames)');
 
 # credentials coturn refuses: nothing connects, so the cases above went
 # through coturn with the module's credentials

@@ -11,8 +11,13 @@
 // tcp, tls); E2E_NOCONNECT: a case whose credentials coturn refuses (the
 // publisher alone, E2E_NOCONNECT_MS of waiting to see it never connect).
 //
+// E2E_CLIENT: a case whose locations the pages' client (Publisher and
+// Player of html/webrtc.js, iceTransportPolicy 'relay') uses too.
+//
 // Result: { cases: { <case>: { pub, view, framesDecoded, framesLater } },
-//           refused: { <case>: { pub } } }
+//           refused: { <case>: { pub } },
+//           client: { states: {pub, view, error}, framesDecoded, pubPair,
+//           viewPair } }
 // where pub and view are { status, id, link, policy, servers: [{urls,
 // username}], state, pair: { local: {candidateType, relayProtocol,
 // address, port}, remote: {...} } }.
@@ -179,6 +184,57 @@ async function scenario(env, browser, res, cases, refused, noConnectMs) {
     r.pub.pair = await pair(c + '-pub');
     env.log(`${c}: viewer ${r.view.state}, ${r.framesDecoded} then `
       + `${r.framesLater} frames ${JSON.stringify(r.view.pair)}`);
+  }
+
+  // the pages' client (html/webrtc.js) relay only: its Publisher and
+  // Player must configure the Link servers before they gather (E2E_CLIENT:
+  // the case whose locations they use)
+  const client = env.param('CLIENT', '');
+  if (client) {
+    const r = res.client = {};
+    r.states = await page.evaluate(async ([c, ms]) => {
+      const lib = window.__lib;
+      const o = { url: '', stream: 'turn-client', iceTransportPolicy: 'relay',
+        iceRestart: false };
+      const pub = new lib.Publisher({ ...o, url: `/${c}/whip/` });
+      const view = new lib.Player({ ...o, url: `/${c}/whep/` });
+      window.__s.clientPub = { pc: null };
+      window.__s.clientView = { pc: null };
+      const out = { error: null };
+      const wait = async (s) => {
+        const end = performance.now() + ms;
+        while (performance.now() < end && s.pc
+               && s.pc.connectionState !== 'connected'
+               && s.pc.connectionState !== 'failed') {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return s.pc ? s.pc.connectionState : 'none';
+      };
+      try {
+        await pub.start(window.__media);
+        window.__s.clientPub.pc = pub.pc;
+        out.pub = await wait(pub);
+        await view.start();
+        window.__s.clientView.pc = view.pc;
+        out.view = await wait(view);
+      } catch (e) {
+        out.error = String(e);
+      }
+      return out;
+    }, [client, 10000]);
+
+    const end = env.now() + 10000;
+    r.framesDecoded = 0;
+    while (env.now() < end && r.states.view === 'connected') {
+      r.framesDecoded = await decoded('clientView');
+      if (r.framesDecoded >= 10) {
+        break;
+      }
+      await env.sleep(100);
+    }
+    r.pubPair = await pair('clientPub');
+    r.viewPair = await pair('clientView');
+    env.log(`client: ${JSON.stringify(r.states)}, ${r.framesDecoded} frames`);
   }
 
   for (const c of refused) {
