@@ -1465,6 +1465,26 @@ summary:
                (unsigned long long) s->delete_failed,
                (unsigned long long) s->close_notify);
         wl_out_flush();
+
+        if (wl_conf.tcp_viewers) {
+            wl_out("  ICE-TCP    %llu viewers of %llu connected over TCP, "
+                   "%llu packets our queues dropped",
+                   (unsigned long long) s->tcp_viewers,
+                   (unsigned long long) wl_conf.tcp_viewers,
+                   (unsigned long long) s->tcp_out_drops);
+            wl_out_flush();
+        }
+
+        if (wl_conf.tcp_stall_after) {
+            wl_out("  slow       %llu viewers stopped reading, %llu read "
+                   "media again, %llu got a key frame after it; consent "
+                   "checks excused %llu",
+                   (unsigned long long) s->stall_viewers,
+                   (unsigned long long) s->stall_resumed,
+                   (unsigned long long) s->stall_keyframes,
+                   (unsigned long long) s->stall_consent);
+            wl_out_flush();
+        }
     }
 
     if (wl_conf.publish) {
