@@ -50,6 +50,12 @@ TEST_PKGS  := perl libio-socket-ssl-perl libwww-perl libjson-pp-perl \
               gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
               gstreamer1.0-libav
 
+# the tests that bound the media gap a reload or a kill makes: run alone,
+# after the others, as a second test beside them (2 cores) delays the new
+# workers' start by as much as the gap they measure
+TESTS_SEQ  := t/310-e2e-reload.t t/325-e2e-kill.t
+TESTS_PAR  := $(filter-out $(TESTS_SEQ),$(sort $(wildcard t/*.t)))
+
 # and to build the Debian package (make deb) and check it
 DEB_PKGS   := debhelper dpkg-dev lintian
 
@@ -328,12 +334,17 @@ test: deps-test
 	@$(MAKE) --no-print-directory build asan unit fuzz-check tools e2e-deps \
 	    deb DEB_VERSION=$(DEB_VERSION)
 	cd $(TOP) && TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MODULE=$(MODULE) \
-	    prove -I t/lib -j2 t/
+	    prove -I t/lib -j2 $(TESTS_PAR)
+	@echo "# the media-gap tests of reloads and kills, alone on the host"
+	cd $(TOP) && TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MODULE=$(MODULE) \
+	    prove -I t/lib $(TESTS_SEQ)
 	@echo "# the Debian package, on its own: installed, serving WHIP, purged"
 	cd $(TOP) && TEST_NGINX_DEB=$(DEB) prove -I t/lib t/deb/
 	@echo "# t/ again: the module with AddressSanitizer and UBSan"
 	cd $(TOP) && TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MODULE=$(ASAN_MODULE) \
-	    TEST_NGINX_PRELOAD="$(ASAN_PRELOAD)" prove -I t/lib -j2 t/
+	    TEST_NGINX_PRELOAD="$(ASAN_PRELOAD)" prove -I t/lib -j2 $(TESTS_PAR)
+	cd $(TOP) && TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_MODULE=$(ASAN_MODULE) \
+	    TEST_NGINX_PRELOAD="$(ASAN_PRELOAD)" prove -I t/lib $(TESTS_SEQ)
 
 
 demo: deps
