@@ -29,12 +29,14 @@
 # (/usr/bin/python3 by default); skipped without webrtcbin or
 # tools/webrtc-load.
 #
-# Measured in 6 plain runs (load average 4-13 on 2 cores): the webrtcbin
-# viewer's longest standstill 435-1,096 ms, webrtc-load's longest RTP gap
-# 238-1,078 ms, both at the second reload (2 -> 3 workers) when the
-# machine was busiest (the one run over 1 s, at load 11); at the kill
-# 240-590 ms.  Built from 870f51a (reloads handed over, no crash
-# adoption) the frames stopped at the kill (14.2 s): 6 checks fail.
+# Measured in 8 plain runs (load average 3-13 on 2 cores): the webrtcbin
+# viewer's longest standstill 214, 435, 493, 516, 596, 821, 866, 1,096
+# ms, webrtc-load's longest RTP gap 165-1,078 ms, nearly always at the
+# second reload (2 -> 3 workers); the one run over 1 s was at load 11.
+# At the kill 200-590 ms.  3 ASan runs: 391-1,861 ms; one had 4 of 84
+# consent checks unanswered in 2 s.  Built from 870f51a (reloads handed
+# over, no crash adoption) the frames stopped at the kill (14.2 s): 6
+# checks fail.
 #
 # webrtcbin's states catch an ICE or DTLS failure it notices, not a server
 # that went away: libnice sends no consent checks once connected, and on

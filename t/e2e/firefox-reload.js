@@ -19,7 +19,10 @@
 // (statTypes), to show where Firefox's differ from Chromium's.
 //
 // Result: { publisher, firefoxViewer, chromiumViewer: {status, location,
-//           state, framesBefore, statTypes, watch} }.
+//           state, framesBefore, statTypes, watch} }; the viewers also have
+// recovery: their inbound video's packetsLost, nackCount, pliCount,
+// firCount, framesDropped, keyFramesDecoded at the end (what each engine
+// has of them).
 
 const { run } = require('./lib/scenario');
 const { startWatch, endWatch, watchUntilDone } = require('./lib/watch');
@@ -30,6 +33,25 @@ async function statTypes(name) {
   const types = new Set();
   st.forEach((s) => types.add(s.type + (s.kind ? ':' + s.kind : '')));
   return Array.from(types).sort();
+}
+
+// Runs in the page: the connection's inbound video loss and recovery
+// counters (what each engine did about the packets a reload or kill cost)
+async function recovery(name) {
+  const st = await window.__rtc.pcs[name].pc.getStats();
+  let out = null;
+  st.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video') {
+      out = {};
+      for (const k of ['packetsReceived', 'packetsLost', 'nackCount', 'pliCount',
+        'firCount', 'framesDropped', 'keyFramesDecoded']) {
+        if (s[k] !== undefined) {
+          out[k] = s[k];
+        }
+      }
+    }
+  });
+  return out;
 }
 
 run(async (env) => {
@@ -87,6 +109,9 @@ run(async (env) => {
 
   for (const [key, pg, n] of all) {
     res[key].watch = await pg.evaluate(endWatch, n);
+  }
+  for (const [key, pg, n] of views) {
+    res[key].recovery = await pg.evaluate(recovery, n);
   }
 
   for (const [, pg, n] of all) {
