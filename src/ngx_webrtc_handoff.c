@@ -28,6 +28,8 @@
 
 
 static void ngx_webrtc_handoff_all(ngx_uint_t successor);
+static ngx_webrtc_peer_t **ngx_webrtc_peers_list(ngx_uint_t tcp,
+    ngx_uint_t *np);
 static void ngx_webrtc_peer_close_tcp(void);
 static void ngx_webrtc_handoff_state(ngx_webrtc_peer_t *peer,
     ngx_webrtc_handoff_t *st);
@@ -214,17 +216,26 @@ ngx_webrtc_peer_exit(void)
 }
 
 
-/* the peers on an ICE-TCP connection, closed */
+/*
+ * This worker's peers (only those on an ICE-TCP connection, with tcp), in
+ * an array to close or free them from: ngx_free() it
+ */
 
-static void
-ngx_webrtc_peer_close_tcp(void)
+static ngx_webrtc_peer_t **
+ngx_webrtc_peers_list(ngx_uint_t tcp, ngx_uint_t *np)
 {
-    ngx_uint_t          i, n;
+    ngx_uint_t          n;
     ngx_rbtree_node_t  *node, *root, *sentinel;
     ngx_webrtc_peer_t  *peer, **peers;
 
+    *np = 0;
+
     root = ngx_webrtc_peers.root;
     sentinel = ngx_webrtc_peers.sentinel;
+
+    if (root == NULL || root == sentinel) {
+        return NULL;
+    }
 
     n = 0;
 
@@ -237,7 +248,7 @@ ngx_webrtc_peer_close_tcp(void)
 
     peers = ngx_alloc(n * sizeof(ngx_webrtc_peer_t *), ngx_cycle->log);
     if (peers == NULL) {
-        return;
+        return NULL;
     }
 
     n = 0;
@@ -249,16 +260,34 @@ ngx_webrtc_peer_close_tcp(void)
         peer = (ngx_webrtc_peer_t *)
                    ((u_char *) node - offsetof(ngx_webrtc_peer_t, node));
 
-        if (peer->has_path && peer->path.tcp) {
+        if (!tcp || (peer->has_path && peer->path.tcp)) {
             peers[n++] = peer;
         }
     }
+
+    *np = n;
+
+    return peers;
+}
+
+
+/* the peers on an ICE-TCP connection, closed */
+
+static void
+ngx_webrtc_peer_close_tcp(void)
+{
+    ngx_uint_t           i, n;
+    ngx_webrtc_peer_t  **peers;
+
+    peers = ngx_webrtc_peers_list(1, &n);
 
     for (i = 0; i < n; i++) {
         ngx_webrtc_peer_close(peers[i], "worker exiting, ICE-TCP");
     }
 
-    ngx_free(peers);
+    if (peers) {
+        ngx_free(peers);
+    }
 }
 
 
@@ -271,39 +300,13 @@ static void
 ngx_webrtc_handoff_all(ngx_uint_t successor)
 {
     ngx_uint_t             i, n, handed;
-    ngx_rbtree_node_t     *node, *root, *sentinel;
     ngx_webrtc_peer_t     *peer, **peers;
     ngx_webrtc_handoff_t   st;
 
-    root = ngx_webrtc_peers.root;
-    sentinel = ngx_webrtc_peers.sentinel;
+    peers = ngx_webrtc_peers_list(0, &n);
 
-    if (root == sentinel) {
-        return;
-    }
-
-    n = 0;
-
-    for (node = ngx_rbtree_min(root, sentinel);
-         node;
-         node = ngx_rbtree_next(&ngx_webrtc_peers, node))
-    {
-        n++;
-    }
-
-    peers = ngx_alloc(n * sizeof(ngx_webrtc_peer_t *), ngx_cycle->log);
     if (peers == NULL) {
         return;
-    }
-
-    n = 0;
-
-    for (node = ngx_rbtree_min(root, sentinel);
-         node;
-         node = ngx_rbtree_next(&ngx_webrtc_peers, node))
-    {
-        peers[n++] = (ngx_webrtc_peer_t *)
-                         ((u_char *) node - offsetof(ngx_webrtc_peer_t, node));
     }
 
     handed = 0;
