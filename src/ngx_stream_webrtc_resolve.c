@@ -19,7 +19,7 @@
  */
 
 
-#define NGX_STREAM_WEBRTC_HOLD            64      /* datagrams */
+#define NGX_STREAM_WEBRTC_HOLD            512     /* datagrams */
 
 
 /*

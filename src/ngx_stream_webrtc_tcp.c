@@ -62,6 +62,7 @@ static u_char  ngx_stream_webrtc_tcp_buf[16384];
 void
 ngx_stream_webrtc_tcp_init(ngx_stream_webrtc_ctx_t *ctx)
 {
+    int                            sndbuf;
     ngx_buf_t                     *b;
     ngx_connection_t              *c;
     ngx_stream_webrtc_srv_conf_t  *wscf;
@@ -79,6 +80,25 @@ ngx_stream_webrtc_tcp_init(ngx_stream_webrtc_ctx_t *ctx)
     }
 
     ctx->tcp->out_size = wscf->tcp_buffer;
+
+    /*
+     * the kernel's send buffer as big as the queue, unless the listen
+     * sets one ("sndbuf="): Linux would grow it to tcp_wmem's maximum for
+     * a reader that stopped, and hold seconds of a stream there, where
+     * no packet is dropped and no key frame mends the video
+     */
+
+    if (c->listening == NULL || c->listening->sndbuf == -1) {
+        sndbuf = (int) wscf->tcp_buffer;
+
+        if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, (const void *) &sndbuf,
+                       sizeof(int))
+            == -1)
+        {
+            ngx_log_error(NGX_LOG_ALERT, c->log, ngx_socket_errno,
+                          "setsockopt(SO_SNDBUF, %d) failed", sndbuf);
+        }
+    }
 
     c->log->action = "serving webrtc media over TCP";
     c->read->handler = ngx_stream_webrtc_tcp_read_handler;
