@@ -24,7 +24,7 @@
 static void ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v,
     const u_char *fci, size_t len);
 static void ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls);
-static void ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls,
+static ngx_int_t ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls,
     ngx_uint_t type, u_char *p, size_t len);
 static size_t ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf);
 
@@ -214,7 +214,8 @@ done:
             ngx_webrtc_relay_publisher_nack(ls, up, n);
 
         } else {
-            ngx_webrtc_relay_upstream(ls, NGX_WEBRTC_RELAY_NACK, up, n);
+            (void) ngx_webrtc_relay_upstream(ls, NGX_WEBRTC_RELAY_NACK, up,
+                                             n);
         }
     }
 }
@@ -344,7 +345,23 @@ ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls)
     pub = ls->publisher;
 
     if (pub == NULL) {
-        ngx_webrtc_relay_upstream(ls, NGX_WEBRTC_RELAY_KEYFRAME, NULL, 0);
+
+        /*
+         * a publisher being handed over (a reload) would not get it: it
+         * is asked again in a moment, until a worker has adopted it
+         */
+
+        if (ngx_webrtc_relay_upstream(ls, NGX_WEBRTC_RELAY_KEYFRAME, NULL, 0)
+            == NGX_AGAIN
+            && ls->pli_retries++ < NGX_WEBRTC_PLI_RETRIES
+            && !ls->pli_timer.timer_set)
+        {
+            ngx_add_timer(&ls->pli_timer, NGX_WEBRTC_PLI_RETRY);
+            return;
+        }
+
+        ls->pli_retries = 0;
+
         return;
     }
 
@@ -363,7 +380,7 @@ ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls)
 
 /* to the worker serving the stream's publisher */
 
-static void
+static ngx_int_t
 ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
     u_char *p, size_t len)
 {
@@ -372,13 +389,24 @@ ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
     ngx_webrtc_owner_t          owner;
 
     if (ngx_webrtc_relay == NULL) {
-        return;
+        return NGX_DECLINED;
     }
 
     if (ngx_webrtc_registry_stream_publisher(ls->stream, ls->gen, &owner)
         != NGX_OK)
     {
-        return;
+        return NGX_DECLINED;
+    }
+
+    /*
+     * handed over on reload, or still with a worker of the configuration
+     * before: no worker of ours has it yet
+     */
+
+    if (owner.handoff
+        || (owner.pid && owner.cycle != ngx_webrtc_registry_cycle()))
+    {
+        return NGX_AGAIN;
     }
 
     slot = owner.slot;
@@ -387,7 +415,7 @@ ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
     if (pid == 0 || pid == ngx_pid || slot < 0
         || (ngx_uint_t) slot >= ngx_webrtc_relay->n)
     {
-        return;
+        return NGX_DECLINED;
     }
 
     if (type == NGX_WEBRTC_RELAY_KEYFRAME) {
@@ -396,6 +424,8 @@ ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls, ngx_uint_t type,
 
     ngx_webrtc_relay_send(slot, type, 0, ls->stream, ls->gen, NULL, p, len,
                           NULL, 0);
+
+    return NGX_OK;
 }
 
 
