@@ -356,7 +356,9 @@ $stopped = $wa;
 
 my ($u3, $lost);
 
-for my $round (1 .. 10) {
+# beside another test (make test's -j2) worker B gets through fewer of
+# them: up to 30 rounds
+for my $round (1 .. 30) {
 	for (1 .. 20) {
 		$u2->send("\x16" . ('x' x 1199)) for 1 .. 100;
 		sleep 0.005;
@@ -382,7 +384,7 @@ sleep 0.2;
 is(moves_a(), $before + 1, 'resend: worker A moved the path');
 
 ($msg) = check(use => 1);
-exchange($u3, $msg, 1);
+exchange($u3, $msg, 1) if $u3;
 sleep 0.2;
 
 is(moves_a(), $before + 1, 'resend: a repeat changes nothing');
