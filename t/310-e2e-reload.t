@@ -51,10 +51,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib", "$FindBin::Bin/e2e/lib";
 
 use JSON::PP ();
+use List::Util qw/max min/;
 use Test::More;
 use Test::Nginx qw/port/;
-use Test::Nginx::Load qw/tool created_ids ended_ids status_sum/;
-use E2E;
+use Test::Nginx::Load qw/tool created_ids ended_ids status_sum status_text/;
+use E2E qw/https_req status_json/;
 use E2E::Watch;
 use Time::HiRes qw/sleep time/;
 
@@ -193,26 +194,4 @@ audience_checks($t, $aud, $status);
 
 ###########################################################################
 
-sub max { $_[0] > $_[1] ? $_[0] : $_[1] }
-sub min { $_[0] < $_[1] ? $_[0] : $_[1] }
 
-sub https_req {
-	my ($uri) = @_;
-	return Test::Nginx::http_req(GET => $uri, SSL => 1,
-		port => port(8443), timeout => 3);
-}
-
-sub status_json {
-	my ($uri) = @_;
-	return eval { JSON::PP::decode_json(https_req($uri)->{body} // '') }
-		|| {};
-}
-
-sub status_text {
-	my ($st) = @_;
-	return 'stream viewers ' . ($st->{streams}[0]{viewers} // 'none')
-		. ', workers (worker:pid:publishers/viewers) '
-		. join(' ', map { "$_->{worker}:$_->{pid}:"
-			. "$_->{publishers}/$_->{viewers}" }
-			@{$st->{workers} // []});
-}

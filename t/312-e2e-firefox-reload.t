@@ -52,10 +52,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib", "$FindBin::Bin/e2e/lib";
 
 use JSON::PP ();
+use List::Util qw/max min/;
 use Test::More;
 use Test::Nginx qw/port/;
-use Test::Nginx::Load qw/kill_worker kill_alerts status_sum/;
-use E2E;
+use Test::Nginx::Load qw/kill_worker kill_alerts status_sum status_text/;
+use E2E qw/status_json/;
 use E2E::Watch;
 use Time::HiRes qw/sleep time/;
 
@@ -205,24 +206,6 @@ kill_alerts($t, \%killed);
 
 ###########################################################################
 
-sub max { $_[0] > $_[1] ? $_[0] : $_[1] }
-sub min { $_[0] < $_[1] ? $_[0] : $_[1] }
-
-sub status_json {
-	my ($uri) = @_;
-	my $r = Test::Nginx::http_req(GET => $uri // '/status', SSL => 1,
-		port => port(8443), timeout => 3);
-	return eval { JSON::PP::decode_json($r->{body} // '') } || {};
-}
-
-sub status_text {
-	my ($st) = @_;
-	return 'stream viewers ' . ($st->{streams}[0]{viewers} // 'none')
-		. ', workers (worker:pid:publishers/viewers) '
-		. join(' ', map { "$_->{worker}:$_->{pid}:"
-			. "$_->{publishers}/$_->{viewers}" }
-			@{$st->{workers} // []});
-}
 
 # a watch's standstills, each as "ms at <event> + s" (or "before reload
 # 1"); one that began up to 150 ms before an event is its (the watch

@@ -54,11 +54,12 @@ use lib "$FindBin::Bin/lib", "$FindBin::Bin/e2e/lib";
 
 use JSON::PP ();
 use POSIX qw/WNOHANG/;
+use List::Util qw/max min/;
 use Test::More;
 use Test::Nginx qw/port/;
 use Test::Nginx::Load qw/tool spawn_tool finish summary slurp created_ids
-	ended_ids kill_worker kill_alerts status_sum/;
-use E2E;
+	ended_ids kill_worker kill_alerts status_sum status_text/;
+use E2E qw/status_json/;
 use Time::HiRes qw/sleep time/;
 
 my $PYTHON = $ENV{GST_PYTHON} || '/usr/bin/python3';
@@ -358,24 +359,6 @@ kill_alerts($t, \%killed);
 
 ###########################################################################
 
-sub max { $_[0] > $_[1] ? $_[0] : $_[1] }
-sub min { $_[0] < $_[1] ? $_[0] : $_[1] }
-
-sub status_json {
-	my ($uri) = @_;
-	my $r = Test::Nginx::http_req(GET => $uri // '/status', SSL => 1,
-		port => port(8443), timeout => 3);
-	return eval { JSON::PP::decode_json($r->{body} // '') } || {};
-}
-
-sub status_text {
-	my ($st) = @_;
-	return 'stream viewers ' . ($st->{streams}[0]{viewers} // 'none')
-		. ', workers (worker:pid:publishers/viewers) '
-		. join(' ', map { "$_->{worker}:$_->{pid}:"
-			. "$_->{publishers}/$_->{viewers}" }
-			@{$st->{workers} // []});
-}
 
 # the state changes of a webrtcbin client after it first connected and
 # before its end: the ICE connection or the peer connection leaving

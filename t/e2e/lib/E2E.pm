@@ -17,6 +17,7 @@ use strict;
 use warnings;
 
 use Cwd qw/abs_path/;
+use Exporter 'import';
 use File::Basename qw/dirname/;
 use JSON::PP ();
 use POSIX qw/WNOHANG/;
@@ -25,6 +26,8 @@ use Test::Nginx qw/port/;
 use Time::HiRes qw/sleep time/;
 
 my $E2E = abs_path(dirname(__FILE__) . '/..');      # t/e2e
+
+our @EXPORT_OK = qw/https_req status_json/;
 
 sub chromium { $ENV{CHROMIUM} || '/usr/bin/chromium' }
 sub firefox { $ENV{FIREFOX} || '/usr/bin/firefox-esr' }
@@ -257,5 +260,19 @@ sub session_pids {
 	return \%pid;
 }
 
+
+# a GET of the e2e nginx's HTTPS server
+sub https_req {
+	my ($uri) = @_;
+	return Test::Nginx::http_req(GET => $uri // '/status', SSL => 1,
+		port => port(8443), timeout => 3);
+}
+
+# its status location's JSON ({} if none)
+sub status_json {
+	my ($uri) = @_;
+	return eval { JSON::PP::decode_json(https_req($uri)->{body} // '') }
+		|| {};
+}
 
 1;
