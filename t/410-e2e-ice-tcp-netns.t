@@ -28,47 +28,18 @@ use lib "$FindBin::Bin/lib", "$FindBin::Bin/e2e/lib";
 
 use Test::More;
 use Test::Nginx qw/port run_cmd/;
-use E2E;
+use E2E qw/netns_up netns_down/;
 
-plan(skip_all => 'needs root for a network namespace') if $> != 0;
-plan(skip_all => 'no nft (Debian nftables)') unless -x '/usr/sbin/nft';
-plan(skip_all => 'no ip (Debian iproute2)')
-	unless -x '/usr/sbin/ip' || -x '/sbin/ip' || -x '/bin/ip';
+if (my $why = E2E::netns_unavailable()) {
+	plan(skip_all => $why);
+}
 
 ###########################################################################
 # the namespace: UDP out of it dropped
 
-my $NS = "wrtc$$";
-my $net = 16 + $$ % 200;
-my ($HOST, $PEER) = ("10.213.$net.1", "10.213.$net.2");
+my ($NS, $HOST, $PEER) = netns_up();
 
-sub sh {
-	my ($rc, $out) = run_cmd(@_);
-	die "@_: $out" if $rc;
-	return $out;
-}
-
-sub netns_down {
-	run_cmd('ip', 'netns', 'del', $NS);
-	run_cmd('ip', 'link', 'del', "${NS}a");
-}
-
-END { netns_down() if $NS; }
-
-netns_down();
-sh('ip', 'netns', 'add', $NS);
-sh('ip', 'link', 'add', "${NS}a", 'type', 'veth', 'peer', 'name', "${NS}b");
-sh('ip', 'link', 'set', "${NS}b", 'netns', $NS);
-sh('ip', 'addr', 'add', "$HOST/30", 'dev', "${NS}a");
-sh('ip', 'link', 'set', "${NS}a", 'up');
-sh('ip', 'netns', 'exec', $NS, 'ip', 'addr', 'add', "$PEER/30", 'dev', "${NS}b");
-sh('ip', 'netns', 'exec', $NS, 'ip', 'link', 'set', "${NS}b", 'up');
-sh('ip', 'netns', 'exec', $NS, 'ip', 'link', 'set', 'lo', 'up');
-sh('ip', 'netns', 'exec', $NS, 'nft', 'add', 'table', 'inet', 'noudp');
-sh('ip', 'netns', 'exec', $NS, 'nft', 'add', 'chain', 'inet', 'noudp', 'out',
-	'{ type filter hook output priority 0; }');
-sh('ip', 'netns', 'exec', $NS, 'nft', 'add', 'rule', 'inet', 'noudp', 'out',
-	'meta', 'l4proto', 'udp', 'drop');
+END { netns_down($NS) if $NS; }
 
 ###########################################################################
 

@@ -27,7 +27,8 @@ use Time::HiRes qw/sleep time/;
 
 my $E2E = abs_path(dirname(__FILE__) . '/..');      # t/e2e
 
-our @EXPORT_OK = qw/https_req status_json/;
+our @EXPORT_OK = qw/https_req status_json netns_up netns_down
+	netns_unavailable/;
 
 sub chromium { $ENV{CHROMIUM} || '/usr/bin/chromium' }
 sub firefox { $ENV{FIREFOX} || '/usr/bin/firefox-esr' }
@@ -273,6 +274,56 @@ sub status_json {
 	my ($uri) = @_;
 	return eval { JSON::PP::decode_json(https_req($uri)->{body} // '') }
 		|| {};
+}
+
+# a network namespace of the test's own whose nftables drop every UDP
+# packet it sends, joined to the host by a veth pair in 10.213.N.0/30:
+# (name, the host's address, the namespace's); root only, undone by
+# netns_down() (an END block of the test)
+sub netns_up {
+	my $ns = "wrtc$$";
+	my $net = 16 + $$ % 200;
+	my ($host, $peer) = ("10.213.$net.1", "10.213.$net.2");
+
+	my $sh = sub {
+		my ($rc, $out) = Test::Nginx::run_cmd(@_);
+		die "@_: $out" if $rc;
+	};
+
+	netns_down($ns);
+
+	$sh->('ip', 'netns', 'add', $ns);
+	$sh->('ip', 'link', 'add', "${ns}a", 'type', 'veth', 'peer', 'name',
+		"${ns}b");
+	$sh->('ip', 'link', 'set', "${ns}b", 'netns', $ns);
+	$sh->('ip', 'addr', 'add', "$host/30", 'dev', "${ns}a");
+	$sh->('ip', 'link', 'set', "${ns}a", 'up');
+	$sh->('ip', 'netns', 'exec', $ns, 'ip', 'addr', 'add', "$peer/30", 'dev',
+		"${ns}b");
+	$sh->('ip', 'netns', 'exec', $ns, 'ip', 'link', 'set', "${ns}b", 'up');
+	$sh->('ip', 'netns', 'exec', $ns, 'ip', 'link', 'set', 'lo', 'up');
+	$sh->('ip', 'netns', 'exec', $ns, 'nft', 'add', 'table', 'inet', 'noudp');
+	$sh->('ip', 'netns', 'exec', $ns, 'nft', 'add', 'chain', 'inet', 'noudp',
+		'out', '{ type filter hook output priority 0; }');
+	$sh->('ip', 'netns', 'exec', $ns, 'nft', 'add', 'rule', 'inet', 'noudp',
+		'out', 'meta', 'l4proto', 'udp', 'drop');
+
+	return ($ns, $host, $peer);
+}
+
+sub netns_down {
+	my ($ns) = @_;
+	Test::Nginx::run_cmd('ip', 'netns', 'del', $ns);
+	Test::Nginx::run_cmd('ip', 'link', 'del', "${ns}a");
+}
+
+# why a test cannot make one here, or undef
+sub netns_unavailable {
+	return 'needs root for a network namespace' if $> != 0;
+	return 'no nft (Debian nftables)' unless -x '/usr/sbin/nft';
+	return 'no ip (Debian iproute2)'
+		unless -x '/usr/sbin/ip' || -x '/sbin/ip' || -x '/bin/ip';
+	return undef;
 }
 
 1;
