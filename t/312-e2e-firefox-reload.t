@@ -84,28 +84,9 @@ ok($ready, 'the Firefox publisher, Firefox and Chromium viewers decode, '
 # 2 reloads, 3 s apart (the first 1.5 s from now): unchanged, then
 # worker_processes 2 -> 3; the time of each, to place the standstills
 
-my @events;
-my $conf = $t->read_file('nginx.conf');
-
-for my $workers (2, 3) {
-	sleep(@events ? 3 : 1.5);
-
-	my @old = $t->worker_pids();
-
-	$conf =~ s/worker_processes \d+;/worker_processes $workers;/;
-	$t->write_file('nginx.conf', $conf);
-
-	push @events, { at => time(), name => 'reload ' . (@events + 1) };
-	$t->reload();
-
-	my @new = $t->worker_pids();
-	my %old = map { $_ => 1 } @old;
-
-	ok(@new == $workers && !grep({ $old{$_} } @new)
-		&& !grep({ kill 0, $_ } @old),
-		"$events[-1]{name} (worker_processes " . scalar(@old)
-		. " -> $workers): workers @new replaced @old");
-}
+my $n = 0;
+my @events = map { { at => $_, name => 'reload ' . ++$n } }
+	E2E::Watch::reload_steps($t, [{ workers => 2 }, { workers => 3 }]);
 
 ###########################################################################
 # 3 s later: the publisher's worker killed
@@ -191,14 +172,7 @@ is(events($p->{watch}, 'signaling'), '',
 # what the module could not decrypt of Firefox's SRTP and SRTCP (or of
 # Chromium's SRTCP): logged at info, once a session and kind
 
-# a replay is a duplicate dropped (the publisher's retransmission of a
-# packet the server had), not a packet that failed to decrypt
-
-my @unprotect = grep { !/packet replayed/ }
-	$t->log_lines(qr/webrtc: SRTC?P packet .*dropped/);
-
-is(scalar @unprotect, 0, 'no SRTP or SRTCP packet failed to unprotect')
-	or diag(join "\n", @unprotect[0 .. min(9, $#unprotect)]);
+E2E::Watch::unprotect_ok($t);
 
 # every alert but the kill's own fails
 

@@ -60,6 +60,7 @@ use Test::Nginx qw/port/;
 use Test::Nginx::Load qw/tool spawn_tool finish summary slurp created_ids
 	ended_ids kill_worker kill_alerts status_sum status_text/;
 use E2E qw/status_json/;
+use E2E::Watch ();
 use Time::HiRes qw/sleep time/;
 
 my $PYTHON = $ENV{GST_PYTHON} || '/usr/bin/python3';
@@ -208,28 +209,9 @@ ok(gst_tick('viewer')->{video_frames}
 # 2 reloads, 3 s apart (the first 1.5 s from now): unchanged, then
 # worker_processes 2 -> 3; the time of each, to place the standstills
 
-my @events;
-my $conf = $t->read_file('nginx.conf');
-
-for my $workers (2, 3) {
-	sleep(@events ? 3 : 1.5);
-
-	my @old = $t->worker_pids();
-
-	$conf =~ s/worker_processes \d+;/worker_processes $workers;/;
-	$t->write_file('nginx.conf', $conf);
-
-	push @events, { at => time(), name => 'reload ' . (@events + 1) };
-	$t->reload();
-
-	my @new = $t->worker_pids();
-	my %old = map { $_ => 1 } @old;
-
-	ok(@new == $workers && !grep({ $old{$_} } @new)
-		&& !grep({ kill 0, $_ } @old),
-		"$events[-1]{name} (worker_processes " . scalar(@old)
-		. " -> $workers): workers @new replaced @old");
-}
+my $n = 0;
+my @events = map { { at => $_, name => 'reload ' . ++$n } }
+	E2E::Watch::reload_steps($t, [{ workers => 2 }, { workers => 3 }]);
 
 ###########################################################################
 # 3 s later: the publisher's worker killed
@@ -346,14 +328,7 @@ cmp_ok($sum->{consent_unanswered} // 1e9, '<=', $unanswered,
 # what the module could not decrypt: logged at info, once a session and
 # kind
 
-# a replay is a duplicate dropped (the publisher's retransmission of a
-# packet the server had), not a packet that failed to decrypt
-
-my @unprotect = grep { !/packet replayed/ }
-	$t->log_lines(qr/webrtc: SRTC?P packet .*dropped/);
-
-is(scalar @unprotect, 0, 'no SRTP or SRTCP packet failed to unprotect')
-	or diag(join "\n", @unprotect[0 .. min(9, $#unprotect)]);
+E2E::Watch::unprotect_ok($t);
 
 kill_alerts($t, \%killed);
 

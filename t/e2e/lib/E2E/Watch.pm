@@ -42,7 +42,7 @@ use Test::Nginx::Load ();
 our @EXPORT = qw/spawn_scenario wait_ready finish_scenario reload_twice
 	reload_steps standstills audience_start audience_up audience_mark
 	audience_end audience_checks events watched_ok after_ok transport_ok
-	gap_ok/;
+	gap_ok unprotect_ok/;
 
 # node t/e2e/$name.js in the background, as E2E::scenario() runs it (its
 # own process group, output in the test directory); its pid
@@ -421,6 +421,26 @@ sub gap_ok {
 		"$who: framesDecoded never stood still over $bound ms: "
 		. 'longest ' . ($w->{maxGapMs} // '?') . ' ms, frames '
 		. ($f1 // '?') . ' to ' . ($f2 // '?'));
+}
+
+# a check: the server's error log has no SRTP or SRTCP packet it failed to
+# unprotect (authentication, decryption).  A replay (libsrtp2 error 9 or
+# 10) is a duplicate dropped, not such a failure: the publisher's own
+# retransmission, on its SSRC (no RTX is negotiated), of a packet the
+# server had, which a viewer NACKed from a worker whose NACK cache the
+# adoption left empty; those are counted in a diag.
+sub unprotect_ok {
+	my ($t) = @_;
+	my $replay = qr/packet replayed|unprotect failed: (?:9|10)\b/;
+	my @all = $t->log_lines(qr/webrtc: SRTC?P (?:packet .* dropped|unprotect)/);
+	my @bad = grep { !/$replay/ } @all;
+
+	Test::More::diag(scalar(@all - @bad)
+		. ' duplicate SRTP packets dropped as replays') if @all > @bad;
+
+	Test::More::is(scalar @bad, 0, 'the server unprotected every SRTP and '
+		. 'SRTCP packet (no "dropped" line but replays)')
+		or Test::More::diag(join "\n", @bad[0 .. ($#bad > 4 ? 4 : $#bad)]);
 }
 
 1;
