@@ -24,6 +24,8 @@
 static void ngx_webrtc_relay_nack(ngx_webrtc_peer_t *v,
     const u_char *fci, size_t len);
 static void ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls);
+static ngx_int_t ngx_webrtc_relay_keyframe_gather(
+    ngx_webrtc_local_stream_t *ls);
 static ngx_int_t ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls,
     ngx_uint_t type, u_char *p, size_t len);
 static size_t ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf);
@@ -340,11 +342,11 @@ ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls)
     ngx_webrtc_peer_t  *pub;
     u_char              buf[12 + NGX_WEBRTC_SRTP_OVERHEAD];
 
-    ls->last_pli = ngx_current_msec;
-
     pub = ls->publisher;
 
     if (pub == NULL) {
+
+        ls->last_pli = ngx_current_msec;
 
         /*
          * a publisher being handed over (a reload) would not get it: it
@@ -365,6 +367,12 @@ ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls)
         return;
     }
 
+    if (ngx_webrtc_relay_keyframe_gather(ls) == NGX_AGAIN) {
+        return;
+    }
+
+    ls->last_pli = ngx_current_msec;
+
     if (!pub->srtp_ready || pub->tracks[1].kind == 0) {
         return;
     }
@@ -375,6 +383,55 @@ ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls)
                             pub->ssrc[1] ? pub->ssrc[1] : pub->tracks[1].ssrc);
 
     (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
+}
+
+
+/*
+ * On reload each viewer adopted asks for a key frame (what was in flight
+ * to it is lost), and a request within the interval after another is
+ * held to its end: a viewer adopted just after the key frame went would
+ * stand still for the interval.  So a request waits, every few
+ * milliseconds, while viewers of the stream are handed over and not yet
+ * adopted, NGX_WEBRTC_PLI_GATHER at most, and one key frame serves them
+ * all.  A viewer that nobody adopts (its client left) makes one such
+ * wait in NGX_WEBRTC_PLI_GATHER_OFF, not one a request.
+ */
+
+static ngx_int_t
+ngx_webrtc_relay_keyframe_gather(ngx_webrtc_local_stream_t *ls)
+{
+    if (ls->pli_gathering) {
+
+        if (ngx_current_msec - ls->pli_gather >= NGX_WEBRTC_PLI_GATHER) {
+            ls->pli_gathering = 0;
+            ls->pli_gather_off = ngx_current_msec;
+            return NGX_OK;
+        }
+
+    } else if (ls->pli_gather_off
+               && ngx_current_msec - ls->pli_gather_off
+                  < NGX_WEBRTC_PLI_GATHER_OFF)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_webrtc_registry_stream_moving(ls->stream, ls->gen) != NGX_AGAIN) {
+        ls->pli_gathering = 0;
+        return NGX_OK;
+    }
+
+    if (!ls->pli_gathering) {
+        ls->pli_gathering = 1;
+        ls->pli_gather = ngx_current_msec;
+
+        ngx_log_debug0(NGX_LOG_DEBUG_EVENT, ngx_cycle->log, 0,
+                       "webrtc key frame request waits for viewers "
+                       "handed over");
+    }
+
+    ngx_add_timer(&ls->pli_timer, NGX_WEBRTC_PLI_RETRY);
+
+    return NGX_AGAIN;
 }
 
 

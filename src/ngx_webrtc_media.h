@@ -27,6 +27,8 @@
 #define NGX_WEBRTC_PLI_INTERVAL     500         /* ms, per stream */
 #define NGX_WEBRTC_PLI_RETRY        20          /* ms, publisher handed over */
 #define NGX_WEBRTC_PLI_RETRIES      100
+#define NGX_WEBRTC_PLI_GATHER       200         /* ms, viewers handed over */
+#define NGX_WEBRTC_PLI_GATHER_OFF   10000       /* ms, after one ran out */
 #define NGX_WEBRTC_REMB_INTERVAL    1000
 #define NGX_WEBRTC_REMB_BITRATE     4000000
 #define NGX_WEBRTC_CACHE_SIZE       256         /* video packets, 2^n */
@@ -227,6 +229,9 @@ struct ngx_webrtc_local_stream_s {
     ngx_uint_t                  nviewers;
     ngx_msec_t                  last_pli;
     ngx_uint_t                  pli_retries;
+    ngx_msec_t                  pli_gather;     /* waiting since */
+    ngx_msec_t                  pli_gather_off; /* one ran out then */
+    unsigned                    pli_gathering:1;
     ngx_event_t                 pli_timer;      /* a request held back */
     ngx_webrtc_cached_t        *cache;          /* [NGX_WEBRTC_CACHE_SIZE] */
     ngx_uint_t                  nacks;          /* answered from the cache */

@@ -297,6 +297,8 @@ ngx_int_t ngx_webrtc_registry_stream_tracks(ngx_webrtc_stream_t *st,
     uint32_t gen, ngx_webrtc_track_t *tracks);
 ngx_int_t ngx_webrtc_registry_stream_publisher(ngx_webrtc_stream_t *st,
     uint32_t gen, ngx_webrtc_owner_t *owner);
+ngx_int_t ngx_webrtc_registry_stream_moving(ngx_webrtc_stream_t *st,
+    uint32_t gen);
 ngx_int_t ngx_webrtc_registry_stream_h264(ngx_webrtc_stream_t *st,
     uint32_t gen, u_char *publisher, uint32_t sps, uint32_t plid,
     ngx_uint_t profile);

@@ -402,6 +402,49 @@ done:
 
 
 /*
+ * NGX_AGAIN while a viewer of the stream is handed over and not yet
+ * adopted (on reload), NGX_OK otherwise
+ */
+
+ngx_int_t
+ngx_webrtc_registry_stream_moving(ngx_webrtc_stream_t *st, uint32_t gen)
+{
+    ngx_int_t                   rc;
+    ngx_queue_t                *q;
+    ngx_webrtc_session_t       *s;
+    ngx_webrtc_registry_ctx_t  *ctx;
+
+    ctx = ngx_webrtc_registry_get();
+
+    rc = NGX_OK;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if (ctx->sh->handoffs == 0 || st->gen != gen) {
+        goto done;
+    }
+
+    for (q = ngx_queue_head(&st->viewers);
+         q != ngx_queue_sentinel(&st->viewers);
+         q = ngx_queue_next(q))
+    {
+        s = ngx_queue_data(q, ngx_webrtc_session_t, queue);
+
+        if (s->handoff) {
+            rc = NGX_AGAIN;
+            break;
+        }
+    }
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
  * The session's media path is this remote address: a worker that
  * receives from it without a check of its own finds the session by it
  */

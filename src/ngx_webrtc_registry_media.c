@@ -456,7 +456,11 @@ ngx_webrtc_registry_stream_tracks(ngx_webrtc_stream_t *st, uint32_t gen,
 }
 
 
-/* the worker serving the stream's publisher */
+/*
+ * The worker serving the stream's publisher; owner->handoff is set while
+ * no worker serves it: handed over on reload, or its worker died (the
+ * one that replaces it adopts it)
+ */
 
 ngx_int_t
 ngx_webrtc_registry_stream_publisher(ngx_webrtc_stream_t *st, uint32_t gen,
@@ -472,8 +476,14 @@ ngx_webrtc_registry_stream_publisher(ngx_webrtc_stream_t *st, uint32_t gen,
 
     s = (st->gen == gen) ? st->publisher : NULL;
 
-    if (s && s->owner_pid) {
+    if (s && (s->owner_pid || s->handoff)) {
         ngx_webrtc_registry_owner(s, owner);
+
+        if (s->owner_pid && ngx_webrtc_registry_owner_live(s) != NGX_OK) {
+            owner->pid = 0;
+            owner->handoff = 1;
+        }
+
         rc = NGX_OK;
 
     } else {
