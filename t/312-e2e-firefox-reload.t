@@ -9,7 +9,7 @@
 # publisher (the status's per-worker "publishers" is 1) is killed with
 # SIGKILL.  From the moment both viewers decode until 12 s after the kill:
 # each viewer's framesDecoded, sampled every 100 ms (t/e2e/lib/watch.js),
-# never stands still for over 1 s (E2E::Watch::gap_ok: 5 s under the
+# never stands still for over 500 ms (E2E::Watch::gap_ok: 5 s under the
 # sanitizers); no peer connection goes to failed or disconnected; no
 # signalingstatechange; each viewer's transport keeps its DTLS state
 # (connected) and SRTP cipher (Firefox 153 has the "transport" report with

@@ -10,7 +10,7 @@
 # is 1) is killed with SIGKILL; the clients go on 10 s after that.
 #
 # Checks: the webrtcbin viewer decodes video all along: from its first
-# decoded frame to its end, including the end, no two frames over 1 s
+# decoded frame to its end, including the end, no two frames over 500 ms
 # apart (5 s under the sanitizers, as E2E::Watch::gap_ok relaxes its
 # bound), and it decodes frames after the kill; neither webrtcbin's ICE
 # connection nor its peer connection leaves connected (no failed,
@@ -20,7 +20,7 @@
 # module failed to unprotect; after the kill the status counts the
 # publisher and the 5 viewers; webrtc-load's viewers ran to their end
 # with no SRTP decryption failure, no SRTP index reused with other bytes,
-# no gap between RTP packets over the same bound, every consent check
+# no gap between RTP packets over 1 s (5 s), every consent check
 # answered (under the sanitizers 3 a viewer may go unanswered in 2 s), no
 # failure.  Also: each reload and the kill replaced the workers, and no
 # alert but the kill's own.  Standstills of 200 ms or more of the
@@ -29,7 +29,10 @@
 # (/usr/bin/python3 by default); skipped without webrtcbin or
 # tools/webrtc-load.
 #
-# Measured in 8 plain runs (load average 3-13 on 2 cores): the webrtcbin
+# Alone (as make test runs it), after key frame requests waited for the
+# viewers handed over (9a24f37): the webrtcbin viewer's longest standstill
+# 83 ms, webrtc-load's longest RTP gap 85 ms.  Earlier, beside other
+# tests, in 8 plain runs (load average 3-13 on 2 cores): the webrtcbin
 # viewer's longest standstill 214, 435, 493, 516, 596, 821, 866, 1,096
 # ms, webrtc-load's longest RTP gap 165-1,078 ms, nearly always at the
 # second reload (2 -> 3 workers); the one run over 1 s was at load 11.
@@ -70,6 +73,7 @@ my $LOADS = 4;
 # the bound of a standstill: the sanitizers make the module several
 # times slower, beside other tests (E2E::Watch::gap_ok)
 my $BOUND = Test::Nginx::preload() ? 5000 : 1000;
+my $FRAME_BOUND = Test::Nginx::preload() ? 5000 : 500;
 
 sub gst_missing {
 	local $?;
@@ -273,9 +277,9 @@ my $p = gst_result('publisher', $pub, 10);
 
 diag('webrtcbin viewer: standstills of 200 ms or more: ' . gaps($v));
 
-ok(defined $v->{max_frame_gap_ms} && $v->{max_frame_gap_ms} <= $BOUND
+ok(defined $v->{max_frame_gap_ms} && $v->{max_frame_gap_ms} <= $FRAME_BOUND
 	&& ($v->{video_frames} // 0) > $frames_at_kill + 50,
-	"webrtcbin viewer: no two decoded frames over $BOUND ms apart: "
+	"webrtcbin viewer: no two decoded frames over $FRAME_BOUND ms apart: "
 	. 'longest ' . ($v->{max_frame_gap_ms} // '?') . ' ms; '
 	. ($v->{video_frames} // 0) . " frames, $frames_at_kill at the kill");
 

@@ -8,7 +8,7 @@
 # new ones and resumes the sessions.  From the moment the viewer decodes
 # until 8 s after the second reload (t/e2e/ws-reload.js): the viewer's
 # framesDecoded, sampled every 100 ms, never stands still for over
-# 1 s (E2E::Watch::gap_ok); no peer connection goes to failed or
+# 500 ms (E2E::Watch::gap_ok); no peer connection goes to failed or
 # disconnected, both are
 # still connected at the end; no signalingstatechange (no
 # renegotiation); each page saw 2 closes with 1012 and 2 "resumed", no

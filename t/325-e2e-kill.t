@@ -9,7 +9,7 @@
 # viewers landed on the publisher's worker, that worker's successor again:
 # the test's output says so).  From the moment every viewer decodes until
 # 12 s after the second kill (t/e2e/kill.js): each viewer's framesDecoded,
-# sampled every 100 ms, never stands still for over 1 s (E2E::Watch::gap_ok); no peer
+# sampled every 100 ms, never stands still for over 500 ms (E2E::Watch::gap_ok); no peer
 # connection goes to failed or disconnected; no signalingstatechange (no
 # renegotiation); each viewer's transport keeps its dtlsState (connected)
 # and srtpCipher; after the kills the status still counts the publisher and
@@ -22,8 +22,10 @@
 # unprotect.
 #
 # A crash adoption makes the viewers' SRTP jump 1,024 sequence numbers and
-# asks the publisher for a key frame: a short freeze is expected; measured
-# over 13 runs (load average 5-10 on 2 cores), a run's worst viewer stood
+# asks the publisher for a key frame: a short freeze is expected.  Alone
+# (as make test runs it), 2026-12-07: no standstill of 200 ms,
+# webrtc-load's longest gap 56 ms.  Beside other tests, measured over 13
+# runs (load average 5-10 on 2 cores), a run's worst viewer stood
 # still 100-420 ms, within the issue's 500 ms; with the 20 webrtc-load
 # viewers beside them, 4 runs at load average 6-13: 211, 575, 601, 171 ms
 # (the 2 over 500 ms at load average 12), webrtc-load's longest gap 255,
@@ -202,8 +204,7 @@ is(events($p->{watch}, 'connection'), '',
 	'publisher: no connection state change (failed, disconnected)');
 
 # the freeze a crash adoption costs (the SRTP jump of 1,024, the key frame
-# the publisher is asked for): 100-420 ms in 13 runs, the issue's bound is
-# 500 ms
+# the publisher is asked for): the issue's bound is 500 ms
 
 for my $i (0 .. $VIEWERS - 1) {
 	gap_ok($v[$i]{watch} || {}, "viewer $i");
