@@ -8,7 +8,10 @@
 # in pieces or two frames in one segment; a connection whose first frame
 # is no valid check, one with a frame too long or of length 0, and one
 # that sends nothing are closed, with an info line (the last after the
-# 5 s an address without a check is kept); and the session's UDP checks
+# 5 s an address without a check is kept); the stream module's
+# limit_conn on the TCP listen bounds one address's connections (3 here:
+# the 4th is closed at once, with nginx's own log line, and a connection
+# is taken again once one of the 3 closed); and the session's UDP checks
 # are answered all along.  Bad directive values are refused by nginx -t.
 
 use strict;
@@ -25,7 +28,7 @@ use lib "$FindBin::Bin/lib";
 use Test::Nginx qw/http_req port run_cmd sanitizer_env/;
 use Test::Nginx::STUN qw/stun_check stun_exchange stun_parse/;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(29);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(33);
 
 my $conf = <<'EOF';
 
@@ -52,6 +55,8 @@ http {
 }
 
 stream {
+    limit_conn_zone $binary_remote_addr zone=icetcp:1m;
+
     server {
         listen 127.0.0.1:%%PORT_8090_UDP%% udp reuseport;
         webrtc;
@@ -61,6 +66,7 @@ stream {
         listen 127.0.0.1:%%PORT_8091%%;
         webrtc;
         webrtc_tcp_buffer 64k;
+        limit_conn icetcp 3;
     }
 }
 
@@ -272,6 +278,38 @@ ok(substr(read_frame($s) // '', 8, 12) eq $tid,
 	'the first TCP connection still answered');
 
 close $s;
+
+# limit_conn: 3 connections of an address are kept, the 4th is not; each
+# of the 3 is answered a check first, so nginx has accepted it, after the
+# connection above is gone (another worker may take them first)
+
+for (1 .. 30) {
+	last if log_since(qr/ICE-TCP connection closed by the client/);
+	sleep 0.1;
+}
+
+my @held = map { tcp_connect() } 1 .. 3;
+my $answered = 0;
+for my $h (@held) {
+	($msg, $tid) = check();
+	print $h frame($msg);
+	$answered++ if substr(read_frame($h) // '', 8, 12) eq $tid;
+}
+$g = tcp_connect();
+ok(closed($g, 2), 'limit_conn: a 4th connection of the address closed');
+ok(log_since(qr/limiting connections by zone "icetcp"/),
+	'... with nginx\'s own log line');
+ok($answered == 3 && !closed($held[0], 0.5),
+	"... the 3 before kept ($answered answered)");
+
+close $_ for @held;
+sleep 0.3;
+$g = tcp_connect();
+($msg, $tid) = check();
+print $g frame($msg);
+ok(substr(read_frame($g) // '', 8, 12) eq $tid,
+	'limit_conn: a connection taken again once they closed');
+close $g;
 
 # nothing at all: closed after the 5 s an address without a check is kept
 
