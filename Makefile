@@ -52,11 +52,12 @@ TEST_PKGS  := perl libio-socket-ssl-perl libwww-perl libjson-pp-perl \
 
 # the tests that bound the media gap a reload or a kill makes: run alone,
 # after the others, as a second test beside them (2 cores) delays the new
-# workers' start by as much as the gap they measure; and t/410, whose
-# network namespace adds an interface to the host: the pages' client in
-# t/350, relay only, then gathers no relay candidate (seen 3 of 3)
+# workers' start by as much as the gap they measure; and t/351 and t/410,
+# whose network namespace adds an interface to the host: the pages' client
+# in t/350, relay only, then gathers no relay candidate (seen 3 of 3)
 TESTS_SEQ  := t/310-e2e-reload.t t/312-e2e-firefox-reload.t t/313-gst-reload.t \
-              t/315-e2e-ws-reload.t t/325-e2e-kill.t t/410-e2e-ice-tcp-netns.t
+              t/315-e2e-ws-reload.t t/325-e2e-kill.t t/351-e2e-turn-netns.t \
+              t/410-e2e-ice-tcp-netns.t
 TESTS_PAR  := $(filter-out $(TESTS_SEQ),$(sort $(wildcard t/*.t)))
 
 # and to build the Debian package (make deb) and check it

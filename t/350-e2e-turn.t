@@ -5,7 +5,8 @@
 # addresses, ports, secret, certificate, database and log moved to the
 # test's own: use-auth-secret with the secret of nginx's
 # "webrtc_ice_server ... secret=", a UDP/TCP port, a TLS port with the
-# E2E certificate, a relay port range of its own).  Chromium, every peer
+# E2E certificate, a relay port range of its own: t/e2e/lib/E2E/Coturn.pm,
+# which t/351-e2e-turn-netns.t uses too).  Chromium, every peer
 # connection with iceTransportPolicy 'relay', publishes (WHIP) and
 # watches (WHEP) through it with the TURN server and credentials of the
 # answer's Link header (parsed by parseLinkHeader of html/webrtc.js, and
@@ -36,16 +37,14 @@ use FindBin;
 use lib "$FindBin::Bin/lib", "$FindBin::Bin/e2e/lib";
 
 use Cwd qw/abs_path/;
-use IO::Socket::IP;
-use POSIX qw/WNOHANG/;
 use Test::More;
 use Test::Nginx qw/port/;
-use Time::HiRes qw/sleep time/;
 use E2E;
+use E2E::Coturn;
 
-my $TURNSERVER = $ENV{TURNSERVER} || '/usr/bin/turnserver';
-plan(skip_all => "no coturn ($TURNSERVER, Debian coturn)")
-	unless -x $TURNSERVER;
+if (my $why = E2E::Coturn::unavailable()) {
+	plan(skip_all => $why);
+}
 
 my $REPO = abs_path("$FindBin::Bin/..");
 my $html = "$REPO/html";
@@ -62,10 +61,9 @@ my @cases = qw/udp tcp tls/;
 
 my $secret = sprintf('turn-test-%08x%08x', rand(2 ** 32), rand(2 ** 32));
 
-# coturn's relay ports: a range of its own, outside the kernel's ephemeral
-# ports (32768-60999) and checked free for UDP, so the relayed address the
+# coturn's relay ports: a range of its own, so the relayed address the
 # module sees is known to be coturn's
-my ($relay_min, $relay_max) = relay_range(16);
+my ($relay_min, $relay_max) = relay_range(16, $turn, $turns);
 
 my $locations = '';
 for my $c (@cases, 'bad') {
@@ -95,14 +93,15 @@ $locations
 EOF
 
 my $d = $t->testdir();
-my $coturn = start_coturn();
+start_coturn($t, listen => '127.0.0.1', port => $turn, tls_port => $turns,
+	secret => $secret, min => $relay_min, max => $relay_max);
 
 my $r = E2E::scenario($t, 'turn', timeout => 75,
 	env => { CASES => join(',', @cases), NOCONNECT => 'bad',
 		NOCONNECT_MS => 8000, SPKI => spki("$d/cert.pem"),
 		CLIENT => 'udp' }) || {};
 
-my $clog = -e "$d/turnserver.log" ? $t->read_file('turnserver.log') : '';
+my $clog = coturn_log($t);
 my $media = port(8980);
 
 for my $c (@cases) {
@@ -138,7 +137,7 @@ for my $c (@cases) {
 		# candidate (Chromium may allocate twice and switch: the
 		# module logs the path moving)
 		my $id = $p->{id} // 'none';
-		my ($lines, @ports) = paths($id);
+		my ($lines, @ports) = relay_paths($t, $id);
 		ok(@ports && @ports == @$lines
 			&& !grep({ $_ < $relay_min || $_ > $relay_max } @ports)
 			&& $ports[-1] == ($local->{port} // 0),
@@ -190,7 +189,7 @@ ok(($bad->{state} // 'connected') =~ /^(new|checking|connecting|failed)$/,
 ok(!($bad->{pair}{local}{candidateType}), 'wrong secret: no selected pair')
 	or diag(explain($bad->{pair}));
 my $id = $bad->{id} // 'none';
-is(scalar @{(paths($id))[0]}, 0,
+is(scalar @{(relay_paths($t, $id))[0]}, 0,
 	'wrong secret: the module nominated nothing');
 ok($clog =~ /\Q$user\E.*(?:401|Unauthori[sz]ed|wrong|cannot find)/i
 	&& !allocated($clog, $user),
@@ -199,144 +198,3 @@ ok($clog =~ /\Q$user\E.*(?:401|Unauthori[sz]ed|wrong|cannot find)/i
 
 stop_coturn();
 $t->stop();
-
-###########################################################################
-
-# the client ports of a session's media paths, in the order the module
-# took them: its "ICE nominated" line and its "media path moved" (or
-# "nominated an address of worker") lines, info level, each on a UDP
-# connection whose nginx line "*N udp client ADDRESS:PORT connected" names
-# the port (where the module's line names the client's address only:
-# nginx's addr_text of a UDP session).  Returns (the lines, ports).
-sub paths {
-	my ($id) = @_;
-	my (@lines, @ports);
-	for my $line ($t->log_lines(qr/session \Q$id\E: (?:ICE nominated|media path moved|nominated an address)/)) {
-		push @lines, $line;
-		if ($line =~ /client: 127\.0\.0\.1:(\d+)/) {
-			push @ports, $1;
-			next;
-		}
-		my ($pid, $conn) = $line =~ /\] (\d+)#\d+: \*(\d+) / or next;
-		my ($c) = $t->log_lines(qr/\] $pid#\d+: \*$conn udp client 127\.0\.0\.1:\d+ connected/);
-		push @ports, $1 if ($c // '') =~ /udp client 127\.0\.0\.1:(\d+) /;
-	}
-	return (\@lines, @ports);
-}
-
-# base64 of the SHA-256 of a certificate's public key (SPKI): Chromium's
-# --ignore-certificate-errors-spki-list
-sub spki {
-	my ($cert) = @_;
-	local $?;
-	my $h = `openssl x509 -in $cert -noout -pubkey | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl base64 -A`;
-	die "openssl: $?" if $?;
-	return $h;
-}
-
-# a successful Allocate for this username in coturn's log
-sub allocated {
-	my ($log, $user) = @_;
-	return 0 unless defined $user;
-	return $log =~ /user <\Q$user\E>: incoming packet ALLOCATE processed, success/;
-}
-
-# $n consecutive ports free for UDP in 20000-30000
-sub relay_range {
-	my ($n) = @_;
-	my %used = map { $_ => 1 } $turn, $turns;
-	TRY: for (1 .. 50) {
-		my $base = 20000 + int(rand(10000 - $n));
-		for my $p ($base .. $base + $n - 1) {
-			next TRY if $used{$p};
-			my $s = IO::Socket::IP->new(LocalHost => '127.0.0.1',
-				LocalPort => $p, Proto => 'udp') or next TRY;
-			close $s;
-		}
-		return ($base, $base + $n - 1);
-	}
-	die "no $n free UDP ports in a row\n";
-}
-
-# the conf-example with the test's own addresses, ports, secret,
-# certificate, files; started in the foreground, pid kept
-sub start_coturn {
-	my %own = (
-		'listening-ip' => '127.0.0.1',
-		'relay-ip' => '127.0.0.1',
-		'listening-port' => $turn,
-		'tls-listening-port' => $turns,
-		'min-port' => $relay_min,
-		'max-port' => $relay_max,
-		'static-auth-secret' => $secret,
-		'cert' => "$d/cert.pem",
-		'pkey' => "$d/key.pem",
-		'allowed-peer-ip' => '127.0.0.1',
-	);
-	my $conf = '';
-	for (split /\n/, $t->read_file(
-		"$REPO/conf-examples/coturn/turnserver.conf"))
-	{
-		next if /^\s*(#|$)/;
-		my ($k) = /^\s*([\w-]+)/;
-		next if exists $own{$k};
-		$conf .= "$_\n";
-	}
-	$conf .= "$_=$own{$_}\n" for sort keys %own;
-
-	# coturn 4.6 refuses peers on 127.x.x.x and ::1 unless told
-	# (allow-loopback-peers; denied-peer-ip does not cover loopback):
-	# here the module's media port is on 127.0.0.1
-	$conf .= "allow-loopback-peers\n";
-
-	# everything in the test's directory, nothing of a system-wide
-	# coturn: its sqlite database, log, pid file
-	$conf .= "userdb=$d/turndb\n"
-		. "log-file=$d/turnserver.log\nsimple-log\nno-stdout-log\n"
-		. "pidfile=$d/turnserver.pid\nverbose\n";
-	$t->write_file('turnserver.conf', $conf);
-
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		open STDIN, '<', '/dev/null';
-		open STDOUT, '>', "$d/turnserver.out";
-		open STDERR, '>&', \*STDOUT;
-		{ exec $TURNSERVER, '-c', "$d/turnserver.conf"; }
-		POSIX::_exit(127);
-	}
-
-	# up when both TCP ports accept (bounded: 10 s)
-	my $end = time() + 10;
-	while (time() < $end) {
-		last if waitpid($pid, WNOHANG) == $pid;
-		my $up = grep { IO::Socket::IP->new(PeerHost => '127.0.0.1',
-			PeerPort => $_, Proto => 'tcp', Timeout => 1) }
-			$turn, $turns;
-		return $pid if $up == 2;
-		sleep 0.1;
-	}
-	diag('coturn did not start: ', -e "$d/turnserver.out"
-		? $t->read_file('turnserver.out') : '');
-	return $pid;
-}
-
-sub stop_coturn {
-	return unless $coturn;
-	for my $sig ([TERM => 5], [KILL => 5]) {
-		if (waitpid($coturn, WNOHANG) != 0) {
-			undef $coturn;
-			return;
-		}
-		kill $sig->[0], $coturn;
-		my $until = time() + $sig->[1];
-		while (time() < $until) {
-			if (waitpid($coturn, WNOHANG) != 0) {
-				undef $coturn;
-				return;
-			}
-			sleep 0.05;
-		}
-	}
-}
-
-END { local $?; stop_coturn() if $coturn; }

@@ -9,13 +9,16 @@
 // E2E_CASES: comma-separated prefixes, each a pair of locations
 // /<case>/whip/ and /<case>/whep/ with one webrtc_ice_server each (udp,
 // tcp, tls); E2E_NOCONNECT: a case whose credentials coturn refuses (the
-// publisher alone, E2E_NOCONNECT_MS of waiting to see it never connect).
+// publisher alone, E2E_NOCONNECT_MS of waiting to see it never connect),
+// or whose TURN server cannot be reached; E2E_NOCONNECT_WATCH: a case
+// whose stream (still published) a viewer of the E2E_NOCONNECT case
+// watches, instead of that case's publisher.
 //
 // E2E_CLIENT: a case whose locations the pages' client (Publisher and
 // Player of html/webrtc.js, iceTransportPolicy 'relay') uses too.
 //
 // Result: { cases: { <case>: { pub, view, framesDecoded, framesLater } },
-//           refused: { <case>: { pub } },
+//           refused: { <case>: { pub } or { view } },
 //           client: { states: {pub, view, error}, framesDecoded, pubPair,
 //           viewPair } }
 // where pub and view are { status, id, link, policy, servers: [{urls,
@@ -237,8 +240,18 @@ async function scenario(env, browser, res, cases, refused, noConnectMs) {
     env.log(`client: ${JSON.stringify(r.states)}, ${r.framesDecoded} frames`);
   }
 
+  const watch = env.param('NOCONNECT_WATCH', '');
   for (const c of refused) {
     const r = res.refused[c] = {};
+    if (watch) {
+      r.view = await start(c + '-view', 'view', `/${c}/whep/`,
+        'turn-' + watch);
+      r.view.state = await connected(c + '-view', noConnectMs);
+      r.view.pair = await pair(c + '-view');
+      env.log(`${c}: viewer of turn-${watch} ${r.view.state} after `
+        + `${noConnectMs} ms`);
+      continue;
+    }
     r.pub = await start(c + '-pub', 'pub', `/${c}/whip/`, 'turn-' + c);
     r.pub.state = await connected(c + '-pub', noConnectMs);
     r.pub.pair = await pair(c + '-pub');
