@@ -120,6 +120,7 @@ ngx_int_t ngx_http_webrtc_patch(ngx_http_request_t *r,
 ngx_int_t ngx_http_webrtc_delete(ngx_http_request_t *r,
     ngx_http_webrtc_ctx_t *ctx);
 ngx_int_t ngx_http_webrtc_stream_name_valid(ngx_str_t *name);
+ngx_int_t ngx_http_webrtc_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_webrtc_origin_parse(ngx_str_t *o,
     ngx_http_webrtc_origin_t *out);
 ngx_http_complex_value_t *ngx_http_webrtc_token(

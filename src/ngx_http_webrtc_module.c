@@ -159,7 +159,7 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_webrtc_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_webrtc_add_variables,         /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     NULL,                                  /* create main configuration */
@@ -529,6 +529,10 @@ ngx_http_webrtc_create(ngx_http_request_t *r, ngx_http_webrtc_ctx_t *ctx,
     ngx_memcpy(p, r->uri.data, r->uri.len);
     p[r->uri.len] = '/';
     ngx_memcpy(p + r->uri.len + 1, offer.id, NGX_WEBRTC_ID_LEN);
+
+    /* $webrtc_session from now on */
+    ctx->id.data = p + r->uri.len + 1;
+    ctx->id.len = NGX_WEBRTC_ID_LEN;
 
     if (ngx_http_webrtc_header(r, "Location", p,
                                r->uri.len + 1 + NGX_WEBRTC_ID_LEN)
