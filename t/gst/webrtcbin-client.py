@@ -7,7 +7,7 @@
         [--seconds N] [--stop-file FILE] [--wait-publisher N]
         [--first-frame N] [--no-keyframe-requests] [--drop-first N]
         [--opus-no-channels] [--keepalive-conncheck] [--no-candidates]
-        [--save-offer FILE] [--save-answer FILE] [--watch]
+        [--save-offer FILE] [--save-answer FILE] [--watch] [--ice-tcp]
 
 publish: videotestsrc and audiotestsrc, encoded with vp8enc or x264enc
 (constrained baseline, no B-frames, packetization-mode 1) and opusenc,
@@ -31,6 +31,13 @@ without UPnP (no SSDP multicast leaves the machine).  libnice's defaults
 send Binding Indications, not requests, once connected: a server that
 enforces RFC 7675 consent ends the session after its consent timeout;
 --keepalive-conncheck makes the agent send Binding Requests instead.
+--ice-tcp (t/406) lets the agent gather TCP candidates too (libnice's
+"ice-tcp": active, passive and simultaneous-open on 127.0.0.1, RFC 6544)
+and adds "selected_pairs" to the result: the selected candidate pair of
+each ICE transport from webrtcbin's get-stats at the end ([{"local":
+{"protocol", "port", "candidate-type", ...}, "remote": {...}}], the
+first also as "selected_pair"), or "selected_pair_error" if get-stats
+has none.
 Every wait is bounded: the whole run ends after --seconds plus
 --wait-publisher plus --first-frame plus 25 s at most.
 
@@ -220,7 +227,7 @@ class Client:
             return
         self.agents.append(agent)
         agent.set_property('upnp', False)
-        agent.set_property('ice-tcp', False)
+        agent.set_property('ice-tcp', bool(self.args.ice_tcp))
         if self.args.keepalive_conncheck:
             agent.set_property('keepalive-conncheck', True)
         if Nice is not None:
@@ -229,6 +236,7 @@ class Client:
             agent.add_local_address(addr)
             self.res['local_address'] = '127.0.0.1'
         self.res['upnp'] = agent.get_property('upnp')
+        self.res['ice_tcp'] = agent.get_property('ice-tcp')
 
     def build_publish(self):
         a = self.args
@@ -577,6 +585,8 @@ class Client:
             time.sleep(0.02)
         out = {}
         st = self.stats
+        if self.args.ice_tcp:
+            self.selected_pair(st)
         for i in range(st.n_fields() if st is not None else 0):
             v = st.get_value(st.nth_field_name(i))
             if not isinstance(v, Gst.Structure):
@@ -593,6 +603,48 @@ class Client:
             kind = v.get_string('kind') if v.has_field('kind') else None
             out['%s-%s-%s' % (t, kind, d.get('ssrc'))] = d
         return out
+
+    def selected_pair(self, st):
+        """--ice-tcp: each transport's selected candidate pair, its
+        local and remote candidates' protocol, port and type."""
+
+        by_id = {}
+        for i in range(st.n_fields() if st is not None else 0):
+            v = st.get_value(st.nth_field_name(i))
+            if isinstance(v, Gst.Structure) and v.has_field('id'):
+                by_id[v.get_string('id')] = v
+
+        def plain(x):
+            return x if isinstance(x, (bool, int, float, str)) else str(x)
+
+        def fields(v, names):
+            return {k: plain(v.get_value(k)) for k in names
+                    if v.has_field(k)}
+
+        pairs = []
+        for v in by_id.values():
+            if (v.get_name() != 'transport'
+                    or not v.has_field('selected-candidate-pair-id')):
+                continue
+            pair = by_id.get(v.get_string('selected-candidate-pair-id'))
+            if pair is None:
+                continue
+            p = {}
+            for side in ('local', 'remote'):
+                k = side + '-candidate-id'
+                c = by_id.get(pair.get_string(k)) if pair.has_field(k) \
+                    else None
+                if c is not None:
+                    p[side] = fields(c, ('protocol', 'address', 'port',
+                                         'candidate-type', 'priority',
+                                         'relay-protocol'))
+            pairs.append(p)
+        if pairs:
+            self.res['selected_pair'] = pairs[0]
+            self.res['selected_pairs'] = pairs
+        else:
+            self.res['selected_pair_error'] = \
+                'no transport with a selected candidate pair in get-stats'
 
     def delete(self):
         if not self.location:
@@ -662,6 +714,7 @@ def main():
     p.add_argument('--save-offer')
     p.add_argument('--save-answer')
     p.add_argument('--watch', action='store_true')
+    p.add_argument('--ice-tcp', action='store_true')
     a = p.parse_args()
     if a.role == 'publish' and a.codec == 'any':
         p.error('publish needs --codec VP8 or H264')
