@@ -52,7 +52,7 @@
  * by the status location of any.  "delay" counts the packets sent to viewers
  * by the time from the publisher packet's arrival (the kernel's receive
  * timestamp) to their hand-off to the kernel, in the buckets of
- * ngx_webrtc_delay_bounds[].
+ * ngx_webrtc_delay_bounds[]; "delay_sum" adds up those times.
  */
 
 typedef struct {
@@ -68,6 +68,7 @@ typedef struct {
     ngx_atomic_t                  keyframe_requests; /* PLIs, or to the
                                                       publisher's worker */
     ngx_atomic_t                  delay[NGX_WEBRTC_DELAY_BUCKETS + 1];
+    ngx_atomic_t                  delay_sum;     /* of "delay", in us */
 } ngx_webrtc_worker_stats_t;
 
 

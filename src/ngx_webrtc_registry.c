@@ -18,7 +18,8 @@ static ngx_int_t ngx_webrtc_registry_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_webrtc_registry_expire_one(ngx_webrtc_registry_ctx_t *ctx,
     ngx_webrtc_session_t *s, ngx_log_t *log, const char *why,
-    ngx_webrtc_owner_t *owners, ngx_uint_t *nowners);
+    ngx_webrtc_owner_t *owners, ngx_uint_t *nowners,
+    ngx_webrtc_closed_e reason);
 
 
 /*
@@ -361,6 +362,7 @@ ngx_webrtc_registry_count_out(ngx_uint_t n, ngx_uint_t sent, size_t bytes,
     }
 
     (void) ngx_atomic_fetch_add(&ws->delay[k], sent);
+    (void) ngx_atomic_fetch_add(&ws->delay_sum, delay * sent);
 }
 
 
@@ -476,7 +478,7 @@ ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
         }
 
         ngx_webrtc_registry_expire_one(ctx, s, log, "timed out", owners,
-                                       nowners);
+                                       nowners, NGX_WEBRTC_CLOSED_TIMEOUT);
         n++;
     }
 
@@ -514,7 +516,8 @@ ngx_webrtc_registry_expire(time_t now, ngx_log_t *log,
 
         ngx_webrtc_registry_expire_one(ctx, s, log,
                                        "closed: signaling closed, not resumed",
-                                       owners, nowners);
+                                       owners, nowners,
+                                       NGX_WEBRTC_CLOSED_NOT_RESUMED);
         n++;
     }
 
@@ -554,7 +557,8 @@ ngx_webrtc_registry_owner_live(ngx_webrtc_session_t *s)
 static void
 ngx_webrtc_registry_expire_one(ngx_webrtc_registry_ctx_t *ctx,
     ngx_webrtc_session_t *s, ngx_log_t *log, const char *why,
-    ngx_webrtc_owner_t *owners, ngx_uint_t *nowners)
+    ngx_webrtc_owner_t *owners, ngx_uint_t *nowners,
+    ngx_webrtc_closed_e reason)
 {
     ngx_log_error(NGX_LOG_INFO, log, 0,
                   "webrtc %s session %*s of stream \"%V\" %s",
@@ -567,7 +571,7 @@ ngx_webrtc_registry_expire_one(ngx_webrtc_registry_ctx_t *ctx,
         ngx_webrtc_registry_owner(s, &owners[(*nowners)++]);
     }
 
-    ngx_webrtc_registry_session_close(ctx, s);
+    ngx_webrtc_registry_session_closed(ctx, s, reason);
 }
 
 

@@ -111,6 +111,34 @@ typedef enum {
 } ngx_webrtc_refused_e;
 
 
+/* why the zone closed a session, for the status's counters */
+
+typedef enum {
+    NGX_WEBRTC_CLOSED_DELETED = 0,      /* a DELETE of its URL */
+    NGX_WEBRTC_CLOSED_SIGNALING,        /* by id: its WebSocket ended */
+    NGX_WEBRTC_CLOSED_MEDIA,            /* by the worker serving its media */
+    NGX_WEBRTC_CLOSED_TIMEOUT,          /* ICE, DTLS or consent, in the zone */
+    NGX_WEBRTC_CLOSED_NOT_RESUMED,      /* its WebSocket not resumed */
+    NGX_WEBRTC_CLOSED_WORKER_EXITED,    /* its worker exited, no keys kept */
+    NGX_WEBRTC_CLOSED_LAST
+} ngx_webrtc_closed_e;
+
+
+/*
+ * Sessions made, closed and refused since the zone was created, by role
+ * (0: publishers, 1: viewers); refusals by ngx_webrtc_refused_e, [0] the
+ * zone full
+ */
+
+typedef struct {
+    uint64_t                      created[2];
+    uint64_t                      closed[2][NGX_WEBRTC_CLOSED_LAST];
+    uint64_t                      refused[NGX_WEBRTC_REFUSED_TOKEN + 1];
+    uint64_t                      addresses_refused; /* checks, past
+                                                        max_addresses */
+} ngx_webrtc_session_stats_t;
+
+
 typedef struct {
     ngx_uint_t                    exists;
     ngx_uint_t                    published;
@@ -216,6 +244,7 @@ typedef struct {
     ngx_uint_t                    nstreams;
     ngx_webrtc_worker_stats_t    *workers;      /* copies */
     ngx_uint_t                    nworkers;
+    ngx_webrtc_session_stats_t    sessions;
 } ngx_webrtc_snapshot_t;
 
 

@@ -101,7 +101,8 @@ ngx_webrtc_registry_check(u_char *id, ngx_webrtc_check_t *chk)
          * keys and state to go on from: the client reconnects
          */
 
-        ngx_webrtc_registry_session_close(ctx, s);
+        ngx_webrtc_registry_session_closed(ctx, s,
+                                           NGX_WEBRTC_CLOSED_WORKER_EXITED);
         chk->owner_exited = 1;
         rc = NGX_ABORT;
         goto done;
@@ -134,6 +135,7 @@ ngx_webrtc_registry_check(u_char *id, ngx_webrtc_check_t *chk)
 
     if (!chk->counted) {
         if (s->naddrs >= chk->max_addresses) {
+            ctx->sh->stats.addresses_refused++;
             rc = NGX_DECLINED;
             goto done;
         }
@@ -276,7 +278,8 @@ ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out)
             goto done;
         }
 
-        ngx_webrtc_registry_session_close(ctx, s);
+        ngx_webrtc_registry_session_closed(ctx, s,
+                                           NGX_WEBRTC_CLOSED_WORKER_EXITED);
         rc = NGX_DONE;
         goto done;
     }
@@ -333,7 +336,7 @@ ngx_webrtc_registry_close(u_char *id)
     s = ngx_webrtc_registry_session(ctx, id);
 
     if (s && s->owner_pid == ngx_pid) {
-        ngx_webrtc_registry_session_close(ctx, s);
+        ngx_webrtc_registry_session_closed(ctx, s, NGX_WEBRTC_CLOSED_MEDIA);
         rc = NGX_OK;
 
     } else {

@@ -200,6 +200,8 @@ typedef struct {
     /* [nworkers], by worker number */
     ngx_webrtc_worker_stats_t    *workers;
     ngx_uint_t                    nworkers;
+
+    ngx_webrtc_session_stats_t    stats;
 } ngx_webrtc_registry_sh_t;
 
 
@@ -230,6 +232,8 @@ ngx_webrtc_session_t *ngx_webrtc_registry_session_of(
     ngx_str_t *stream);
 void ngx_webrtc_registry_session_close(ngx_webrtc_registry_ctx_t *ctx,
     ngx_webrtc_session_t *s);
+void ngx_webrtc_registry_session_closed(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_webrtc_session_t *s, ngx_webrtc_closed_e reason);
 void ngx_webrtc_registry_session_touch(ngx_webrtc_registry_ctx_t *ctx,
     ngx_webrtc_session_t *s, time_t expires);
 void ngx_webrtc_registry_session_info(ngx_webrtc_session_t *s,

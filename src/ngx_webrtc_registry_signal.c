@@ -173,6 +173,8 @@ ngx_webrtc_registry_session_create(ngx_webrtc_session_req_t *req,
 
     ngx_webrtc_registry_session_info(s, out);
 
+    ctx->sh->stats.created[req->role == NGX_WEBRTC_ROLE_PUBLISHER ? 0 : 1]++;
+
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     return NGX_OK;
@@ -184,10 +186,14 @@ again:
 
 declined:
 
+    ctx->sh->stats.refused[req->refused]++;
+
     ngx_shmtx_unlock(&ctx->shpool->mutex);
     return NGX_DECLINED;
 
 full:
+
+    ctx->sh->stats.refused[0]++;
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
     return NGX_ERROR;
@@ -358,7 +364,9 @@ ngx_webrtc_registry_session_end(ngx_str_t *id, ngx_uint_t role,
 
     ngx_webrtc_registry_owner(s, owner);
 
-    ngx_webrtc_registry_session_close(ctx, s);
+    ngx_webrtc_registry_session_closed(ctx, s,
+                                       role ? NGX_WEBRTC_CLOSED_DELETED
+                                            : NGX_WEBRTC_CLOSED_SIGNALING);
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
@@ -441,10 +449,25 @@ ngx_webrtc_registry_snapshot(ngx_pool_t *pool, ngx_str_t *name,
     ngx_memcpy(snap->workers, ctx->sh->workers,
                nworkers * sizeof(ngx_webrtc_worker_stats_t));
 
+    snap->sessions = ctx->sh->stats;
+
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     snap->nstreams = n;
     snap->nworkers = nworkers;
 
     return NGX_OK;
+}
+
+
+/* a session closed, counted by its role and the reason */
+
+void
+ngx_webrtc_registry_session_closed(ngx_webrtc_registry_ctx_t *ctx,
+    ngx_webrtc_session_t *s, ngx_webrtc_closed_e reason)
+{
+    ctx->sh->stats.closed[s->role == NGX_WEBRTC_ROLE_PUBLISHER ? 0 : 1]
+                         [reason]++;
+
+    ngx_webrtc_registry_session_close(ctx, s);
 }
