@@ -81,6 +81,18 @@ typedef struct {
 } ngx_webrtc_ice_result_t;
 
 
+/* webrtc_notify */
+typedef struct {
+    ngx_str_t                     url;
+    ngx_addr_t                    addr;
+    ngx_str_t                     request;       /* up to Content-Length */
+    ngx_msec_t                    timeout;
+    ngx_uint_t                    retries;
+    ngx_uint_t                    connections;
+    ngx_uint_t                    queue;
+} ngx_webrtc_notify_conf_t;
+
+
 typedef struct {
     size_t                        zone_size;
     time_t                        consent_timeout;
@@ -95,11 +107,14 @@ typedef struct {
     ngx_shm_zone_t               *shm_zone;
     ngx_event_t                   expire_event;
     ngx_flag_t                    media;         /* a stream server */
+    ngx_webrtc_notify_conf_t     *notify;
 } ngx_webrtc_core_conf_t;
 
 
 ngx_int_t ngx_webrtc_core_use(ngx_conf_t *cf);
 ngx_webrtc_core_conf_t *ngx_webrtc_core_conf(ngx_cycle_t *cycle);
+char *ngx_webrtc_notify_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_int_t ngx_webrtc_random(u_char *buf, size_t len, const char *alphabet);
 const char *ngx_webrtc_h264_profile_name(ngx_uint_t profile);
 

@@ -56,6 +56,13 @@ static ngx_command_t  ngx_webrtc_core_commands[] = {
       offsetof(ngx_webrtc_core_conf_t, handshake_timeout),
       NULL },
 
+    { ngx_string("webrtc_notify"),
+      NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_1MORE,
+      ngx_webrtc_notify_directive,
+      0,
+      0,
+      NULL },
+
     { ngx_string("webrtc_certificate"),
       NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,

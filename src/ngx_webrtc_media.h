@@ -373,6 +373,8 @@ ssize_t ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
 ngx_int_t ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len);
 void ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason);
+void ngx_webrtc_notify(ngx_webrtc_peer_t *peer, const char *event,
+    const char *reason);
 ngx_webrtc_peer_t *ngx_webrtc_peer_by_id(u_char *id);
 void ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
 void ngx_webrtc_peer_forwarded(ngx_webrtc_peer_t *peer, u_char *p,

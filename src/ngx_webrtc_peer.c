@@ -696,6 +696,11 @@ ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason)
                   (size_t) NGX_WEBRTC_ID_LEN, peer->id, reason,
                   peer->packets_in, peer->packets_out);
 
+    if (peer->srtp_ready) {
+        ngx_webrtc_notify(peer, peer->role == NGX_WEBRTC_ROLE_PUBLISHER
+                                ? "unpublish" : "leave", reason);
+    }
+
     ngx_webrtc_relay_detach(peer);
     ngx_rbtree_delete(&ngx_webrtc_peers, &peer->node.node);
 
