@@ -90,7 +90,7 @@ my %case = (
 my @cases = qw/tcp tls/;
 
 my $secret = sprintf('turn-test-%08x%08x', rand(2 ** 32), rand(2 ** 32));
-my ($relay_min, $relay_max) = relay_range(16, $turn, $turns);
+my ($relay_min, $relay_max) = relay_range(64, $turn, $turns);
 
 # the UDP location's viewer watches the TCP case's stream: its own ttl
 # makes its username ("<expiry>:turn-tcp") one the TCP case's are not
