@@ -21,6 +21,10 @@
 #define NGX_HTTP_WEBRTC_UNPROCESSABLE 422
 #define NGX_HTTP_WEBRTC_UPGRADE_REQUIRED 426
 
+/* the loc conf's "status": webrtc_status [json | prometheus] */
+#define NGX_HTTP_WEBRTC_STATUS_JSON        1
+#define NGX_HTTP_WEBRTC_STATUS_PROMETHEUS  2
+
 
 typedef struct {
     ngx_str_t                   url;
@@ -34,7 +38,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                  role;
     ngx_flag_t                  websocket;
-    ngx_flag_t                  status;
+    ngx_uint_t                  status;         /* NGX_HTTP_WEBRTC_STATUS_* */
     ngx_array_t                *candidates;     /* of ngx_str_t "addr port" */
     ngx_array_t                *ice_servers;
     ngx_http_complex_value_t   *token;          /* both roles, unmerged */

@@ -71,7 +71,7 @@ static ngx_command_t  ngx_http_webrtc_commands[] = {
       NULL },
 
     { ngx_string("webrtc_status"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_webrtc_endpoint,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -902,6 +902,7 @@ ngx_http_webrtc_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_webrtc_loc_conf_t *wlcf = conf;
 
+    ngx_str_t                 *value;
     ngx_http_core_loc_conf_t  *clcf;
 
     if (wlcf->role || wlcf->websocket || wlcf->status) {
@@ -911,8 +912,21 @@ ngx_http_webrtc_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
     if (ngx_strcmp(cmd->name.data, "webrtc_status") == 0) {
-        wlcf->status = 1;
+        wlcf->status = NGX_HTTP_WEBRTC_STATUS_JSON;
         clcf->handler = ngx_http_webrtc_status_handler;
+
+        value = cf->args->elts;
+
+        if (cf->args->nelts == 2) {
+            if (ngx_strcmp(value[1].data, "prometheus") == 0) {
+                wlcf->status = NGX_HTTP_WEBRTC_STATUS_PROMETHEUS;
+
+            } else if (ngx_strcmp(value[1].data, "json") != 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid value \"%V\"", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+        }
 
     } else if (ngx_strcmp(cmd->name.data, "webrtc_websocket") == 0) {
         wlcf->websocket = 1;
