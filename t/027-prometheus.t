@@ -256,6 +256,9 @@ is(finish($pub, $t0 + 25 - time()), 0, 'publisher exited by itself');
 my $ps = summary(split /\n/, slurp("$d/publisher.json"));
 my $sent = $ps->{pub_tx_packets} // 0;
 
+diag("publisher's output:\n", slurp("$d/publisher.json"),
+	slurp("$d/publisher.log")) unless %$ps;
+
 for (1 .. 30) {
 	($fam) = scrape('/metrics');
 	last if value($fam, 'nginx_webrtc_sessions_closed_total',
