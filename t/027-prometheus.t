@@ -15,12 +15,13 @@
 # decrypted; the forwarding delay a histogram: buckets cumulative in
 # increasing le up to +Inf, _count the +Inf bucket, _sum in seconds
 # within what the buckets allow; sessions created and closed (DELETE) by
-# role, the two refusals by cause; the JSON form unchanged beside it.
+# role, the two refusals by cause; the JSON form counts the same delays.
 # Each was seen to fail when broken on purpose, one at a time: HELP left
 # out of the histogram (the HELP/TYPE check), buckets not cumulative
-# (each bucket's own count), _sum in microseconds, the viewers' peers
-# counted under role "publisher", sessions created not counted, the
-# refusals not counted, a publisher's packets not counted in.
+# (each bucket's own count), _sum in microseconds, the publishers' peers
+# labelled role "viewer", sessions created not counted, a DELETE counted
+# as reason "media", the refusals not counted, a publisher's packets not
+# counted in.
 # Skipped if tools/webrtc-load is not built (make tools) or the parser is
 # missing.
 
