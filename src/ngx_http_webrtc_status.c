@@ -15,6 +15,10 @@
 #define NGX_HTTP_WEBRTC_PROM_HEAD   8192
 #define NGX_HTTP_WEBRTC_PROM_LINE   128
 
+/* a session's JSON at most, and the sessions of a stream listed */
+#define NGX_HTTP_WEBRTC_SESSION_LEN   1024
+#define NGX_HTTP_WEBRTC_SESSIONS      1000
+
 
 /* a worker's counter in the Prometheus form */
 
@@ -33,8 +37,12 @@ typedef struct {
 } ngx_http_webrtc_status_cause_t;
 
 
+static ngx_int_t ngx_http_webrtc_status_session(ngx_http_request_t *r,
+    ngx_str_t *id);
+static u_char *ngx_http_webrtc_status_report(u_char *p, u_char *end,
+    ngx_webrtc_session_report_t *sr);
 static ngx_int_t ngx_http_webrtc_status_json(ngx_http_request_t *r,
-    ngx_webrtc_snapshot_t *snap);
+    ngx_webrtc_snapshot_t *snap, ngx_webrtc_report_t *rep);
 static u_char *ngx_http_webrtc_status_delay(u_char *p, u_char *end,
     ngx_atomic_uint_t *delay);
 static ngx_int_t ngx_http_webrtc_status_prometheus(ngx_http_request_t *r,
@@ -112,8 +120,9 @@ static ngx_http_webrtc_status_cause_t  ngx_http_webrtc_status_refused[] = {
 ngx_int_t
 ngx_http_webrtc_status_handler(ngx_http_request_t *r)
 {
-    ngx_str_t                    name, format;
+    ngx_str_t                    name, format, id;
     ngx_uint_t                   prometheus;
+    ngx_webrtc_report_t          rep, *report;
     ngx_core_conf_t             *cf;
     ngx_webrtc_snapshot_t        snap;
     ngx_http_webrtc_loc_conf_t  *wlcf;
@@ -156,6 +165,10 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
         }
     }
 
+    if (ngx_http_arg(r, (u_char *) "session", 7, &id) == NGX_OK) {
+        return ngx_http_webrtc_status_session(r, &id);
+    }
+
     if (ngx_http_arg(r, (u_char *) "stream", 6, &name) != NGX_OK) {
         name.len = 0;
     }
@@ -187,7 +200,165 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
         return ngx_http_webrtc_status_prometheus(r, &snap);
     }
 
-    return ngx_http_webrtc_status_json(r, &snap);
+    /* a stream asked for by name: its sessions too */
+
+    report = NULL;
+
+    if (name.len) {
+        ngx_str_null(&id);
+
+        if (ngx_webrtc_registry_report(r->pool, &id, &name,
+                                       NGX_HTTP_WEBRTC_SESSIONS, &rep)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        report = &rep;
+    }
+
+    return ngx_http_webrtc_status_json(r, &snap, report);
+}
+
+
+/* ?session=ID: {"session":{...}} */
+
+static ngx_int_t
+ngx_http_webrtc_status_session(ngx_http_request_t *r, ngx_str_t *id)
+{
+    u_char               *p, *buf;
+    ngx_str_t             name;
+    ngx_webrtc_report_t   rep;
+
+    ngx_str_null(&name);
+
+    if (ngx_webrtc_registry_report(r->pool, id, &name, 1, &rep) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rep.n == 0) {
+        return ngx_http_webrtc_error(r, NGX_HTTP_NOT_FOUND, "no such session");
+    }
+
+    if (ngx_http_webrtc_header(r, "Cache-Control", (u_char *) "no-store", 8)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    buf = ngx_pnalloc(r->pool, NGX_HTTP_WEBRTC_SESSION_LEN + 16);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(buf, "{\"session\":", sizeof("{\"session\":") - 1);
+    p = ngx_http_webrtc_status_report(p, buf + NGX_HTTP_WEBRTC_SESSION_LEN,
+                                      &rep.sessions[0]);
+    *p++ = '}';
+    *p++ = LF;
+
+    return ngx_http_webrtc_send(r, NGX_HTTP_OK, "application/json", buf,
+                                p - buf);
+}
+
+
+/*
+ * A session: {"id":S,"stream":S,"role":"publisher"|"viewer",
+ * "state":"signaled"|"connecting"|"connected"|"moving","worker":N|null,
+ * "age":SEC,"since_nominated":SEC|null,"path":"udp ADDR:PORT"|null,
+ * "dtls_cipher":S|null,"srtp_profile":S|null,"packets_in":N,"bytes_in":N,
+ * "packets_out":N,"bytes_out":N,"bitrate_in":BPS,"bitrate_out":BPS,
+ * "packets_lost":N,"fraction_lost":F,"jitter_ms":F|null,"rtt_ms":N|null,
+ * "nacks":N,"plis":N}
+ */
+
+static u_char *
+ngx_http_webrtc_status_report(u_char *p, u_char *end,
+    ngx_webrtc_session_report_t *sr)
+{
+    const char            *state;
+    ngx_webrtc_quality_t  *q;
+
+    q = &sr->quality;
+
+    if (sr->handoff) {
+        state = "moving";
+
+    } else if (sr->worker < 0) {
+        state = "signaled";
+
+    } else {
+        state = sr->established ? "connected" : "connecting";
+    }
+
+    p = ngx_slprintf(p, end, "{\"id\":\"%*s\",\"stream\":\"%*s\","
+                     "\"role\":\"%s\",\"state\":\"%s\"",
+                     (size_t) NGX_WEBRTC_ID_LEN, sr->id,
+                     sr->stream_len, sr->stream,
+                     sr->role == NGX_WEBRTC_ROLE_PUBLISHER ? "publisher"
+                                                          : "viewer",
+                     state);
+
+    if (sr->worker >= 0) {
+        p = ngx_slprintf(p, end, ",\"worker\":%i", sr->worker);
+
+    } else {
+        p = ngx_slprintf(p, end, ",\"worker\":null");
+    }
+
+    p = ngx_slprintf(p, end, ",\"age\":%T", ngx_time() - sr->created);
+
+    if (q->nominated) {
+        p = ngx_slprintf(p, end, ",\"since_nominated\":%T",
+                         ngx_time() - q->nominated);
+
+    } else {
+        p = ngx_slprintf(p, end, ",\"since_nominated\":null");
+    }
+
+    if (q->path[0]) {
+        p = ngx_slprintf(p, end, ",\"path\":\"%s %s\"",
+                         q->tcp ? "tcp" : "udp", q->path);
+
+    } else {
+        p = ngx_slprintf(p, end, ",\"path\":null");
+    }
+
+    if (q->cipher[0]) {
+        p = ngx_slprintf(p, end, ",\"dtls_cipher\":\"%s\","
+                         "\"srtp_profile\":\"%s\"", q->cipher, q->profile);
+
+    } else {
+        p = ngx_slprintf(p, end, ",\"dtls_cipher\":null,"
+                         "\"srtp_profile\":null");
+    }
+
+    p = ngx_slprintf(p, end, ",\"packets_in\":%uL,\"bytes_in\":%uL,"
+                     "\"packets_out\":%uL,\"bytes_out\":%uL,"
+                     "\"bitrate_in\":%uL,\"bitrate_out\":%uL,"
+                     "\"packets_lost\":%uD,\"fraction_lost\":%uD.%03uD",
+                     q->packets_in, q->bytes_in, q->packets_out, q->bytes_out,
+                     q->bitrate_in, q->bitrate_out, q->lost,
+                     q->fraction_lost / 256,
+                     (q->fraction_lost % 256) * 1000 / 256);
+
+    if (q->jitter_us) {
+        p = ngx_slprintf(p, end, ",\"jitter_ms\":%uD.%03uD",
+                         q->jitter_us / 1000, q->jitter_us % 1000);
+
+    } else {
+        p = ngx_slprintf(p, end, ",\"jitter_ms\":null");
+    }
+
+    if (q->rtt_ms) {
+        p = ngx_slprintf(p, end, ",\"rtt_ms\":%uD", q->rtt_ms);
+
+    } else {
+        p = ngx_slprintf(p, end, ",\"rtt_ms\":null");
+    }
+
+    return ngx_slprintf(p, end, ",\"nacks\":%uD,\"plis\":%uD}",
+                        q->nacks, q->plis);
 }
 
 
@@ -210,7 +381,7 @@ ngx_http_webrtc_status_handler(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_webrtc_status_json(ngx_http_request_t *r,
-    ngx_webrtc_snapshot_t *snap)
+    ngx_webrtc_snapshot_t *snap, ngx_webrtc_report_t *rep)
 {
     u_char                     *p, *end, *buf;
     size_t                      size;
@@ -240,7 +411,11 @@ ngx_http_webrtc_status_json(ngx_http_request_t *r,
                        "\"packets_in\":,\"bytes_in\":,\"packets_out\":,"
                        "\"bytes_out\":,\"dropped_out\":,"
                        "\"relay_dropped\":,\"keyframe_requests\":},")
-                + NGX_INT_T_LEN + 10 * NGX_ATOMIC_T_LEN);
+                + NGX_INT_T_LEN + 10 * NGX_ATOMIC_T_LEN)
+           + (rep ? sizeof(",\"sessions\":[],\"sessions_total\":")
+                    + NGX_INT_T_LEN
+                    + rep->n * (NGX_HTTP_WEBRTC_SESSION_LEN + 1)
+                  : 0);
 
     buf = ngx_pnalloc(r->pool, size);
     if (buf == NULL) {
@@ -285,6 +460,21 @@ ngx_http_webrtc_status_json(ngx_http_request_t *r,
                              "\"h264_label_profile\":\"%s\"",
                              st->h264_label,
                              ngx_webrtc_h264_profile_name(profile));
+        }
+
+        if (rep) {
+            p = ngx_slprintf(p, end, ",\"sessions\":[");
+
+            for (k = 0; k < rep->n; k++) {
+                if (k) {
+                    *p++ = ',';
+                }
+
+                p = ngx_http_webrtc_status_report(p, end, &rep->sessions[k]);
+            }
+
+            p = ngx_slprintf(p, end, "],\"sessions_total\":%ui",
+                             rep->total);
         }
 
         p = ngx_slprintf(p, end, "}");

@@ -42,6 +42,9 @@ static void ngx_stream_webrtc_cleanup(void *data);
 static ngx_uint_t ngx_stream_webrtc_log_unknown(ngx_log_t *log);
 
 static void ngx_stream_webrtc_sweep_handler(ngx_event_t *ev);
+
+static ngx_webrtc_quality_t
+    ngx_stream_webrtc_stats[NGX_STREAM_WEBRTC_SWEEP_BATCH];
 static void ngx_stream_webrtc_adopt_handler(ngx_event_t *ev);
 
 static ngx_int_t ngx_stream_webrtc_init_process(ngx_cycle_t *cycle);
@@ -787,10 +790,11 @@ ngx_stream_webrtc_sweep_handler(ngx_event_t *ev)
             batch[k] = (ngx_webrtc_peer_t *)
                            ((u_char *) sn - offsetof(ngx_webrtc_peer_t, node));
             ids[k] = batch[k]->id;
+            ngx_webrtc_peer_stats(batch[k], &ngx_stream_webrtc_stats[k]);
             k++;
         }
 
-        ngx_webrtc_registry_exist(ids, k, exist);
+        ngx_webrtc_registry_sweep(ids, ngx_stream_webrtc_stats, k, exist);
 
         for (i = 0; i < k; i++) {
             peer = batch[i];

@@ -81,6 +81,33 @@ typedef struct {
 } ngx_webrtc_ice_result_t;
 
 
+/*
+ * A session's quality, told to the zone once a second by the worker
+ * serving its media (the sweep) and read by the status location
+ */
+
+typedef struct {
+    uint64_t                      packets_in;
+    uint64_t                      bytes_in;      /* RTP payload */
+    uint64_t                      packets_out;
+    uint64_t                      bytes_out;     /* RTP payload */
+    uint64_t                      bitrate_in;    /* bits/s, last second */
+    uint64_t                      bitrate_out;
+    uint32_t                      lost;          /* video, cumulative */
+    uint32_t                      fraction_lost; /* of 256, last report */
+    uint32_t                      jitter_us;     /* a viewer's report */
+    uint32_t                      rtt_ms;        /* 0: not known */
+    uint32_t                      nacks;         /* of a viewer, to a
+                                                    publisher */
+    uint32_t                      plis;          /* the same, PLI, FIR */
+    time_t                        nominated;     /* 0: not known */
+    ngx_uint_t                    tcp;           /* ICE-TCP path */
+    u_char                        path[NGX_SOCKADDR_STRLEN];
+    u_char                        cipher[48];
+    u_char                        profile[32];
+} ngx_webrtc_quality_t;
+
+
 /* webrtc_notify */
 typedef struct {
     ngx_str_t                     url;

@@ -458,6 +458,9 @@ ngx_webrtc_dtls_established(ngx_webrtc_peer_t *peer)
                   SSL_get_version(peer->ssl), SSL_get_cipher_name(peer->ssl),
                   profile->name);
 
+    peer->cipher = SSL_get_cipher_name(peer->ssl);
+    peer->profile = profile->name;
+
     ngx_webrtc_notify(peer, peer->role == NGX_WEBRTC_ROLE_PUBLISHER
                             ? "publish" : "play", NULL);
 

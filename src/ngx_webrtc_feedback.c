@@ -29,6 +29,8 @@ static ngx_int_t ngx_webrtc_relay_keyframe_gather(
 static ngx_int_t ngx_webrtc_relay_upstream(ngx_webrtc_local_stream_t *ls,
     ngx_uint_t type, u_char *p, size_t len);
 static size_t ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf);
+static void ngx_webrtc_relay_report(ngx_webrtc_peer_t *v,
+    ngx_webrtc_rtcp_t *pkt);
 
 
 /*
@@ -97,10 +99,17 @@ ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
             continue;
         }
 
+        if (pkt.type == NGX_WEBRTC_RTCP_RR || pkt.type == NGX_WEBRTC_RTCP_SR) {
+            ngx_webrtc_relay_report(peer, &pkt);
+            continue;
+        }
+
         if (pkt.type == NGX_WEBRTC_RTCP_PSFB
             && (pkt.fmt == NGX_WEBRTC_RTCP_FMT_PLI
                 || pkt.fmt == NGX_WEBRTC_RTCP_FMT_FIR))
         {
+            peer->q_plis++;
+
             if (!keyframe++) {
                 ngx_webrtc_relay_keyframe(peer);
             }
@@ -110,11 +119,73 @@ ngx_webrtc_relay_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
 
         if (pkt.type == NGX_WEBRTC_RTCP_RTPFB
             && pkt.fmt == NGX_WEBRTC_RTCP_FMT_NACK
-            && pkt.len > 12 && peer->out[1].started
-            && !nack++)
+            && pkt.len > 12 && peer->out[1].started)
         {
-            ngx_webrtc_relay_nack(peer, pkt.data + 12, pkt.len - 12);
+            peer->q_nacks++;
+
+            if (!nack++) {
+                ngx_webrtc_relay_nack(peer, pkt.data + 12, pkt.len - 12);
+            }
         }
+    }
+}
+
+
+/*
+ * RFC 3550, 6.4.1 and 6.4.2: a viewer's report block of what it gets
+ * from us (video, else audio): loss and jitter as it counts them, and the
+ * round trip from the sender report it names, by when that one went
+ */
+
+static void
+ngx_webrtc_relay_report(ngx_webrtc_peer_t *v, ngx_webrtc_rtcp_t *pkt)
+{
+    uint32_t           lsr, dlsr, ssrc;
+    ngx_uint_t         i, k, best;
+    ngx_msec_int_t     rtt;
+    const u_char      *b, *first;
+    ngx_webrtc_out_t  *out;
+
+    first = pkt->data + (pkt->type == NGX_WEBRTC_RTCP_SR ? 28 : 8);
+
+    b = NULL;
+    best = 2;
+
+    for (i = 0; i < pkt->fmt; i++) {
+
+        if ((size_t) (first + (i + 1) * 24 - pkt->data) > pkt->len) {
+            break;
+        }
+
+        ssrc = ngx_webrtc_get32(first + i * 24);
+
+        for (k = 0; k < 2; k++) {
+            if (v->tracks[k].kind && v->tracks[k].ssrc == ssrc
+                && (b == NULL || k > best))
+            {
+                b = first + i * 24;
+                best = k;
+            }
+        }
+    }
+
+    if (b == NULL) {
+        return;
+    }
+
+    v->q_fraction = b[4];
+    v->q_lost = ngx_webrtc_get32(b + 4) & 0xffffff;
+    v->q_jitter = ngx_webrtc_get32(b + 12);
+
+    lsr = ngx_webrtc_get32(b + 16);
+    dlsr = ngx_webrtc_get32(b + 20);
+    out = &v->out[best];
+
+    if (lsr && lsr == out->sr_mid) {
+        rtt = (ngx_msec_int_t) (ngx_current_msec - out->sr_time)
+              - (ngx_msec_int_t) ((uint64_t) dlsr * 1000 / 65536);
+
+        v->q_rtt = (rtt > 0) ? (ngx_msec_t) rtt : 1;
     }
 }
 
@@ -273,6 +344,8 @@ ngx_webrtc_relay_local_sr(ngx_webrtc_local_stream_t *ls, ngx_uint_t kind,
 
         if (srtp_protect_rtcp(v->srtp_out, buf, &n) == srtp_err_status_ok) {
             out->rtcp++;
+            out->sr_mid = (uint32_t) (ntp >> 16);
+            out->sr_time = ngx_current_msec;
             (void) ngx_webrtc_peer_send(v, buf, n);
 
             if (ngx_webrtc_out_state_due(out)) {
@@ -378,6 +451,8 @@ ngx_webrtc_relay_keyframe_send(ngx_webrtc_local_stream_t *ls)
     }
 
     ngx_webrtc_registry_count_event(NGX_WEBRTC_COUNT_KEYFRAME);
+
+    pub->q_plis++;
 
     n = ngx_webrtc_rtcp_pli(buf, pub->local_ssrc,
                             pub->ssrc[1] ? pub->ssrc[1] : pub->tracks[1].ssrc);
@@ -500,6 +575,8 @@ ngx_webrtc_relay_publisher_nack(ngx_webrtc_local_stream_t *ls, u_char *fci,
         return;
     }
 
+    pub->q_nacks++;
+
     n = ngx_webrtc_rtcp_nack(buf, pub->local_ssrc, pub->ssrc[1], fci, len);
 
     (void) ngx_webrtc_peer_send_rtcp(pub, buf, n);
@@ -538,6 +615,11 @@ ngx_webrtc_relay_rr(ngx_webrtc_peer_t *pub, u_char *buf)
 
         fraction = (interval && interval > rinterval)
                    ? ((interval - rinterval) << 8) / interval : 0;
+
+        if (k == 1 || !pub->in[1].started) {
+            pub->q_lost = (lost > 0) ? (uint32_t) lost : 0;
+            pub->q_fraction = fraction;
+        }
 
         dlsr = in->lsr_time
                ? (uint32_t) ((uint64_t) (ngx_current_msec - in->lsr_time)

@@ -80,6 +80,8 @@ typedef struct {
     uint8_t                     ext_map[16];
     uint32_t                    packets;
     uint32_t                    octets;
+    uint32_t                    sr_mid;         /* the last SR's NTP */
+    ngx_msec_t                  sr_time;        /* when it went */
     ngx_uint_t                  epoch;          /* of local->epoch */
 
     /* SRTCP sent with the track's SSRC; indices to burn first (adopted) */
@@ -183,6 +185,22 @@ struct ngx_webrtc_peer_s {
     uint64_t                    bytes_counted;
     uint32_t                    lost_counted[2];
     ngx_msec_t                  counted_time;
+
+    /* quality, told to the zone by the sweep (ngx_webrtc_peer_stats()) */
+    uint32_t                    q_lost;
+    uint32_t                    q_fraction;
+    uint32_t                    q_jitter;       /* RTP units, video */
+    ngx_msec_t                  q_rtt;
+    uint32_t                    q_nacks;
+    uint32_t                    q_plis;
+    uint64_t                    q_bytes_in;     /* at the last sweep */
+    uint64_t                    q_bytes_out;
+    uint64_t                    q_bitrate_in;
+    uint64_t                    q_bitrate_out;
+    ngx_msec_t                  q_time;
+    time_t                      nominated;
+    const char                 *cipher;         /* DTLS, this worker's */
+    const char                 *profile;
 
     ngx_msec_t                  consent_time;   /* refreshed by SRTP */
     ngx_msec_t                  resend_start;   /* a viewer's NACK budget */
@@ -373,6 +391,7 @@ ssize_t ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
 ngx_int_t ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len);
 void ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason);
+void ngx_webrtc_peer_stats(ngx_webrtc_peer_t *peer, ngx_webrtc_quality_t *st);
 void ngx_webrtc_notify(ngx_webrtc_peer_t *peer, const char *event,
     const char *reason);
 ngx_webrtc_peer_t *ngx_webrtc_peer_by_id(u_char *id);

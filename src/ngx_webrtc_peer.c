@@ -439,6 +439,8 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
         return NGX_ERROR;
     }
 
+    peer->nominated = ngx_time();
+
     ngx_webrtc_peer_set_path(peer, c);
 
     if (ngx_webrtc_dtls_create(peer) != NGX_OK
@@ -783,5 +785,71 @@ ngx_stream_webrtc_srtp_cause(srtp_err_status_t err)
 
     default:
         return "not decrypted";
+    }
+}
+
+
+/* the peer's quality, for the zone (ngx_webrtc_registry_sweep()) */
+
+void
+ngx_webrtc_peer_stats(ngx_webrtc_peer_t *peer, ngx_webrtc_quality_t *st)
+{
+    uint32_t    clock;
+    uint64_t    bytes_out;
+    ngx_msec_t  elapsed;
+
+    ngx_memzero(st, sizeof(ngx_webrtc_quality_t));
+
+    bytes_out = (uint64_t) peer->out[0].octets + peer->out[1].octets;
+
+    elapsed = ngx_current_msec - peer->q_time;
+
+    if (peer->q_time && elapsed >= 500) {
+        peer->q_bitrate_in = (peer->bytes_in - peer->q_bytes_in) * 8000
+                             / elapsed;
+        peer->q_bitrate_out = (uint64_t) (uint32_t) (bytes_out
+                                                     - peer->q_bytes_out)
+                              * 8000 / elapsed;
+    }
+
+    if (peer->q_time == 0 || elapsed >= 500) {
+        peer->q_time = ngx_current_msec;
+        peer->q_bytes_in = peer->bytes_in;
+        peer->q_bytes_out = bytes_out;
+    }
+
+    st->packets_in = peer->packets_in;
+    st->bytes_in = peer->bytes_in;
+    st->packets_out = peer->packets_out;
+    st->bytes_out = bytes_out;
+    st->bitrate_in = peer->q_bitrate_in;
+    st->bitrate_out = peer->q_bitrate_out;
+    st->lost = peer->q_lost;
+    st->fraction_lost = peer->q_fraction;
+
+    clock = peer->tracks[1].kind ? peer->tracks[1].clock
+                                 : peer->tracks[0].clock;
+
+    if (clock) {
+        st->jitter_us = (uint32_t) ((uint64_t) peer->q_jitter * 1000000
+                                    / clock);
+    }
+
+    st->rtt_ms = (uint32_t) peer->q_rtt;
+    st->nacks = peer->q_nacks;
+    st->plis = peer->q_plis;
+    st->nominated = peer->nominated;
+
+    if (peer->has_path) {
+        st->tcp = (peer->path.tcp != NULL);
+        (void) ngx_sock_ntop(&peer->path.sockaddr.sockaddr, peer->path.socklen,
+                             st->path, NGX_SOCKADDR_STRLEN - 1, 1);
+    }
+
+    if (peer->cipher) {
+        (void) ngx_cpystrn(st->cipher, (u_char *) peer->cipher,
+                           sizeof(st->cipher));
+        (void) ngx_cpystrn(st->profile, (u_char *) peer->profile,
+                           sizeof(st->profile));
     }
 }

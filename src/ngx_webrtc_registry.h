@@ -248,6 +248,28 @@ typedef struct {
 } ngx_webrtc_snapshot_t;
 
 
+/* a session, for the status location (ngx_webrtc_registry_report()) */
+
+typedef struct {
+    u_char                        id[NGX_WEBRTC_ID_LEN];
+    ngx_uint_t                    role;
+    size_t                        stream_len;
+    u_char                        stream[NGX_WEBRTC_STREAM_LEN];
+    time_t                        created;
+    ngx_int_t                     worker;       /* its media's, -1: none */
+    ngx_uint_t                    handoff;      /* between workers */
+    ngx_uint_t                    established;  /* DTLS completed */
+    ngx_webrtc_quality_t          quality;
+} ngx_webrtc_session_report_t;
+
+
+typedef struct {
+    ngx_webrtc_session_report_t  *sessions;
+    ngx_uint_t                    n;
+    ngx_uint_t                    total;        /* beyond n: not copied */
+} ngx_webrtc_report_t;
+
+
 ngx_int_t ngx_webrtc_registry_add_zone(ngx_conf_t *cf, ngx_str_t *name,
     void *tag, ngx_shm_zone_t **zone);
 ngx_int_t ngx_webrtc_registry_certificate(ngx_shm_zone_t *shm_zone,
@@ -315,7 +337,10 @@ ngx_int_t ngx_webrtc_registry_touch(u_char *id, time_t consent,
 ngx_int_t ngx_webrtc_registry_consent(u_char *id, time_t *deadline);
 ngx_int_t ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out);
 ngx_int_t ngx_webrtc_registry_close(u_char *id);
-void ngx_webrtc_registry_exist(u_char **ids, ngx_uint_t n, u_char *exist);
+ngx_int_t ngx_webrtc_registry_report(ngx_pool_t *pool, ngx_str_t *id,
+    ngx_str_t *name, ngx_uint_t max, ngx_webrtc_report_t *rep);
+void ngx_webrtc_registry_sweep(u_char **ids, ngx_webrtc_quality_t *stats,
+    ngx_uint_t n, u_char *exist);
 
 /* streams */
 ngx_int_t ngx_webrtc_registry_stream_worker(ngx_webrtc_stream_t *st,

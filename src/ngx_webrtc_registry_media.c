@@ -349,20 +349,45 @@ ngx_webrtc_registry_close(u_char *id)
 }
 
 
-/* which of n sessions the zone still has, under one lock */
+/*
+ * Which of n sessions the zone still has, under one lock; those this
+ * worker serves get their quality (what a worker that adopted one does
+ * not know, the handshake's cipher and the nomination time, stays)
+ */
 
 void
-ngx_webrtc_registry_exist(u_char **ids, ngx_uint_t n, u_char *exist)
+ngx_webrtc_registry_sweep(u_char **ids, ngx_webrtc_quality_t *stats,
+    ngx_uint_t n, u_char *exist)
 {
-    ngx_uint_t                  i;
-    ngx_webrtc_registry_ctx_t  *ctx;
+    ngx_uint_t                   i;
+    ngx_webrtc_session_t        *s;
+    ngx_webrtc_quality_t        *st;
+    ngx_webrtc_registry_ctx_t   *ctx;
 
     ctx = ngx_webrtc_registry_get();
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
     for (i = 0; i < n; i++) {
-        exist[i] = (ngx_webrtc_registry_session(ctx, ids[i]) != NULL);
+        s = ngx_webrtc_registry_session(ctx, ids[i]);
+        exist[i] = (s != NULL);
+
+        if (s == NULL || s->owner_pid != ngx_pid || stats == NULL) {
+            continue;
+        }
+
+        st = &stats[i];
+
+        if (st->nominated == 0) {
+            st->nominated = s->quality.nominated;
+        }
+
+        if (st->cipher[0] == '\0') {
+            ngx_memcpy(st->cipher, s->quality.cipher, sizeof(st->cipher));
+            ngx_memcpy(st->profile, s->quality.profile, sizeof(st->profile));
+        }
+
+        s->quality = *st;
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);

@@ -96,6 +96,9 @@ typedef struct {
     /* DTLS completed, told by the worker serving the media */
     ngx_uint_t                    established;
 
+    /* its quality, told by that worker once a second */
+    ngx_webrtc_quality_t          quality;
+
     u_char                        id[NGX_WEBRTC_ID_LEN];
     u_char                        ufrag[NGX_WEBRTC_UFRAG_LEN];
     u_char                        pwd[NGX_WEBRTC_PWD_LEN];

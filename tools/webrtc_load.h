@@ -385,6 +385,8 @@ typedef struct {
     uint32_t                    cycles;
     uint32_t                    base;
     uint64_t                    received;
+    uint32_t                    lsr;            /* its last SR's NTP */
+    int64_t                     lsr_time;
 } wl_seq_t;
 
 
@@ -646,6 +648,7 @@ void wl_pub_start(wl_peer_t *p, int64_t now);
 int64_t wl_pub_timer(wl_peer_t *p, int64_t now);
 void wl_pub_rtcp(wl_peer_t *p, const u_char *buf, size_t len);
 void wl_view_rr(wl_peer_t *p);
+void wl_view_sr(wl_peer_t *p, const u_char *buf, size_t len);
 void wl_view_gap(wl_peer_t *p, int64_t gap);
 int wl_view_stalled(wl_peer_t *p, int64_t now);
 int wl_publisher_live(void);

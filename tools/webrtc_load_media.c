@@ -388,9 +388,39 @@ wl_pub_sr(wl_peer_t *p, wl_pub_t *pub, int64_t now)
 }
 
 
+/* RFC 3550, 6.4.1: the server's sender reports, for LSR and DLSR */
+
+void
+wl_view_sr(wl_peer_t *p, const u_char *buf, size_t len)
+{
+    unsigned                i;
+    uint32_t                ssrc;
+    ngx_webrtc_rtcp_t       pkt;
+    ngx_webrtc_rtcp_iter_t  it;
+
+    ngx_webrtc_rtcp_iter_init(&it, buf, len);
+
+    while (ngx_webrtc_rtcp_next(&it, &pkt)) {
+
+        if (pkt.type != NGX_WEBRTC_RTCP_SR || pkt.len < 28) {
+            continue;
+        }
+
+        ssrc = ngx_webrtc_get32(pkt.data + 4);
+
+        for (i = 0; i < 2; i++) {
+            if (p->seq[i].started && p->seq[i].ssrc == ssrc) {
+                p->seq[i].lsr = ngx_webrtc_get32(pkt.data + 10);
+                p->seq[i].lsr_time = wl_now();
+            }
+        }
+    }
+}
+
+
 /*
  * A viewer's receiver report (RFC 3550, 6.4.2), a block a received SSRC;
- * the jitter and LSR fields are left zero
+ * the jitter field is left zero, LSR and DLSR are of its last SR
  */
 
 void
@@ -426,8 +456,11 @@ wl_view_rr(wl_peer_t *p)
         ngx_webrtc_put32(b + 4, (uint32_t) lost);
         ngx_webrtc_put32(b + 8, s->cycles + s->max_seq);
         ngx_webrtc_put32(b + 12, 0);
-        ngx_webrtc_put32(b + 16, 0);
-        ngx_webrtc_put32(b + 20, 0);
+        ngx_webrtc_put32(b + 16, s->lsr);
+        ngx_webrtc_put32(b + 20, s->lsr_time
+                                 ? (uint32_t) ((wl_now() - s->lsr_time)
+                                               * 65536 / WL_SEC)
+                                 : 0);
 
         b += 24;
         blocks++;

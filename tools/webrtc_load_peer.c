@@ -735,6 +735,7 @@ wl_peer_input(wl_peer_t *p, u_char *buf, size_t len, int64_t now,
 
         } else {
             wl_stats.rtcp_packets++;
+            wl_view_sr(p, buf, n);
         }
 
         return;
