@@ -43,7 +43,7 @@ BUILD_PKGS := gcc make openssl nginx nginx-dev libnginx-mod-stream \
               libssl-dev libsrtp2-dev libnice-dev
 TEST_PKGS  := perl libio-socket-ssl-perl libwww-perl libjson-pp-perl \
               libprotocol-websocket-perl curl chromium firefox-esr sqlite3 coturn \
-              nftables iproute2 \
+              nftables iproute2 python3-prometheus-client \
               clang libclang-rt-14-dev \
               python3-gst-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1 \
               gstreamer1.0-plugins-bad gstreamer1.0-nice \
@@ -53,8 +53,8 @@ TEST_PKGS  := perl libio-socket-ssl-perl libwww-perl libjson-pp-perl \
 # the tests that bound the media gap a reload or a kill makes: run alone,
 # after the others, as a second test beside them (2 cores) delays the new
 # workers' start by as much as the gap they measure; and t/351 and t/410,
-# whose network namespace adds an interface to the host: the pages' client
-# in t/350, relay only, then gathers no relay candidate (seen 3 of 3)
+# whose network namespace adds an interface to the host (Chromium makes a
+# TURN allocation on each: t/350 sized coturn's relay ports for several)
 TESTS_SEQ  := t/310-e2e-reload.t t/312-e2e-firefox-reload.t t/313-gst-reload.t \
               t/315-e2e-ws-reload.t t/325-e2e-kill.t t/351-e2e-turn-netns.t \
               t/410-e2e-ice-tcp-netns.t
