@@ -24,7 +24,7 @@ use JSON::PP ();
 use Test::More;
 use Test::Nginx qw/http_req port/;
 use Test::Nginx::Load qw/tool spawn_tool publisher_up finish created_ids
-	slurp/;
+	load_conf/;
 use Time::HiRes qw/sleep time/;
 
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
@@ -32,53 +32,10 @@ plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 
 my $t = Test::Nginx->new()->has(qw/http stream/)->plan(25);
 
-my $module = Test::Nginx::module_path();
-
-$t->write_file_expand('nginx.conf', <<"EOF")->run();
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-load_module $module;
-
-pid %%TESTDIR%%/nginx.pid;
-error_log %%TESTDIR%%/error.log info;
-
-worker_processes 2;
-
-events {
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    server {
-        listen 127.0.0.1:%%PORT_8080%%;
-
-        webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;
-
-        location /whip/ {
-            webrtc_whip;
-        }
-
-        location /whep/ {
-            webrtc_whep;
-        }
-
-        location = /status {
-            webrtc_status;
-        }
-    }
-}
-
-stream {
-    server {
-        listen 127.0.0.1:%%PORT_8980_UDP%% udp reuseport;
-        webrtc;
-    }
-}
-EOF
+$t->write_file_expand('nginx.conf', load_conf())->run();
 
 my $d = $t->testdir();
 my $base = 'http://127.0.0.1:' . port(8080);
-my $media = port(8980, udp => 1);
 
 sub status {
 	my ($query) = @_;

@@ -28,7 +28,7 @@ use POSIX qw/WNOHANG/;
 use Test::More;
 use Test::Nginx qw/port run_cmd sanitizer_env/;
 use Test::Nginx::Load qw/tool spawn_tool publisher_up finish run_tool
-	summary created_ids slurp/;
+	summary created_ids slurp load_conf/;
 use Time::HiRes qw/sleep time/;
 
 plan(skip_all => 'tools/webrtc-load is not built (make tools)')
@@ -36,48 +36,10 @@ plan(skip_all => 'tools/webrtc-load is not built (make tools)')
 
 my $t = Test::Nginx->new()->has(qw/http stream/)->plan(22);
 
-my $module = Test::Nginx::module_path();
 my $hook = port(8081);
 
-my $conf = <<"EOF";
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-load_module $module;
-
-pid %%TESTDIR%%/nginx.pid;
-error_log %%TESTDIR%%/error.log info;
-
-worker_processes 2;
-
-webrtc_notify http://127.0.0.1:$hook/hooks?site=1 timeout=2s retries=1;
-
-events {
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    server {
-        listen 127.0.0.1:%%PORT_8080%%;
-
-        webrtc_candidate 127.0.0.1:%%PORT_8980_UDP%%;
-
-        location /whip/ {
-            webrtc_whip;
-        }
-
-        location /whep/ {
-            webrtc_whep;
-        }
-    }
-}
-
-stream {
-    server {
-        listen 127.0.0.1:%%PORT_8980_UDP%% udp reuseport;
-        webrtc;
-    }
-}
-EOF
+my $conf = load_conf(status => 0, main =>
+	"webrtc_notify http://127.0.0.1:$hook/hooks?site=1 timeout=2s retries=1;");
 
 $t->write_file_expand('nginx.conf', $conf);
 

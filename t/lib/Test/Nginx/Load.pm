@@ -204,7 +204,8 @@ sub status_text {
 # 8980/udp (reuseport), the error log at info; workers => N (2),
 # zone_size => 'webrtc_zone_size' (none), max_sessions =>
 # 'webrtc_max_client_sessions' (none), status => 0 for no /status location
-# (there is one), http => more of the server{} (a location)
+# (there is one), http => more of the server{} (a location), main => more
+# of the main context (a directive)
 sub load_conf {
 	my (%o) = @_;
 	my $module = Test::Nginx::module_path();
@@ -212,6 +213,7 @@ sub load_conf {
 
 	my $main = "worker_processes $workers;\n";
 	$main .= "webrtc_zone_size $o{zone_size};\n" if defined $o{zone_size};
+	$main .= "$o{main}\n" if defined $o{main};
 
 	my $server = '';
 	$server .= "        webrtc_max_client_sessions $o{max_sessions};\n"
