@@ -96,7 +96,7 @@ static const char  *ngx_http_webrtc_status_roles[] = {
 
 static const char  *ngx_http_webrtc_status_closed[] = {
     "deleted", "signaling", "media", "timeout", "not_resumed",
-    "worker_exited"
+    "worker_exited", "consent", "dtls", "client"
 };
 
 

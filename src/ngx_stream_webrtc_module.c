@@ -302,7 +302,8 @@ ngx_stream_webrtc_timeout(ngx_stream_webrtc_ctx_t *ctx)
 
     if (ctx->peer) {
         /* closes this connection too */
-        ngx_webrtc_peer_close(ctx->peer, "ICE consent expired");
+        ngx_webrtc_peer_close(ctx->peer, NGX_WEBRTC_CLOSED_CONSENT,
+                              "ICE consent expired");
         return NGX_DONE;
     }
 
@@ -734,7 +735,8 @@ void
 ngx_stream_webrtc_close(ngx_stream_webrtc_ctx_t *ctx)
 {
     if (ctx->peer) {
-        ngx_webrtc_peer_close(ctx->peer, "connection closed");
+        ngx_webrtc_peer_close(ctx->peer, NGX_WEBRTC_CLOSED_MEDIA,
+                              "connection closed");
         return;
     }
 
@@ -818,7 +820,7 @@ ngx_stream_webrtc_sweep_handler(ngx_event_t *ev)
     /* the rest, if any, at the next sweep */
 
     for (i = 0; i < n; i++) {
-        ngx_webrtc_peer_close(stale[i],
+        ngx_webrtc_peer_close(stale[i], NGX_WEBRTC_CLOSED_MEDIA,
                               "ended elsewhere, its close message lost");
     }
 }

@@ -157,7 +157,8 @@ ngx_stream_webrtc_tcp_read_handler(ngx_event_t *rev)
         if (ctx->peer) {
             /* ngx_webrtc_peer_exit() ran before: its connection went */
             ngx_webrtc_closing = 1;
-            ngx_webrtc_peer_close(ctx->peer, "worker exiting, ICE-TCP");
+            ngx_webrtc_peer_close(ctx->peer, NGX_WEBRTC_CLOSED_WORKER_EXITED,
+                                  "worker exiting, ICE-TCP");
             ngx_webrtc_closing = 0;
         }
 

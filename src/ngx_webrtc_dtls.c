@@ -584,7 +584,8 @@ ngx_webrtc_dtls_timer_handler(ngx_event_t *ev)
     peer->log.action = "handshaking DTLS";
 
     if (DTLSv1_handle_timeout(peer->ssl) < 0) {
-        ngx_webrtc_peer_close(peer, "DTLS handshake timed out");
+        ngx_webrtc_peer_close(peer, NGX_WEBRTC_CLOSED_DTLS,
+                              "DTLS handshake timed out");
         return;
     }
 

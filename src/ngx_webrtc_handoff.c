@@ -282,7 +282,8 @@ ngx_webrtc_peer_close_tcp(void)
     peers = ngx_webrtc_peers_list(1, &n);
 
     for (i = 0; i < n; i++) {
-        ngx_webrtc_peer_close(peers[i], "worker exiting, ICE-TCP");
+        ngx_webrtc_peer_close(peers[i], NGX_WEBRTC_CLOSED_WORKER_EXITED,
+                              "worker exiting, ICE-TCP");
     }
 
     if (peers) {
@@ -317,7 +318,8 @@ ngx_webrtc_handoff_all(ngx_uint_t successor)
 
         if (!successor || !peer->srtp_ready) {
             /* in its handshake: the client connects again */
-            ngx_webrtc_peer_close(peer, "worker exiting");
+            ngx_webrtc_peer_close(peer, NGX_WEBRTC_CLOSED_WORKER_EXITED,
+                                  "worker exiting");
             continue;
         }
 
@@ -325,7 +327,8 @@ ngx_webrtc_handoff_all(ngx_uint_t successor)
 
         if (ngx_webrtc_registry_handoff(peer->id, &st) != NGX_OK) {
             ngx_explicit_memzero(&st, sizeof(st));
-            ngx_webrtc_peer_close(peer, "worker exiting");
+            ngx_webrtc_peer_close(peer, NGX_WEBRTC_CLOSED_WORKER_EXITED,
+                                  "worker exiting");
             continue;
         }
 
@@ -625,7 +628,7 @@ failed:
                   "webrtc session %*s could not be adopted, closed",
                   (size_t) NGX_WEBRTC_ID_LEN, id);
 
-    (void) ngx_webrtc_registry_close(id);
+    (void) ngx_webrtc_registry_close(id, NGX_WEBRTC_CLOSED_MEDIA);
 
     return NGX_ERROR;
 }

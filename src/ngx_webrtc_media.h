@@ -390,7 +390,8 @@ void ngx_webrtc_peer_free(ngx_webrtc_peer_t *peer);
 ssize_t ngx_webrtc_peer_send(ngx_webrtc_peer_t *peer, u_char *p, size_t len);
 ngx_int_t ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p,
     size_t len);
-void ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason);
+void ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, ngx_uint_t cause,
+    const char *reason);
 void ngx_webrtc_peer_stats(ngx_webrtc_peer_t *peer, ngx_webrtc_quality_t *st);
 void ngx_webrtc_notify(ngx_webrtc_peer_t *peer, const char *event,
     const char *reason);

@@ -61,11 +61,12 @@ ngx_webrtc_peer_input(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
         break;
 
     case NGX_DONE:
-        ngx_webrtc_peer_close(peer, "DTLS close_notify");
+        ngx_webrtc_peer_close(peer, NGX_WEBRTC_CLOSED_CLIENT,
+                              "DTLS close_notify");
         return;
 
     case NGX_ERROR:
-        ngx_webrtc_peer_close(peer, "DTLS failed");
+        ngx_webrtc_peer_close(peer, NGX_WEBRTC_CLOSED_DTLS, "DTLS failed");
         return;
 
     default:
@@ -435,7 +436,7 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
     peer = ngx_webrtc_peer_create(ctx->id, &claim, c);
 
     if (peer == NULL) {
-        (void) ngx_webrtc_registry_close(ctx->id);
+        (void) ngx_webrtc_registry_close(ctx->id, NGX_WEBRTC_CLOSED_MEDIA);
         return NGX_ERROR;
     }
 
@@ -448,7 +449,7 @@ ngx_stream_webrtc_nominate(ngx_stream_webrtc_ctx_t *ctx, ngx_uint_t check)
     {
         ngx_webrtc_dtls_free(peer);
         ngx_destroy_pool(peer->pool);
-        (void) ngx_webrtc_registry_close(ctx->id);
+        (void) ngx_webrtc_registry_close(ctx->id, NGX_WEBRTC_CLOSED_MEDIA);
         return NGX_ERROR;
     }
 
@@ -680,7 +681,8 @@ ngx_webrtc_peer_send_rtcp(ngx_webrtc_peer_t *peer, u_char *p, size_t len)
  */
 
 void
-ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason)
+ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, ngx_uint_t cause,
+    const char *reason)
 {
     ngx_stream_webrtc_ctx_t  *ctx;
 
@@ -709,7 +711,7 @@ ngx_webrtc_peer_close(ngx_webrtc_peer_t *peer, const char *reason)
     ngx_webrtc_dtls_free(peer);
     ngx_webrtc_srtp_free(peer);
 
-    (void) ngx_webrtc_registry_close(peer->id);
+    (void) ngx_webrtc_registry_close(peer->id, cause);
 
     if (peer->connection) {
         ctx = ngx_stream_get_module_ctx(

@@ -120,6 +120,9 @@ typedef enum {
     NGX_WEBRTC_CLOSED_TIMEOUT,          /* ICE, DTLS or consent, in the zone */
     NGX_WEBRTC_CLOSED_NOT_RESUMED,      /* its WebSocket not resumed */
     NGX_WEBRTC_CLOSED_WORKER_EXITED,    /* its worker exited, no keys kept */
+    NGX_WEBRTC_CLOSED_CONSENT,          /* ICE consent expired (media) */
+    NGX_WEBRTC_CLOSED_DTLS,             /* DTLS failed or timed out */
+    NGX_WEBRTC_CLOSED_CLIENT,           /* the client's DTLS close_notify */
     NGX_WEBRTC_CLOSED_LAST
 } ngx_webrtc_closed_e;
 
@@ -336,7 +339,7 @@ ngx_int_t ngx_webrtc_registry_touch(u_char *id, time_t consent,
     ngx_uint_t established);
 ngx_int_t ngx_webrtc_registry_consent(u_char *id, time_t *deadline);
 ngx_int_t ngx_webrtc_registry_claim(u_char *id, ngx_webrtc_claim_t *out);
-ngx_int_t ngx_webrtc_registry_close(u_char *id);
+ngx_int_t ngx_webrtc_registry_close(u_char *id, ngx_uint_t cause);
 ngx_int_t ngx_webrtc_registry_report(ngx_pool_t *pool, ngx_str_t *id,
     ngx_str_t *name, ngx_uint_t max, ngx_webrtc_report_t *rep);
 void ngx_webrtc_registry_sweep(u_char **ids, ngx_webrtc_quality_t *stats,

@@ -320,10 +320,13 @@ ngx_webrtc_registry_claim_copy(ngx_webrtc_session_t *s,
 }
 
 
-/* the session ends with its media: only by the worker serving it */
+/*
+ * the session ends with its media: only by the worker serving it, why
+ * by ngx_webrtc_closed_e
+ */
 
 ngx_int_t
-ngx_webrtc_registry_close(u_char *id)
+ngx_webrtc_registry_close(u_char *id, ngx_uint_t cause)
 {
     ngx_int_t                   rc;
     ngx_webrtc_session_t       *s;
@@ -335,8 +338,12 @@ ngx_webrtc_registry_close(u_char *id)
 
     s = ngx_webrtc_registry_session(ctx, id);
 
+    if (cause >= NGX_WEBRTC_CLOSED_LAST) {
+        cause = NGX_WEBRTC_CLOSED_MEDIA;
+    }
+
     if (s && s->owner_pid == ngx_pid) {
-        ngx_webrtc_registry_session_closed(ctx, s, NGX_WEBRTC_CLOSED_MEDIA);
+        ngx_webrtc_registry_session_closed(ctx, s, cause);
         rc = NGX_OK;
 
     } else {

@@ -269,7 +269,8 @@ ngx_webrtc_relay_close(ngx_int_t slot, ngx_pid_t pid, u_char *id,
         peer = ngx_webrtc_peer_by_id(id);
 
         if (peer) {
-            ngx_webrtc_peer_close(peer, ngx_webrtc_close_reasons[reason]);
+            ngx_webrtc_peer_close(peer, NGX_WEBRTC_CLOSED_MEDIA,
+                                  ngx_webrtc_close_reasons[reason]);
         }
 
         return;
@@ -409,7 +410,7 @@ ngx_webrtc_relay_read_handler(ngx_event_t *ev)
             }
 
             if (hdr->type == NGX_WEBRTC_RELAY_CLOSE) {
-                ngx_webrtc_peer_close(peer,
+                ngx_webrtc_peer_close(peer, NGX_WEBRTC_CLOSED_MEDIA,
                                       ngx_webrtc_close_reasons[hdr->kind]);
 
             } else if (hdr->type == NGX_WEBRTC_RELAY_FORWARD) {

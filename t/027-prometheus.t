@@ -49,7 +49,7 @@ plan(skip_all => 'no Prometheus parser (python3-prometheus-client)')
 	unless system($python, '-c',
 		'import prometheus_client.parser') == 0;
 
-my $t = Test::Nginx->new()->has(qw/http stream/)->plan(39);
+my $t = Test::Nginx->new()->has(qw/http stream/)->plan(40);
 
 my $module = Test::Nginx::module_path();
 
@@ -242,6 +242,23 @@ is(value($fam, 'nginx_webrtc_sessions_refused_total',
 is(value($fam, 'nginx_webrtc_sessions_refused_total', cause => 'zone_full')
 	+ value($fam, 'nginx_webrtc_sessions_refused_total',
 		cause => 'token_sessions'), 0, 'refused: none for other causes');
+
+# a viewer that ends with its DTLS close_notify, as a browser's close():
+# closed by the media worker, reason client
+
+@out = run_tool($d, 10, undef, '--whep', "$base/whep/load", '--viewers',
+	'1', '--duration', '2', '--close-notify', '--http-timeout', '3',
+	'--json');
+
+for (1 .. 30) {
+	($fam) = scrape('/metrics');
+	last if value($fam, 'nginx_webrtc_sessions_closed_total',
+		role => 'viewer', reason => 'client') == 1;
+	sleep 0.1;
+}
+
+is(value($fam, 'nginx_webrtc_sessions_closed_total', role => 'viewer',
+	reason => 'client'), 1, 'a DTLS close_notify: closed, reason client');
 
 my $lost = value($fam, 'nginx_webrtc_stream_lost_packets_total',
 	stream => 'load');
