@@ -214,7 +214,9 @@ ok((grep { $_->{stalled} && $_->{for_ms} >= 4900 } @s) == 2,
 	or diag(explain(\@s));
 ok((grep { $_->{rtp_after} > 100 } @s) == 2,
 	'they receive media again after it ('
-	. join(', ', map { $_->{rtp_after} } @s) . ' RTP packets)');
+	. join(', ', map { $_->{rtp_after} } @s) . ' RTP packets)')
+	or diag(join "\n", grep { /closed|consent|ICE-TCP|timed out|ended/ }
+		split /\n/, substr($t->read_file('error.log'), $log_from));
 ok((grep { $_->{lost_after} > 0 } @s) == 2,
 	'what did not fit in webrtc_tcp_buffer was dropped ('
 	. join(', ', map { $_->{lost_after} } @s) . ' packets lost)');
