@@ -1335,7 +1335,22 @@ wl_stop(void)
     int64_t     now;
     wl_peer_t  *p;
 
-    /* a viewer whose media stopped for good was not served: it failed */
+    /*
+     * a viewer whose media stopped for good was not served: it failed;
+     * what its socket holds is read first, so that this process's own
+     * wait for the CPU (a busy host) is not taken for a stall: an RTP
+     * packet's time is the kernel's receive timestamp
+     */
+
+    for (i = 0; i < wl_nviewers; i++) {
+        p = wl_viewers[i];
+
+        if (p->role == WL_ROLE_VIEWER && p->state == WL_PEER_CONNECTED
+            && p->fd != -1)
+        {
+            wl_peer_event(p);
+        }
+    }
 
     now = wl_now();
 
