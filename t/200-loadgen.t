@@ -174,9 +174,12 @@ cmp_ok($stream->{packets_lost} // -1, '<=',
 	0.05 * ($stream->{packets_in} // 0),
 	'status: stream packets lost ' . ($stream->{packets_lost} // '?'));
 
-# 1000 kbit/s asked, key frames every 2 s: a second's rate is not exact
+# 1000 kbit/s asked, key frames every 2 s: a second's rate is not exact;
+# with the sanitizers' runtimes (make test's ASan pass) beside browser
+# tests a worker may count a second late: 209 kbit/s was seen there
 my $rate = $stream->{bitrate_in} // 0;
-ok($rate > 250_000 && $rate < 4_000_000, "status: stream bitrate $rate");
+my $low = Test::Nginx::preload() ? 100_000 : 250_000;
+ok($rate > $low && $rate < 4_000_000, "status: stream bitrate $rate");
 
 is(join(',', sort map { $_->{pid} } @w),
 	join(',', sort $t->worker_pids()), 'status: both workers');
