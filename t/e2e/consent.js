@@ -66,6 +66,20 @@ run(async (env) => {
   } else if (mode === 'page') {
     await pg.close();
   } else {
+    // what this mode tests is a close_notify after the server released
+    // the DTLS state, at the viewer's first SRTP or SRTCP: waited for (5 s
+    // at most; t/150 checks it happened), as 5 frames may decode before
+    // the browser's first receiver report on a busy host
+    const released = 'session ' + id + ': DTLS state released';
+    const t1 = env.now();
+    while (env.now() - t1 < 5000) {
+      let text = '';
+      try { text = fs.readFileSync(logFile, 'latin1'); } catch (e) { text = ''; }
+      if (text.includes(released)) {
+        break;
+      }
+      await env.sleep(100);
+    }
     await rtc.close(pg, 'v');
   }
   const t0 = env.now();
